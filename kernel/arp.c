@@ -1,0 +1,245 @@
+// ARP (RFC 826): answers "who has 10.0.2.15?" and keeps a small cache of
+// neighbours' Ethernet addresses for sending.
+//
+// A send to an address not in the cache broadcasts a request and parks the
+// packet on the entry's pending queue (at most ARP_PENDMAX packets); the
+// reply releases them. If no reply comes within ARP_WAIT_TICKS (about a
+// second) the pending packets are dropped and counted (tx_drop_noarp),
+// either by the timer (arp_tick) or by the next send to that address.
+// Known entries never age out: slirp's gateway address never changes, and
+// any ARP message we accept refreshes its sender's entry.
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/defs.h"
+#include "kernel/net.h"
+#include "kernel/netparse.h"
+
+#define NARP           8
+#define ARP_PENDMAX    4
+#define ARP_WAIT_TICKS (1000 / TICK_MS)
+
+static const uint8 mac_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+struct arpent {
+  uint32 ip;            // 0: slot unused
+  int valid;            // mac is known
+  uint8 mac[6];
+  uint stamp;           // ticks when learned (valid) or when asked (not valid)
+  struct mbufq pending; // IPv4 packets waiting for mac (only while not valid)
+};
+
+// arp.lock guards ent[]. It is a leaf lock: nothing but the mbuf pool's
+// lock is taken inside it, and no frame is transmitted while it is held.
+static struct {
+  struct spinlock lock;
+  struct arpent ent[NARP];
+} arp;
+
+void
+arp_init(void)
+{
+  initlock(&arp.lock, "arp");
+  for(int i = 0; i < NARP; i++)
+    mbufq_init(&arp.ent[i].pending);
+}
+
+static uint
+now(void)
+{
+  return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
+}
+
+// Has the unanswered request of e waited too long? Caller holds arp.lock.
+static int
+expired(struct arpent *e)
+{
+  return e->ip != 0 && !e->valid && now() - e->stamp > ARP_WAIT_TICKS;
+}
+
+// Caller holds arp.lock.
+static struct arpent *
+lookup(uint32 ip)
+{
+  for(int i = 0; i < NARP; i++)
+    if(arp.ent[i].ip == ip)
+      return &arp.ent[i];
+  return 0;
+}
+
+// Empty e, moving its pending packets to dropq. Caller holds arp.lock.
+static void
+forget(struct arpent *e, struct mbufq *dropq)
+{
+  struct mbuf *m;
+
+  while((m = mbufq_pop(&e->pending)) != 0)
+    mbufq_push(dropq, m);
+  e->ip = 0;
+  e->valid = 0;
+}
+
+// A slot for ip: a free one, else the least recently stamped one, whose
+// pending packets go to dropq. Caller holds arp.lock.
+static struct arpent *
+newent(uint32 ip, struct mbufq *dropq)
+{
+  struct arpent *e, *old = &arp.ent[0];
+
+  for(e = arp.ent; e < arp.ent + NARP; e++){
+    if(e->ip == 0)
+      break;
+    if(now() - e->stamp > now() - old->stamp)
+      old = e;
+  }
+  if(e == arp.ent + NARP){
+    e = old;
+    forget(e, dropq);
+  }
+  e->ip = ip;
+  e->valid = 0;
+  e->stamp = now();
+  return e;
+}
+
+// Free every packet on q, counting each as never resolved.
+static void
+drop_all(struct mbufq *q)
+{
+  struct mbuf *m;
+
+  while((m = mbufq_pop(q)) != 0){
+    NETSTAT_INC(tx_drop_noarp);
+    mbuffree(m);
+  }
+}
+
+// Prepend an Ethernet header for dst to the IPv4 packet m and send it.
+// Consumes m; returns net_xmit's result.
+static int
+send_ip(struct mbuf *m, const uint8 *dst)
+{
+  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), dst, e1000_mac, ETH_TYPE_IP);
+  return net_xmit(m);
+}
+
+// Broadcast "who has ip?".
+static void
+send_request(uint32 ip)
+{
+  struct mbuf *m;
+  uint8 *f;
+
+  if((m = mbufalloc(0)) == 0){
+    NETSTAT_INC(tx_drop_nombuf);
+    return;
+  }
+  f = (uint8 *)mbufput(m, ETH_HLEN + ARP_LEN);
+  np_put_eth(f, mac_broadcast, e1000_mac, ETH_TYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_REQUEST, e1000_mac, NET_IP_LOCAL, 0, ip);
+  if(net_xmit(m) == 0)
+    NETSTAT_INC(arp_tx);
+}
+
+// Handle an ARP request or reply addressed to us (checked by np_parse):
+// remember sip -> sha, send any packets that were waiting for it, and
+// answer a request by rewriting m into the reply. Always consumes m.
+// Caller holds no locks.
+void
+arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha)
+{
+  struct mbufq sendq, dropq;
+  struct arpent *e;
+  struct mbuf *p;
+  uint8 mac[6];
+
+  memmove(mac, sha, 6);   // sha points into m, which is reused or freed below
+  mbufq_init(&sendq);
+  mbufq_init(&dropq);
+  acquire(&arp.lock);
+  if((e = lookup(sip)) == 0)
+    e = newent(sip, &dropq);
+  memmove(e->mac, mac, 6);
+  e->valid = 1;
+  e->stamp = now();
+  while((p = mbufq_pop(&e->pending)) != 0)
+    mbufq_push(&sendq, p);
+  release(&arp.lock);
+
+  NETSTAT_INC(arp_rx);
+  if(isrequest){
+    m->len = np_arp_reply((uint8 *)m->head, e1000_mac, NET_IP_LOCAL);
+    if(net_xmit(m) == 0)
+      NETSTAT_INC(arp_tx);
+  } else {
+    mbuffree(m);
+  }
+  drop_all(&dropq);
+  while((p = mbufq_pop(&sendq)) != 0)
+    send_ip(p, mac);
+}
+
+// Send the IPv4 packet in m (m->head is the IP header, with ETH_HLEN bytes
+// of headroom) to the neighbour nexthop, resolving its Ethernet address
+// first if need be. Always consumes m. Returns 0 if it was sent or is
+// waiting for ARP, -1 if it was dropped (and counted). No locks held.
+int
+arp_output(struct mbuf *m, uint32 nexthop)
+{
+  struct mbufq dropq;
+  struct arpent *e;
+  uint8 mac[6];
+  int ask = 0;
+
+  if(nexthop == IP_BROADCAST)
+    return send_ip(m, mac_broadcast);
+  mbufq_init(&dropq);
+  acquire(&arp.lock);
+  if((e = lookup(nexthop)) != 0 && expired(e)){
+    forget(e, &dropq);
+    e = 0;
+  }
+  if(e && e->valid){
+    memmove(mac, e->mac, 6);
+    release(&arp.lock);
+    return send_ip(m, mac);
+  }
+  if(e == 0){
+    e = newent(nexthop, &dropq);
+    ask = 1;
+  }
+  if(e->pending.len < ARP_PENDMAX){
+    mbufq_push(&e->pending, m);
+    NETSTAT_INC(arp_queued);
+    m = 0;
+  }
+  release(&arp.lock);
+
+  drop_all(&dropq);
+  if(ask)
+    send_request(nexthop);
+  if(m){
+    NETSTAT_INC(tx_drop_noarp);   // too many packets already waiting
+    mbuffree(m);
+    return -1;
+  }
+  return 0;
+}
+
+// Timer: drop the packets of requests that were never answered.
+// Called from net_tick() with no locks held.
+void
+arp_tick(void)
+{
+  struct mbufq dropq;
+
+  mbufq_init(&dropq);
+  acquire(&arp.lock);
+  for(int i = 0; i < NARP; i++)
+    if(expired(&arp.ent[i]))
+      forget(&arp.ent[i], &dropq);
+  release(&arp.lock);
+  drop_all(&dropq);
+}

@@ -1,0 +1,52 @@
+// Supervisor-mode entry (start.c mrets here) on every hart. Hart 0 brings
+// up the machine; the others wait for it, then join the scheduler.
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/memlayout.h"
+#include "kernel/riscv.h"
+#include "kernel/defs.h"
+#include "kernel/net.h"
+
+static volatile int started = 0;
+
+void
+main(void)
+{
+  if(cpuid() == 0){
+    consoleinit();
+    printfinit();
+    printf("\nxv6-netpoll kernel is booting (NETMODE=%s)\n\n", NETMODE_NAME);
+    kinit();         // physical pages
+    kvminit();       // kernel page table
+    kvminithart();   // paging on
+    procinit();      // process table
+    trapinit();
+    trapinithart();  // kernelvec
+    plicinit();
+    plicinithart();
+    binit();         // buffer cache
+    iinit();         // inode table
+    fileinit();      // file table
+    virtio_disk_init();
+    mbuf_init();
+    net_init();
+    sockinit();
+    pci_init();      // finds the E1000 and starts the driver
+    userinit();      // first user process (pid 1)
+    if(NETMODE != NETMODE_INTR)
+      netthread_start();
+    __sync_synchronize();
+    started = 1;
+  } else {
+    while(started == 0)
+      ;
+    __sync_synchronize();
+    printf("hart %d starting\n", cpuid());
+    kvminithart();
+    trapinithart();
+    plicinithart();
+  }
+
+  scheduler();
+}

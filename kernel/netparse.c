@@ -1,0 +1,283 @@
+// Packet formats: header parsing, header building and the Internet
+// checksum for Ethernet, ARP (RFC 826), IPv4 (RFC 791), ICMP (RFC 792)
+// and UDP (RFC 768). See netparse.h: no kernel dependencies here, so the
+// same code runs in the kernel and in host unit tests.
+
+#include "kernel/types.h"
+#include "kernel/netparse.h"
+
+static const uint8 mac_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static int
+mac_eq(const uint8 *a, const uint8 *b)
+{
+  for(int i = 0; i < 6; i++)
+    if(a[i] != b[i])
+      return 0;
+  return 1;
+}
+
+static void
+mac_copy(uint8 *dst, const uint8 *src)
+{
+  for(int i = 0; i < 6; i++)
+    dst[i] = src[i];
+}
+
+// Add the len bytes at p to a ones'-complement sum, as big-endian 16-bit
+// words (RFC 1071). An odd last byte counts as its word's high half, so
+// only the last of several chained calls may pass an odd len.
+uint32
+np_sum(uint32 sum, const uint8 *p, uint len)
+{
+  uint64 s = sum;
+
+  for(; len >= 2; p += 2, len -= 2)
+    s += (p[0] << 8) | p[1];
+  if(len)
+    s += p[0] << 8;
+  while(s >> 16)
+    s = (s & 0xffff) + (s >> 16);
+  return s;
+}
+
+// Finish a sum: the checksum to store in a header. Summing a header that
+// already holds a correct checksum gives 0 here.
+uint16
+np_fold(uint32 sum)
+{
+  while(sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+// UDP checksum of the len-byte datagram at udp (header included, with
+// whatever its checksum field holds), over the IPv4 pseudo header.
+uint16
+np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len)
+{
+  uint8 ph[12];
+
+  np_put32(ph, sip);
+  np_put32(ph + 4, dip);
+  ph[8] = 0;
+  ph[9] = IP_PROTO_UDP;
+  np_put16(ph + 10, len);
+  return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), udp, len));
+}
+
+// ARP body a of len bytes: only Ethernet/IPv4 requests and replies whose
+// target is myip interest us. Probes (sender IP 0) are ignored.
+static int
+parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
+{
+  int op;
+
+  if(len < ARP_LEN)
+    return NP_DROP_ARP;
+  if(np_get16(a) != 1 || np_get16(a + 2) != ETH_TYPE_IP || a[4] != 6 || a[5] != 4)
+    return NP_DROP_ARP;
+  op = np_get16(a + 6);
+  mac_copy(pi->sha, a + 8);
+  pi->sip = np_get32(a + 14);
+  pi->dip = np_get32(a + 24);
+  if(pi->dip != myip || pi->sip == 0)
+    return NP_DROP_ARP;
+  if(op == ARP_REQUEST)
+    return NP_ARP_REQUEST;
+  if(op == ARP_REPLY)
+    return NP_ARP_REPLY;
+  return NP_DROP_ARP;
+}
+
+// ICMP message at pi->off: only a well-formed echo request to us.
+static int
+parse_icmp(const uint8 *f, uint32 myip, struct np_info *pi)
+{
+  const uint8 *icmp = f + pi->off;
+
+  if(pi->len < ICMP_HLEN || np_fold(np_sum(0, icmp, pi->len)) != 0)
+    return NP_DROP_ICMP;
+  if(icmp[0] != ICMP_ECHO_REQUEST || icmp[1] != 0 || pi->dip != myip)
+    return NP_DROP_ICMP;
+  return NP_ICMP_ECHO;
+}
+
+// UDP datagram at pi->off: on success pi->off/len describe the payload.
+static int
+parse_udp(const uint8 *f, struct np_info *pi)
+{
+  const uint8 *udp = f + pi->off;
+  uint ulen;
+
+  if(pi->len < UDP_HLEN)
+    return NP_DROP_UDP_LEN;
+  ulen = np_get16(udp + 4);
+  if(ulen < UDP_HLEN || ulen > pi->len)
+    return NP_DROP_UDP_LEN;
+  // A zero checksum field means the sender did not compute one.
+  if(np_get16(udp + 6) != 0 && np_udp_cksum(pi->sip, pi->dip, udp, ulen) != 0)
+    return NP_DROP_UDP_CKSUM;
+  pi->sport = np_get16(udp);
+  pi->dport = np_get16(udp + 2);
+  pi->off += UDP_HLEN;
+  pi->len = ulen - UDP_HLEN;
+  return NP_UDP;
+}
+
+// IPv4 packet after the Ethernet header of the len-byte frame f.
+// The checks run in a fixed order; the first failure names the drop.
+static int
+parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
+{
+  const uint8 *ip = f + ETH_HLEN;
+  uint n = len - ETH_HLEN;
+  uint total;
+
+  if(n < IP_HLEN)
+    return NP_DROP_IP_LEN;
+  if(ip[0] != 0x45)                       // version 4, no options
+    return NP_DROP_IP_HDR;
+  total = np_get16(ip + 2);
+  if(total < IP_HLEN || total > n)        // n may include Ethernet padding
+    return NP_DROP_IP_LEN;
+  if(np_fold(np_sum(0, ip, IP_HLEN)) != 0)
+    return NP_DROP_IP_CKSUM;
+  if(np_get16(ip + 6) & 0x3fff)           // MF flag or a fragment offset
+    return NP_DROP_IP_FRAG;
+  pi->sip = np_get32(ip + 12);
+  pi->dip = np_get32(ip + 16);
+  if((pi->dip != myip && pi->dip != IP_BROADCAST) || ip[8] == 0)
+    return NP_DROP_IP_HDR;
+  pi->framelen = ETH_HLEN + total;
+  pi->off = ETH_HLEN + IP_HLEN;
+  pi->len = total - IP_HLEN;
+  if(ip[9] == IP_PROTO_ICMP)
+    return parse_icmp(f, myip, pi);
+  if(ip[9] == IP_PROTO_UDP)
+    return parse_udp(f, pi);
+  return NP_DROP_IP_PROTO;
+}
+
+// Classify the len-byte Ethernet frame f received by a host with
+// addresses mymac/myip. Returns NP_ARP_REQUEST, NP_ARP_REPLY,
+// NP_ICMP_ECHO or NP_UDP and fills *pi, or an NP_DROP_* value.
+// Never reads outside f[0..len-1].
+int
+np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
+         struct np_info *pi)
+{
+  int type;
+
+  if(len < ETH_HLEN)
+    return NP_DROP_ETH;
+  if(!mac_eq(f, mymac) && !mac_eq(f, mac_broadcast))
+    return NP_DROP_ETH;
+  type = np_get16(f + 12);
+  if(type == ETH_TYPE_ARP)
+    return parse_arp(f + ETH_HLEN, len - ETH_HLEN, myip, pi);
+  if(type == ETH_TYPE_IP)
+    return parse_ip(f, len, myip, pi);
+  return NP_DROP_ETH;
+}
+
+// Turn the ARP request frame f (accepted by np_parse) into our reply,
+// in place. Returns the reply's length.
+uint
+np_arp_reply(uint8 *f, const uint8 *mymac, uint32 myip)
+{
+  uint8 *a = f + ETH_HLEN;
+  uint8 sha[6];
+  uint32 sip = np_get32(a + 14);
+
+  mac_copy(sha, a + 8);
+  np_put_arp(a, ARP_REPLY, mymac, myip, sha, sip);
+  np_put_eth(f, sha, mymac, ETH_TYPE_ARP);
+  return ETH_HLEN + ARP_LEN;
+}
+
+// Turn the ICMP echo request frame f (accepted by np_parse, which filled
+// pi) into the echo reply, in place. Returns the reply's length.
+uint
+np_icmp_reply(uint8 *f, const uint8 *mymac, const struct np_info *pi)
+{
+  uint8 *ip = f + ETH_HLEN;
+  uint8 *icmp = f + pi->off;
+  uint8 src[6];
+
+  mac_copy(src, f + 6);
+  np_put_eth(f, src, mymac, ETH_TYPE_IP);
+
+  np_put32(ip + 12, pi->dip);
+  np_put32(ip + 16, pi->sip);
+  ip[8] = 64;                             // fresh TTL
+  np_put16(ip + 10, 0);
+  np_put16(ip + 10, np_fold(np_sum(0, ip, IP_HLEN)));
+
+  icmp[0] = ICMP_ECHO_REPLY;
+  np_put16(icmp + 2, 0);
+  np_put16(icmp + 2, np_fold(np_sum(0, icmp, pi->len)));
+  return pi->framelen;
+}
+
+// Fill in the Ethernet header at f.
+void
+np_put_eth(uint8 *f, const uint8 *dst, const uint8 *src, uint16 type)
+{
+  mac_copy(f, dst);
+  mac_copy(f + 6, src);
+  np_put16(f + 12, type);
+}
+
+// Fill in the ARP_LEN-byte ARP body at a. tha may be 0 (all zeros, as in
+// a request).
+void
+np_put_arp(uint8 *a, int op, const uint8 *sha, uint32 sip,
+           const uint8 *tha, uint32 tip)
+{
+  np_put16(a, 1);                         // hardware: Ethernet
+  np_put16(a + 2, ETH_TYPE_IP);
+  a[4] = 6;
+  a[5] = 4;
+  np_put16(a + 6, op);
+  mac_copy(a + 8, sha);
+  np_put32(a + 14, sip);
+  for(int i = 0; i < 6; i++)
+    a[18 + i] = tha ? tha[i] : 0;
+  np_put32(a + 24, tip);
+}
+
+// Fill in the IPv4 header at ip for datalen bytes of payload: no options,
+// not fragmented, TTL 64, checksum computed.
+void
+np_put_ip(uint8 *ip, uint32 sip, uint32 dip, uint8 proto, uint16 id,
+          uint datalen)
+{
+  ip[0] = 0x45;
+  ip[1] = 0;
+  np_put16(ip + 2, IP_HLEN + datalen);
+  np_put16(ip + 4, id);
+  np_put16(ip + 6, 0);
+  ip[8] = 64;
+  ip[9] = proto;
+  np_put16(ip + 10, 0);
+  np_put32(ip + 12, sip);
+  np_put32(ip + 16, dip);
+  np_put16(ip + 10, np_fold(np_sum(0, ip, IP_HLEN)));
+}
+
+// Fill in the UDP header at udp; the datalen payload bytes must already
+// follow it, since the checksum covers them.
+void
+np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
+           uint16 dport, uint datalen)
+{
+  uint16 sum;
+
+  np_put16(udp, sport);
+  np_put16(udp + 2, dport);
+  np_put16(udp + 4, UDP_HLEN + datalen);
+  np_put16(udp + 6, 0);
+  sum = np_udp_cksum(sip, dip, udp, UDP_HLEN + datalen);
+  np_put16(udp + 6, sum ? sum : 0xffff);  // 0 would mean "no checksum"
+}

@@ -1,0 +1,106 @@
+// Packet formats: parsing and building Ethernet, ARP, IPv4, ICMP and UDP
+// headers, and the Internet checksum (RFC 791, 792, 768, 826, 1071).
+//
+// Pure functions on byte arrays: no kernel headers, no locks, no mbufs,
+// so this file also builds on the host with plain gcc for unit tests and
+// fuzzing (test/net_unit.c). Fields are read and written byte by byte in
+// network order, so alignment and host byte order never matter.
+// Addresses and ports in the API are in host byte order.
+//
+// Needs kernel/types.h included first.
+
+// Frame layout (offsets from the start of each header).
+#define ETH_HLEN      14
+#define ETH_MINLEN    60      // shortest frame on the wire, without CRC
+#define ETH_TYPE_IP   0x0800
+#define ETH_TYPE_ARP  0x0806
+#define ARP_LEN       28      // ARP body for Ethernet/IPv4
+#define ARP_REQUEST   1
+#define ARP_REPLY     2
+#define IP_HLEN       20      // we neither send nor accept IP options
+#define IP_PROTO_ICMP 1
+#define IP_PROTO_UDP  17
+#define ICMP_HLEN     8
+#define ICMP_ECHO_REPLY   0
+#define ICMP_ECHO_REQUEST 8
+#define UDP_HLEN      8
+#define UDP_MAXDATA   1472    // 1500-byte MTU - IP_HLEN - UDP_HLEN
+#define IP_BROADCAST  0xFFFFFFFF
+
+// What np_parse() decided about a received frame. The NP_DROP_* values
+// name the netstat drop counter the caller must bump.
+enum {
+  NP_ARP_REQUEST = 1,  // ARP request for our address
+  NP_ARP_REPLY,        // ARP reply addressed to us
+  NP_ICMP_ECHO,        // ICMP echo request to us
+  NP_UDP,              // UDP datagram
+  NP_DROP_ETH,
+  NP_DROP_ARP,
+  NP_DROP_IP_HDR,
+  NP_DROP_IP_CKSUM,
+  NP_DROP_IP_LEN,
+  NP_DROP_IP_FRAG,
+  NP_DROP_IP_PROTO,
+  NP_DROP_ICMP,
+  NP_DROP_UDP_LEN,
+  NP_DROP_UDP_CKSUM,
+};
+
+// What np_parse() learned from a frame it accepted.
+struct np_info {
+  uint32 sip, dip;     // IPv4 source/destination, or ARP sender/target
+  uint8 sha[6];        // ARP: sender hardware address
+  uint framelen;       // IPv4: ETH_HLEN + total length (the rest is padding)
+  uint16 sport, dport; // UDP ports
+  uint off;            // UDP payload or ICMP message: offset in the frame
+  uint len;            //   and its length
+};
+
+// Byte-order helpers: read/write big-endian fields at p.
+static inline uint16
+np_get16(const uint8 *p)
+{
+  return (p[0] << 8) | p[1];
+}
+
+static inline uint32
+np_get32(const uint8 *p)
+{
+  return ((uint32)p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+static inline void
+np_put16(uint8 *p, uint16 v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+
+static inline void
+np_put32(uint8 *p, uint32 v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+// Checksums
+uint32 np_sum(uint32 sum, const uint8 *p, uint len);
+uint16 np_fold(uint32 sum);
+uint16 np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len);
+
+// Receive
+int  np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
+              struct np_info *pi);
+uint np_arp_reply(uint8 *f, const uint8 *mymac, uint32 myip);
+uint np_icmp_reply(uint8 *f, const uint8 *mymac, const struct np_info *pi);
+
+// Send
+void np_put_eth(uint8 *f, const uint8 *dst, const uint8 *src, uint16 type);
+void np_put_arp(uint8 *a, int op, const uint8 *sha, uint32 sip,
+                const uint8 *tha, uint32 tip);
+void np_put_ip(uint8 *ip, uint32 sip, uint32 dip, uint8 proto, uint16 id,
+               uint datalen);
+void np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
+                uint16 dport, uint datalen);

@@ -1,0 +1,67 @@
+// Network counters, shared by the kernel and user programs (netstat()).
+//
+// Every frame the driver hands up (rx_frames) ends in exactly one place:
+// handled by ARP or ICMP, delivered to a socket, or one drop counter.
+// Every counter only grows; all are uint64.
+
+#define NETSTAT_HIST 8   // frames-per-poll-round histogram buckets: 0,1,2-3,4-7,8-15,16-31,32-63,64+
+
+struct netstat {
+  uint64 mode;            // NETMODE_INTR/POLL/HYBRID (kernel/netmode.h values: 0, 1, 2)
+
+  // driver (e1000.c)
+  uint64 rx_frames;       // frames taken off the RX ring and handed to the stack
+  uint64 rx_bytes;
+  uint64 tx_frames;       // frames put on the TX ring
+  uint64 tx_bytes;
+  uint64 rx_drop_err;     // descriptor had error bits or no EOP: dropped in the driver
+  uint64 rx_drop_nombuf;  // no mbuf to refill the ring: frame dropped, buffer reused
+  uint64 rx_missed;       // device's MPC register: frames QEMU dropped for lack of descriptors
+  uint64 tx_ring_full;    // a sender found the TX ring full and waited
+  uint64 tx_reclaims;     // completed TX descriptors reclaimed
+  uint64 intr;            // E1000 interrupts taken
+  uint64 rx_drains;       // calls of the RX drain function
+
+  // net thread (netthread.c)
+  uint64 poll_rounds;     // net thread polling rounds
+  uint64 poll_empty;      // rounds that found nothing to do
+  uint64 poll_hist[NETSTAT_HIST]; // frames per round
+  uint64 idle_spin;       // idle policy: entered spinning
+  uint64 idle_yield;      // idle policy: entered yielding
+  uint64 idle_sleep;      // idle policy: went to sleep until a tick/interrupt
+  uint64 budget_yields;   // rounds that used the whole budget and yielded
+  uint64 last_rx_ns;      // time (ns since boot) of the last frame received
+  uint64 last_poll_ns;    // time of the last poll round
+
+  // stack (net.c): where received frames went
+  uint64 arp_rx;          // ARP frames handled (request answered or reply learned)
+  uint64 arp_tx;
+  uint64 icmp_rx;         // ICMP messages handled
+  uint64 icmp_tx;         // echo replies sent
+  uint64 udp_rx;          // datagrams delivered to a socket queue
+  uint64 udp_tx;          // datagrams sent
+  uint64 drop_eth;        // runt frame or unknown ethertype or not for us
+  uint64 drop_arp;        // malformed or uninteresting ARP
+  uint64 drop_ip_hdr;     // bad version, header length, options, TTL, not for us
+  uint64 drop_ip_cksum;   // bad IPv4 header checksum
+  uint64 drop_ip_len;     // total length disagrees with the frame
+  uint64 drop_ip_frag;    // fragments (not reassembled)
+  uint64 drop_ip_proto;   // protocol other than ICMP/UDP
+  uint64 drop_icmp;       // malformed or unhandled ICMP
+  uint64 drop_udp_len;    // UDP length field wrong
+  uint64 drop_udp_cksum;  // bad UDP checksum
+  uint64 drop_udp_noport; // no socket for the datagram
+  uint64 drop_udp_qfull;  // socket receive queue full
+  // transmit-side failures
+  uint64 tx_drop_nombuf;  // no mbuf to build an outgoing frame (write returns -1)
+  uint64 tx_drop_noarp;   // next hop never answered ARP: queued frame dropped
+  uint64 arp_queued;      // frames held waiting for an ARP reply
+  uint64 tx_drop_dev;     // the driver refused a frame (e1000_transmit returned -1)
+
+  // mbufs
+  uint64 mbufs_inuse;     // allocated now
+  uint64 mbufs_free;      // on the free list now
+};
+
+// sockopt() options
+#define SO_RCVTIMEO 1     // receive timeout in ms; 0 = block forever

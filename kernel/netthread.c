@@ -1,0 +1,213 @@
+// The net thread: a kernel process named "netpoll" that receives frames in
+// the poll and hybrid NETMODEs, by calling e1000_rx_drain (the same receive
+// path the interrupt handler uses in intr mode).
+//
+// POLL mode: the device never interrupts. The thread watches the DD bit of
+// the next RX descriptor (plain RAM, cheap under TCG) and drains up to BUDGET
+// frames per round. Its CPU use is bounded by an idle policy:
+//
+//      +----------------- any round that finds frames -----------------+
+//      |                        ^                 ^                    ^
+//      v                        |                 |                    |
+//   +------+   empty round   +------+  SPIN_NS  +-------+  YIELD_NS  +-------+
+//   | BUSY |---------------->| SPIN |---------->| YIELD |----------->| SLEEP |
+//   +------+                 +------+   idle    +-------+  more idle +-------+
+//   after a full budget:     poll again         yield(), then        sleep until the
+//   yield(), then poll       at once            poll again           next tick, then poll
+//
+// Under load the thread yields after every full budget, so user processes
+// are never starved (Mogul & Ramakrishnan's quota). When idle it sleeps, and
+// a frame then waits up to one clock tick (FreeBSD polling(4)'s trade-off).
+//
+// HYBRID mode (Linux NAPI's shape): the thread sleeps until e1000_intr masks
+// the device's interrupts and calls netthread_kick. It then drains in budget
+// rounds, yielding after each full one, until the ring is empty; unmasks;
+// and checks the ring once more, in case a frame arrived before the unmask
+// took effect (no frame is left stranded with interrupts on and nobody polling).
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/memlayout.h"
+#include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/defs.h"
+#include "kernel/net.h"
+
+// Policy knobs.
+#define BUDGET    64          // frames per round; then yield if the ring is still busy
+#define SPIN_NS   50000ULL    // poll mode: keep polling this long after the ring went empty
+#define YIELD_NS  2000000ULL  // then yield between polls this much longer, then sleep
+
+enum idlestate { BUSY, SPIN, YIELD, SLEEP };
+
+// Hybrid-mode wakeup: kicked is set by netthread_kick (interrupt handler)
+// and cleared by the thread, both under lock, so no wakeup is lost.
+static struct {
+  struct spinlock lock;
+  int kicked;   // guarded by lock
+} nt;
+
+static uint64
+now_ns(void)
+{
+  return r_time() * 100;   // the time CSR runs at 10 MHz
+}
+
+// Histogram bucket for n frames: 0, 1, 2-3, 4-7, ..., 32-63, 64+.
+static int
+hist_bucket(int n)
+{
+  int b = 0;
+
+  while(n > 0 && b < NETSTAT_HIST - 1){
+    n >>= 1;
+    b++;
+  }
+  return b;
+}
+
+// One polling round: drain up to BUDGET frames if the ring has any, and
+// reclaim finished TX descriptors. Returns the number of RX descriptors consumed.
+static int
+poll_round(void)
+{
+  int n = 0;
+
+  if(e1000_rx_pending())
+    n = e1000_rx_drain(BUDGET);
+  e1000_tx_reclaim();
+
+  NETSTAT_INC(poll_rounds);
+  if(n == 0)
+    NETSTAT_INC(poll_empty);
+  NETSTAT_INC(poll_hist[hist_bucket(n)]);
+  __atomic_store_n(&netstats.last_poll_ns, now_ns(), __ATOMIC_RELAXED);
+  return n;
+}
+
+// Sleep until the clock ticks once (trap.c wakes &ticks on every tick).
+static void
+sleep_one_tick(void)
+{
+  uint t0;
+
+  acquire(&tickslock);
+  t0 = ticks;
+  while(ticks == t0)
+    sleep(&ticks, &tickslock);
+  release(&tickslock);
+}
+
+// After an empty round: move along the idle states (see the diagram at the
+// top) and wait the way the new state says. Returns the new state.
+static enum idlestate
+idle_step(enum idlestate st, uint64 *idle_since)
+{
+  uint64 idle = 0;
+
+  if(st == BUSY){
+    *idle_since = now_ns();
+    NETSTAT_INC(idle_spin);
+    return SPIN;
+  }
+  if(st != SLEEP)
+    idle = now_ns() - *idle_since;
+  if(st == SPIN && idle >= SPIN_NS){
+    st = YIELD;
+    NETSTAT_INC(idle_yield);
+  } else if(st == YIELD && idle >= SPIN_NS + YIELD_NS){
+    st = SLEEP;
+    NETSTAT_INC(idle_sleep);
+  }
+  if(st == YIELD)
+    yield();
+  else if(st == SLEEP)
+    sleep_one_tick();
+  return st;
+}
+
+static void
+poll_loop(void)
+{
+  enum idlestate st = BUSY;
+  uint64 idle_since = 0;
+  int n;
+
+  for(;;){
+    n = poll_round();
+    if(n == 0){
+      st = idle_step(st, &idle_since);
+      continue;
+    }
+    st = BUSY;
+    if(n == BUDGET){   // more may be waiting, but let others run first
+      NETSTAT_INC(budget_yields);
+      yield();
+    }
+  }
+}
+
+// Hybrid mode: wait for e1000_intr's kick.
+static void
+wait_for_kick(void)
+{
+  acquire(&nt.lock);
+  while(!nt.kicked)
+    sleep(&nt.kicked, &nt.lock);
+  nt.kicked = 0;
+  release(&nt.lock);
+}
+
+static void
+hybrid_loop(void)
+{
+  for(;;){
+    wait_for_kick();   // the device's interrupts are masked from here on
+    for(;;){
+      while(poll_round() == BUDGET){
+        NETSTAT_INC(budget_yields);
+        yield();
+      }
+      e1000_intr_unmask();
+      if(!e1000_rx_pending())
+        break;
+      // A frame came in between the last round and the unmask: it may
+      // never interrupt, so mask again and keep polling.
+      e1000_intr_mask();
+    }
+  }
+}
+
+// Wake the hybrid-mode net thread. Called by e1000_intr with interrupts off,
+// after it has masked the device's interrupts; takes nt.lock.
+void
+netthread_kick(void)
+{
+  acquire(&nt.lock);
+  nt.kicked = 1;
+  wakeup(&nt.kicked);
+  release(&nt.lock);
+}
+
+// Body of the "netpoll" process. Runs with interrupts on; never returns.
+static void
+netthread_main(void *arg)
+{
+  if(NETMODE == NETMODE_POLL)
+    poll_loop();
+  else
+    hybrid_loop();
+  panic("netthread_main: loop returned");
+}
+
+// Start the net thread. Called once at boot by main, in poll and hybrid
+// modes (a no-op in intr mode), before any hart enables interrupts.
+void
+netthread_start(void)
+{
+  if(NETMODE == NETMODE_INTR)
+    return;
+  initlock(&nt.lock, "netthread");
+  if(kthread_start("netpoll", netthread_main, 0) < 0)
+    panic("netthread_start: kthread_start");
+}

@@ -1,0 +1,27 @@
+// System call numbers. 1..21 match xv6-riscv; 22 and up are ours.
+#define SYS_fork    1
+#define SYS_exit    2
+#define SYS_wait    3
+#define SYS_pipe    4
+#define SYS_read    5
+#define SYS_kill    6
+#define SYS_exec    7
+#define SYS_fstat   8
+#define SYS_chdir   9
+#define SYS_dup    10
+#define SYS_getpid 11
+#define SYS_sbrk   12
+#define SYS_sleep  13
+#define SYS_uptime 14
+#define SYS_open   15
+#define SYS_write  16
+#define SYS_mknod  17
+#define SYS_unlink 18
+#define SYS_link   19
+#define SYS_mkdir  20
+#define SYS_close  21
+#define SYS_connect 22  // UDP socket: connect(raddr, lport, rport)
+#define SYS_netstat 23  // copy network counters out: netstat(struct netstat*)
+#define SYS_sysinfo 24  // copy kernel memory counters out: sysinfo(struct sysinfo*)
+#define SYS_nsecs   25  // nanoseconds since boot, from the time CSR
+#define SYS_sockopt 26  // socket options, e.g. receive timeout

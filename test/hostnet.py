@@ -1,0 +1,173 @@
+"""Host-side network helpers for the xv6-netpoll tests.
+
+Server runs the host UDP server (`python3 server.py PORT`, as `make server`
+does) with its output in the test's log.  check_pcap() reads the capture
+QEMU wrote (-object filter-dump) with tshark and fails on any malformed
+frame or bad IPv4/UDP checksum.
+
+Python 3 standard library only (tshark is a Debian package `make deps`
+installs).
+"""
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from qemu import REPO, TestFailure
+
+SERVER_START_TIMEOUT = 10   # seconds for server.py to bind its port
+
+# Frames tshark must not find: undecodable ones, bad checksums, and
+# anything else its dissectors flag as an error.
+PCAP_BAD = ('_ws.malformed || ip.checksum.status == "Bad"'
+            ' || udp.checksum.status == "Bad"'
+            ' || _ws.expert.severity >= error')
+
+
+def udp_port_in_use(port):
+    """True if some socket has bound UDP port `port` on this host."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("", port))
+        return False
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            return True
+        raise
+    finally:
+        s.close()
+
+
+class Server:
+    """`python3 server.py PORT` as a child process of the harness.
+
+    Each output line goes to the log as "[server] ..." and is kept, so a
+    test can expect() on what the server printed.  script is relative to
+    the repository root."""
+
+    def __init__(self, log, port, args=(), script="server.py"):
+        self.log = log
+        self.port = port
+        self.args = list(args)
+        self.script = script
+        self.proc = None
+        self._lines = []
+        self._cond = threading.Condition()
+        self._reader = None
+
+    def start(self):
+        """Start the server and return once it has bound its UDP port.
+        Raises TestFailure if it exits or has not bound within
+        SERVER_START_TIMEOUT seconds."""
+        argv = [sys.executable, self.script, str(self.port)] + self.args
+        self.log.line("[harness] " + " ".join(argv))
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(argv, cwd=REPO, env=env,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT,
+                                     text=True, errors="replace",
+                                     start_new_session=True)
+        self._reader = threading.Thread(target=self._read_output,
+                                        daemon=True)
+        self._reader.start()
+        # Readiness without the server's help: its port becomes taken.
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not udp_port_in_use(self.port):
+            if self.proc.poll() is not None:
+                raise TestFailure("%s exited with status %d"
+                                  % (self.script, self.proc.returncode))
+            if time.monotonic() > deadline:
+                raise TestFailure("%s did not bind UDP port %d"
+                                  % (self.script, self.port))
+            time.sleep(0.05)
+        return self
+
+    def _read_output(self):
+        for line in self.proc.stdout:
+            self.log.line("[server] " + line)
+            with self._cond:
+                self._lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def expect(self, substring, timeout=30):
+        """Wait until a server output line contains substring; return it."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self._lines:
+                    if substring in line:
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("%s never printed %r"
+                                      % (self.script, substring))
+                self._cond.wait(left)
+
+    def stop(self):
+        """Stop the server (SIGTERM, then SIGKILL) and reap it."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.proc.wait()
+        self._reader.join(5)
+        self.proc.stdout.close()
+        self.log.line("[harness] %s exited with status %d"
+                      % (self.script, self.proc.returncode))
+        self.proc = None
+
+    def _signal(self, sig):
+        # The server leads its own session: its group id is its pid.
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def pcap_frames(path, dfilter=None):
+    """Return tshark's one-line summaries of the frames in the capture at
+    path that match the display filter dfilter (all frames if None), with
+    IPv4 and UDP checksum checking on.  Raises TestFailure if there is no
+    capture or tshark cannot read it.  Read a capture only after its QEMU
+    has quit: until then the file may end mid-frame."""
+    # A libpcap file starts with a 24-byte header, written when QEMU starts.
+    if not os.path.exists(path) or os.path.getsize(path) < 24:
+        raise TestFailure("no capture in %s (was PCAP=off?)" % path)
+    argv = ["tshark", "-n", "-r", path,
+            "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
+    if dfilter:
+        argv += ["-Y", dfilter]
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, errors="replace")
+    if r.returncode != 0:
+        why = r.stderr.strip().splitlines()
+        raise TestFailure("tshark could not read %s: %s"
+                          % (path, why[-1] if why else "status %d"
+                             % r.returncode))
+    return [l.strip() for l in r.stdout.splitlines() if l.strip()]
+
+
+def check_pcap(path, log=None):
+    """Fail if the capture at path holds any malformed frame, any bad IPv4
+    or UDP checksum, or any other frame tshark rates an error.  The bad
+    frames' summaries go to the log."""
+    bad = pcap_frames(path, PCAP_BAD)
+    if not bad:
+        return
+    if log:
+        log.line("[harness] bad frames in %s:" % path)
+        for line in bad:
+            log.line("[tshark] " + line)
+    raise TestFailure("%d bad frame(s) in the capture, first: %s"
+                      % (len(bad), bad[0]))

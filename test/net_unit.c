@@ -1,0 +1,269 @@
+// Host unit test of kernel/netparse.c: checksums on known vectors, a valid
+// UDP frame parses, each kind of malformed frame is rejected with the
+// right verdict, replies built in place are well formed, and no
+// truncation of a valid frame is accepted.
+//
+// Build and run from the repository root:
+//   gcc -Wall -Werror -I. -o net_unit test/net_unit.c kernel/netparse.c && ./net_unit
+// (add -fsanitize=address,undefined to catch out-of-bounds reads).
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/types.h"
+#include "kernel/netparse.h"
+
+static const uint8 mymac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8 peermac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+#define MYIP   0x0A00020F   // 10.0.2.15
+#define PEERIP 0x0A000202   // 10.0.2.2
+
+// 10.0.2.2:25099 -> 10.0.2.15:2000 "hello", checksums computed by an
+// independent Python script.
+static const uint8 udp_frame[] = {
+  0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02,
+  0x08, 0x00, 0x45, 0x00, 0x00, 0x21, 0x12, 0x34, 0x00, 0x00, 0x40, 0x11,
+  0x50, 0x88, 0x0a, 0x00, 0x02, 0x02, 0x0a, 0x00, 0x02, 0x0f, 0x62, 0x0b,
+  0x07, 0xd0, 0x00, 0x0d, 0x3a, 0x16, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
+};
+
+static int failures;
+
+#define CHECK(cond) check((cond), #cond, __LINE__)
+
+static void
+check(int ok, const char *what, int line)
+{
+  if(!ok){
+    printf("line %d: FAILED %s\n", line, what);
+    failures++;
+  }
+}
+
+// Recompute the IPv4 header checksum of frame f after a mutation.
+static void
+fix_ip(uint8 *f)
+{
+  np_put16(f + ETH_HLEN + 10, 0);
+  np_put16(f + ETH_HLEN + 10, np_fold(np_sum(0, f + ETH_HLEN, IP_HLEN)));
+}
+
+static int
+parse(const uint8 *f, uint len, struct np_info *pi)
+{
+  return np_parse(f, len, mymac, MYIP, pi);
+}
+
+static void
+test_checksums(void)
+{
+  // RFC 1071 section 3's example: the sum is 0xddf2.
+  static const uint8 rfc[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+  // A real IPv4 header (checksum 0xb861).
+  uint8 ip[] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+  static const uint8 odd[] = { 0x01, 0x02, 0x03 };
+
+  CHECK(np_sum(0, rfc, sizeof(rfc)) == 0xddf2);
+  CHECK(np_fold(np_sum(0, rfc, sizeof(rfc))) == 0x220d);
+  CHECK(np_fold(np_sum(0, ip, sizeof(ip))) == 0);
+  ip[10] = ip[11] = 0;
+  CHECK(np_fold(np_sum(0, ip, sizeof(ip))) == 0xb861);
+  CHECK(np_sum(0, odd, 3) == 0x0402);   // 0x0102 + 0x0300
+  CHECK(np_udp_cksum(PEERIP, MYIP, udp_frame + 34, 13) == 0);
+}
+
+static void
+test_valid_udp(void)
+{
+  struct np_info pi;
+  uint8 f[ETH_MINLEN];
+
+  CHECK(parse(udp_frame, sizeof(udp_frame), &pi) == NP_UDP);
+  CHECK(pi.sip == PEERIP && pi.dip == MYIP);
+  CHECK(pi.sport == 25099 && pi.dport == 2000);
+  CHECK(pi.off == 42 && pi.len == 5 && memcmp(udp_frame + pi.off, "hello", 5) == 0);
+  CHECK(pi.framelen == sizeof(udp_frame));
+
+  // Padded to the minimum frame, as QEMU delivers it.
+  memset(f, 0, sizeof(f));
+  memcpy(f, udp_frame, sizeof(udp_frame));
+  CHECK(parse(f, sizeof(f), &pi) == NP_UDP && pi.len == 5);
+  CHECK(pi.framelen == sizeof(udp_frame));
+
+  // Broadcast Ethernet and IPv4 destinations are accepted.
+  memset(f, 0xff, 6);
+  np_put32(f + 30, IP_BROADCAST);
+  fix_ip(f);
+  np_put16(f + 40, 0);                  // no UDP checksum
+  CHECK(parse(f, sizeof(f), &pi) == NP_UDP);
+}
+
+// Build a UDP frame with np_put_* and parse it back.
+static void
+test_build_udp(void)
+{
+  uint8 f[ETH_HLEN + IP_HLEN + UDP_HLEN + UDP_MAXDATA];
+  struct np_info pi;
+
+  for(uint n = 0; n <= UDP_MAXDATA; n += (n < 4 ? 1 : 367)){
+    for(uint i = 0; i < n; i++)
+      f[42 + i] = i * 7;
+    np_put_udp(f + 34, PEERIP, MYIP, 1234, 2000, n);
+    np_put_ip(f + 14, PEERIP, MYIP, IP_PROTO_UDP, 77, UDP_HLEN + n);
+    np_put_eth(f, mymac, peermac, ETH_TYPE_IP);
+    CHECK(np_get16(f + 40) != 0);
+    CHECK(parse(f, 42 + n, &pi) == NP_UDP && pi.len == n && pi.off == 42);
+    CHECK(pi.sport == 1234 && pi.dport == 2000);
+  }
+  // Our own first frame must match the Python-built one byte for byte.
+  memcpy(f + 42, "hello", 5);
+  np_put_udp(f + 34, PEERIP, MYIP, 25099, 2000, 5);
+  np_put_ip(f + 14, PEERIP, MYIP, IP_PROTO_UDP, 0x1234, UDP_HLEN + 5);
+  np_put_eth(f, mymac, peermac, ETH_TYPE_IP);
+  CHECK(memcmp(f, udp_frame, sizeof(udp_frame)) == 0);
+}
+
+// Mutate a copy of udp_frame (fixing the IP checksum when asked) and
+// expect verdict v.
+static void
+expect(int line, int v, int fixip, uint len, int off, uint8 val)
+{
+  uint8 f[sizeof(udp_frame)];
+  struct np_info pi;
+  int got;
+
+  memcpy(f, udp_frame, sizeof(f));
+  if(off >= 0)
+    f[off] = val;
+  if(fixip)
+    fix_ip(f);
+  got = parse(f, len, &pi);
+  if(got != v){
+    printf("line %d: FAILED verdict %d, want %d\n", line, got, v);
+    failures++;
+  }
+}
+
+static void
+test_malformed(void)
+{
+  uint n = sizeof(udp_frame);
+
+  expect(__LINE__, NP_DROP_ETH, 0, 13, -1, 0);           // runt
+  expect(__LINE__, NP_DROP_ETH, 0, n, 5, 0x57);          // not our MAC
+  expect(__LINE__, NP_DROP_ETH, 0, n, 12, 0x86);         // IPv6 ethertype
+  expect(__LINE__, NP_DROP_IP_LEN, 0, 30, -1, 0);        // IP header cut short
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 14, 0x65);      // version 6
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 14, 0x46);      // options
+  expect(__LINE__, NP_DROP_IP_LEN, 1, n, 17, 0x30);      // total > frame
+  expect(__LINE__, NP_DROP_IP_LEN, 1, n, 17, 0x13);      // total < header
+  expect(__LINE__, NP_DROP_IP_CKSUM, 0, n, 25, 0x89);    // header checksum
+  expect(__LINE__, NP_DROP_IP_FRAG, 1, n, 20, 0x20);     // MF
+  expect(__LINE__, NP_DROP_IP_FRAG, 1, n, 21, 0x01);     // offset
+  expect(__LINE__, NP_UDP, 1, n, 20, 0x40);              // DF is fine
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 33, 0x10);      // not our IP
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 22, 0);         // TTL 0
+  expect(__LINE__, NP_DROP_IP_PROTO, 1, n, 23, 6);       // TCP
+  expect(__LINE__, NP_DROP_UDP_LEN, 0, n, 39, 7);        // UDP length < 8
+  expect(__LINE__, NP_DROP_UDP_LEN, 0, n, 39, 14);       // UDP length > IP payload
+  expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, 46, 'O');    // payload corrupted
+  expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, 41, 0x17);   // checksum corrupted
+}
+
+static void
+test_arp(void)
+{
+  uint8 f[ETH_MINLEN];
+  struct np_info pi;
+  static const uint8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+  memset(f, 0, sizeof(f));
+  np_put_eth(f, bcast, peermac, ETH_TYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_REQUEST, peermac, PEERIP, 0, MYIP);
+  CHECK(parse(f, sizeof(f), &pi) == NP_ARP_REQUEST);
+  CHECK(pi.sip == PEERIP && memcmp(pi.sha, peermac, 6) == 0);
+
+  CHECK(np_arp_reply(f, mymac, MYIP) == 42);
+  CHECK(memcmp(f, peermac, 6) == 0 && memcmp(f + 6, mymac, 6) == 0);
+  CHECK(np_get16(f + 20) == ARP_REPLY);
+  CHECK(memcmp(f + 22, mymac, 6) == 0 && np_get32(f + 28) == MYIP);
+  CHECK(memcmp(f + 32, peermac, 6) == 0 && np_get32(f + 38) == PEERIP);
+  // The peer accepts it as a reply to it.
+  CHECK(np_parse(f, 42, peermac, PEERIP, &pi) == NP_ARP_REPLY);
+  CHECK(pi.sip == MYIP && memcmp(pi.sha, mymac, 6) == 0);
+
+  CHECK(parse(f, 42, &pi) == NP_DROP_ETH);        // not to our MAC
+  memset(f, 0xff, 6);
+  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // not to our IP
+  np_put_arp(f + ETH_HLEN, ARP_REQUEST, peermac, PEERIP, 0, MYIP);
+  memcpy(f, mymac, 6);
+  CHECK(parse(f, 41, &pi) == NP_DROP_ARP);        // too short
+  f[15] = 6;                                      // hardware type 6
+  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
+  f[15] = 1;
+  f[21] = 3;                                      // op 3
+  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
+}
+
+static void
+test_icmp(void)
+{
+  uint8 f[ETH_HLEN + IP_HLEN + ICMP_HLEN + 4];
+  uint8 *icmp = f + ETH_HLEN + IP_HLEN;
+  struct np_info pi;
+
+  memset(icmp, 0, ICMP_HLEN);
+  icmp[0] = ICMP_ECHO_REQUEST;
+  memcpy(icmp + ICMP_HLEN, "ping", 4);
+  np_put16(icmp + 2, np_fold(np_sum(0, icmp, ICMP_HLEN + 4)));
+  np_put_ip(f + ETH_HLEN, PEERIP, MYIP, IP_PROTO_ICMP, 9, ICMP_HLEN + 4);
+  np_put_eth(f, mymac, peermac, ETH_TYPE_IP);
+  CHECK(parse(f, sizeof(f), &pi) == NP_ICMP_ECHO);
+
+  CHECK(np_icmp_reply(f, mymac, &pi) == sizeof(f));
+  CHECK(memcmp(f, peermac, 6) == 0 && memcmp(f + 6, mymac, 6) == 0);
+  CHECK(np_get32(f + 26) == MYIP && np_get32(f + 30) == PEERIP);
+  CHECK(icmp[0] == ICMP_ECHO_REPLY && memcmp(icmp + ICMP_HLEN, "ping", 4) == 0);
+  CHECK(np_fold(np_sum(0, f + ETH_HLEN, IP_HLEN)) == 0);
+  CHECK(np_fold(np_sum(0, icmp, ICMP_HLEN + 4)) == 0);
+  // A reply is not something we answer.
+  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_DROP_ICMP);
+
+  icmp[0] = ICMP_ECHO_REQUEST;                    // checksum now wrong
+  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_DROP_ICMP);
+}
+
+// Every strict prefix of a valid frame is rejected (and, under
+// -fsanitize=address, read only within its length).
+static void
+test_truncation(void)
+{
+  struct np_info pi;
+  uint8 *f;
+
+  for(uint n = 0; n < sizeof(udp_frame); n++){
+    f = malloc(n + 1);
+    memcpy(f, udp_frame, n);
+    CHECK(parse(f, n, &pi) >= NP_DROP_ETH);
+    free(f);
+  }
+}
+
+int
+main(void)
+{
+  test_checksums();
+  test_valid_udp();
+  test_build_udp();
+  test_malformed();
+  test_arp();
+  test_icmp();
+  test_truncation();
+  if(failures){
+    printf("net_unit: %d FAILED\n", failures);
+    return 1;
+  }
+  printf("net_unit: OK\n");
+  return 0;
+}

@@ -1,0 +1,79 @@
+// netstat: print the kernel's network counters (kernel/netstat.h), the
+// driver mode, and whether every received frame is accounted for:
+//   rx_frames == arp_rx + icmp_rx + udp_rx + all drop_* counters.
+
+#include "kernel/types.h"
+#include "kernel/netstat.h"
+#include "user/user.h"
+
+static struct netstat ns;
+
+#define C(f) { #f, &ns.f }
+static struct counter {
+  char *name;
+  uint64 *val;
+} counters[] = {
+  C(rx_frames), C(rx_bytes), C(tx_frames), C(tx_bytes),
+  C(rx_drop_err), C(rx_drop_nombuf), C(rx_missed), C(tx_ring_full),
+  C(tx_reclaims), C(intr), C(rx_drains),
+  C(poll_rounds), C(poll_empty), C(idle_spin), C(idle_yield), C(idle_sleep),
+  C(budget_yields), C(last_rx_ns), C(last_poll_ns),
+  C(arp_rx), C(arp_tx), C(icmp_rx), C(icmp_tx), C(udp_rx), C(udp_tx),
+  C(drop_eth), C(drop_arp), C(drop_ip_hdr), C(drop_ip_cksum), C(drop_ip_len),
+  C(drop_ip_frag), C(drop_ip_proto), C(drop_icmp), C(drop_udp_len),
+  C(drop_udp_cksum), C(drop_udp_noport), C(drop_udp_qfull),
+  C(tx_drop_nombuf), C(tx_drop_noarp), C(arp_queued), C(tx_drop_dev),
+  C(mbufs_inuse), C(mbufs_free),
+};
+
+// Print name left-aligned in a 16-column field.
+static void
+putname(char *name)
+{
+  int n = strlen(name);
+
+  printf("%s", name);
+  while(n++ < 16)
+    printf(" ");
+}
+
+// Frames the stack says it handled or dropped.
+static uint64
+accounted(struct netstat *s)
+{
+  return s->arp_rx + s->icmp_rx + s->udp_rx +
+    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_cksum +
+    s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
+    s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
+    s->drop_udp_qfull;
+}
+
+int
+main(int argc, char *argv[])
+{
+  static char *modes[] = { "intr", "poll", "hybrid" };
+  uint64 acc;
+
+  if(netstat(&ns) < 0){
+    fprintf(2, "netstat: netstat() failed\n");
+    exit(1);
+  }
+  putname("mode");
+  printf("%s\n", ns.mode < 3 ? modes[ns.mode] : "unknown");
+  for(int i = 0; i < sizeof(counters) / sizeof(counters[0]); i++){
+    putname(counters[i].name);
+    printf("%lu\n", *counters[i].val);
+  }
+  putname("poll_hist");
+  for(int i = 0; i < NETSTAT_HIST; i++)
+    printf("%lu ", ns.poll_hist[i]);
+  printf("(0 1 2-3 4-7 8-15 16-31 32-63 64+)\n");
+
+  acc = accounted(&ns);
+  if(acc == ns.rx_frames)
+    printf("rx accounting: OK (%lu frames)\n", ns.rx_frames);
+  else
+    printf("rx accounting: MISMATCH rx_frames %lu, accounted %lu\n",
+           ns.rx_frames, acc);
+  exit(0);
+}

@@ -1,0 +1,441 @@
+// nettests: tests of UDP sockets against the host's echo server.
+//
+//   host:  python3 server.py PORT      (or `make server`)
+//   xv6:   nettests [PORT]             (default 25099)
+//
+// Each test runs in a forked child and prints "name: OK" or
+// "name: FAILED why"; the run ends with ALL TESTS PASSED or SOME TESTS
+// FAILED. Every read has a receive timeout, so a lost datagram fails a
+// test (after a few retries) instead of hanging it. Free pages and mbufs
+// in use are compared before and after the whole run to catch leaks.
+
+#include "kernel/types.h"
+#include "kernel/netstat.h"
+#include "kernel/sysinfo.h"
+#include "user/user.h"
+
+#define SERVER_IP  ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2
+#define DEAD_PORT  1        // a host UDP port nobody answers
+#define TIMEOUT_MS 1000     // per try
+#define TRIES      3        // sends of one datagram before giving up
+#define MAXDATA    1472     // largest UDP payload
+
+static int serverport = 25099;
+static char *curname;       // the running test, for fail()
+static char buf[MAXDATA + 16];
+
+// Report the running test as failed and end its process.
+static void
+fail(char *why)
+{
+  printf("%s: FAILED %s\n", curname, why);
+  exit(1);
+}
+
+// Append the decimal form of n to s.
+static void
+appendnum(char *s, int n)
+{
+  char tmp[12];
+  int i = 0;
+
+  s += strlen(s);
+  do {
+    tmp[i++] = '0' + n % 10;
+    n /= 10;
+  } while(n > 0);
+  while(i > 0)
+    *s++ = tmp[--i];
+  *s = 0;
+}
+
+// A socket from lport to the host's port rport, with a receive timeout.
+static int
+opensock(int lport, int rport, int timeout_ms)
+{
+  int fd;
+
+  if((fd = connect(SERVER_IP, lport, rport)) < 0)
+    fail("connect");
+  if(sockopt(fd, SO_RCVTIMEO, timeout_ms) < 0)
+    fail("sockopt");
+  return fd;
+}
+
+// Wait for the echo of msg[0..n-1] on fd, skipping late echoes of other
+// datagrams. Returns 0, or -1 when a read times out.
+static int
+await(int fd, char *msg, int n)
+{
+  int r;
+
+  while((r = read(fd, buf, sizeof(buf))) >= 0)
+    if(r == n && memcmp(buf, msg, n) == 0)
+      return 0;
+  return -1;
+}
+
+// Send msg[0..n-1] on fd and wait for its echo, sending again if it is
+// lost. Fails the test if no echo comes back after TRIES sends.
+static void
+echo(int fd, char *msg, int n)
+{
+  for(int try = 0; try < TRIES; try++){
+    if(write(fd, msg, n) != n)
+      fail("write");
+    if(await(fd, msg, n) == 0)
+      return;
+  }
+  fail("no echo (timed out)");
+}
+
+// n pings from port lport, each with its own text.
+static void
+pings(int lport, int n)
+{
+  char msg[64];
+  int fd = opensock(lport, serverport, TIMEOUT_MS);
+
+  for(int i = 0; i < n; i++){
+    strcpy(msg, "ping ");
+    appendnum(msg, i);
+    strcpy(msg + strlen(msg), " from port ");
+    appendnum(msg, lport);
+    echo(fd, msg, strlen(msg));
+  }
+  close(fd);
+}
+
+void
+ping(void)
+{
+  char *msg = "a message from xv6!";
+  int fd = opensock(3001, serverport, TIMEOUT_MS);
+
+  echo(fd, msg, strlen(msg));
+  close(fd);
+}
+
+void
+manypings(void)
+{
+  pings(3002, 100);
+}
+
+// 8 processes at once, 20 pings each, from distinct ports.
+void
+forkpings(void)
+{
+  int nproc = 8, xs, ok = 1;
+
+  for(int i = 0; i < nproc; i++){
+    int pid = fork();
+    if(pid < 0)
+      fail("fork");
+    if(pid == 0){
+      pings(3100 + i, 20);
+      exit(0);
+    }
+  }
+  for(int i = 0; i < nproc; i++){
+    if(wait(&xs) < 0)
+      fail("wait");
+    if(xs != 0)
+      ok = 0;
+  }
+  if(!ok)
+    fail("a child failed");
+}
+
+// 10 sockets open at once, all sending before any reads.
+void
+manysockets(void)
+{
+  int n = 10, fd[10];
+  char msg[10][32];
+
+  for(int i = 0; i < n; i++){
+    fd[i] = opensock(3200 + i, serverport, TIMEOUT_MS);
+    strcpy(msg[i], "socket ");
+    appendnum(msg[i], i);
+    if(write(fd[i], msg[i], strlen(msg[i])) != strlen(msg[i]))
+      fail("write");
+  }
+  for(int i = 0; i < n; i++){
+    if(await(fd[i], msg[i], strlen(msg[i])) < 0)
+      echo(fd[i], msg[i], strlen(msg[i]));   // lost: try again
+  }
+  for(int i = 0; i < n; i++)
+    close(fd[i]);
+}
+
+// The largest datagram and an empty one both come back intact.
+void
+bigsmall(void)
+{
+  static char big[MAXDATA];
+  int fd = opensock(3300, serverport, TIMEOUT_MS);
+
+  for(int i = 0; i < MAXDATA; i++)
+    big[i] = 'a' + i % 26;
+  echo(fd, big, MAXDATA);
+  echo(fd, "", 0);
+  close(fd);
+}
+
+// 1473 bytes do not fit in one datagram; the socket still works after.
+void
+toobig(void)
+{
+  static char big[MAXDATA + 1];
+  int fd = opensock(3301, serverport, TIMEOUT_MS);
+
+  if(write(fd, big, MAXDATA + 1) != -1)
+    fail("write of 1473 bytes did not return -1");
+  echo(fd, "still alive", 11);
+  close(fd);
+}
+
+// A read with SO_RCVTIMEO returns -1 after about the timeout, whether
+// nothing was sent or the datagram went to a port nobody answers.
+static void
+expect_timeout(int fd, int ms)
+{
+  uint64 t0 = nsecs(), dt;
+
+  if(read(fd, buf, sizeof(buf)) != -1)
+    fail("read did not time out");
+  dt = (nsecs() - t0) / 1000000;
+  if(dt < ms - ms / 10)
+    fail("read timed out too early");
+  if(dt > ms + 2000)
+    fail("read timed out much too late");
+}
+
+void
+timeout(void)
+{
+  int fd = opensock(3400, serverport, 200);
+
+  expect_timeout(fd, 200);            // nothing sent: nothing comes
+  if(sockopt(fd, SO_RCVTIMEO, 500) < 0)
+    fail("sockopt");
+  expect_timeout(fd, 500);
+  close(fd);
+}
+
+void
+noanswer(void)
+{
+  int fd = opensock(3401, DEAD_PORT, 300);
+
+  for(int i = 0; i < 3; i++){
+    if(write(fd, "anyone?", 7) != 7)
+      fail("write");
+    expect_timeout(fd, 300);
+  }
+  close(fd);
+}
+
+// The same (address, lport, rport) cannot be connected twice.
+void
+dupconnect(void)
+{
+  int a, b, c;
+
+  if((a = connect(SERVER_IP, 3500, serverport)) < 0)
+    fail("connect");
+  if(connect(SERVER_IP, 3500, serverport) != -1)
+    fail("duplicate connect succeeded");
+  if((b = connect(SERVER_IP, 3500, serverport + 1)) < 0)
+    fail("connect to another remote port failed");
+  close(a);
+  if((c = connect(SERVER_IP, 3500, serverport)) < 0)
+    fail("connect after close failed");
+  close(b);
+  close(c);
+}
+
+// Bad arguments return -1 instead of doing harm.
+void
+badargs(void)
+{
+  int fd;
+
+  if(connect(SERVER_IP, 0, serverport) != -1)
+    fail("connect with lport 0");
+  if(sockopt(0, SO_RCVTIMEO, 10) != -1)
+    fail("sockopt on the console");
+  if(sockopt(99, SO_RCVTIMEO, 10) != -1 || sockopt(-1, SO_RCVTIMEO, 10) != -1)
+    fail("sockopt on a bad fd");
+  if((fd = connect(0, 3601, 0)) < 0)
+    fail("connect of a wildcard socket");
+  if(write(fd, "x", 1) != -1)
+    fail("write on a wildcard socket that has no peer yet");
+  close(fd);
+  fd = opensock(3600, serverport, TIMEOUT_MS);
+  if(sockopt(fd, 42, 10) != -1)
+    fail("sockopt with a bad option");
+  if(sockopt(fd, SO_RCVTIMEO, -5) != -1)
+    fail("sockopt with a negative timeout");
+  if(write(fd, (char *)0xfffffffff0L, 10) != -1)
+    fail("write from a bad address");
+  if(netstat((struct netstat *)0xfffffffff0L) != -1)
+    fail("netstat to a bad address");
+  close(fd);
+}
+
+// A process blocked in read is killed: read must give up, and the socket,
+// still referenced by the child, must outlive the parent's close.
+void
+killblocked(void)
+{
+  int fd = connect(SERVER_IP, 3700, DEAD_PORT), pid, xs;
+
+  if(fd < 0)
+    fail("connect");
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0){
+    read(fd, buf, sizeof(buf));   // no timeout: blocks until killed
+    exit(2);                      // not reached: killed on the way out
+  }
+  sleep(10);
+  close(fd);
+  sleep(10);
+  kill(pid);
+  if(wait(&xs) != pid)
+    fail("wait");
+  if(xs != -1)
+    fail("blocked reader was not killed");
+}
+
+// The parent closes its copy of a socket while a child is blocked in read
+// on it: the child's read still ends at its timeout.
+void
+closeblocked(void)
+{
+  int fd = opensock(3701, DEAD_PORT, 500), pid, xs;
+
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0)
+    exit(read(fd, buf, sizeof(buf)) == -1 ? 0 : 1);
+  sleep(5);
+  close(fd);
+  if(wait(&xs) != pid)
+    fail("wait");
+  if(xs != 0)
+    fail("child's read did not time out");
+}
+
+struct test {
+  void (*fn)(void);
+  char *name;
+} tests[] = {
+  { ping,         "ping" },
+  { manypings,    "manypings" },
+  { forkpings,    "forkpings" },
+  { manysockets,  "manysockets" },
+  { bigsmall,     "bigsmall" },
+  { toobig,       "toobig" },
+  { timeout,      "timeout" },
+  { noanswer,     "noanswer" },
+  { dupconnect,   "dupconnect" },
+  { badargs,      "badargs" },
+  { killblocked,  "killblocked" },
+  { closeblocked, "closeblocked" },
+  { 0, 0 },
+};
+
+// Run t in a child process. Returns 1 if it passed.
+static int
+run(struct test *t)
+{
+  int pid, xs;
+
+  curname = t->name;
+  if((pid = fork()) < 0){
+    printf("%s: FAILED fork\n", t->name);
+    return 0;
+  }
+  if(pid == 0){
+    t->fn();
+    exit(0);
+  }
+  wait(&xs);
+  if(xs == 0)
+    printf("%s: OK\n", t->name);
+  else if(xs != 1)                // 1: the child already said why
+    printf("%s: FAILED exit status %d\n", t->name, xs);
+  return xs == 0;
+}
+
+// Frames the stack handled or dropped, which should equal rx_frames.
+static uint64
+accounted(struct netstat *s)
+{
+  return s->arp_rx + s->icmp_rx + s->udp_rx +
+    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_cksum +
+    s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
+    s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
+    s->drop_udp_qfull;
+}
+
+// Compare the counts taken before the run with now. Frames may still be
+// in flight (late echoes), so look a few times before calling it a leak.
+static int
+checkleaks(struct sysinfo *before)
+{
+  static struct netstat ns;
+  struct sysinfo now;
+  int pages = 0, mbufs = 0, acct = 0;
+
+  curname = "leaks";
+  for(int i = 0; i < 20; i++){
+    if(sysinfo(&now) < 0 || netstat(&ns) < 0)
+      fail("sysinfo/netstat");
+    pages = now.freepages == before->freepages;
+    mbufs = now.mbufs_inuse == before->mbufs_inuse;
+    acct = accounted(&ns) == ns.rx_frames;
+    if(pages && mbufs && acct)
+      break;
+    sleep(10);
+  }
+  if(!pages)
+    printf("leaks: FAILED free pages %lu before, %lu after\n",
+           before->freepages, now.freepages);
+  if(!mbufs)
+    printf("leaks: FAILED mbufs in use %lu before, %lu after\n",
+           before->mbufs_inuse, now.mbufs_inuse);
+  if(pages && mbufs)
+    printf("leaks: OK\n");
+  if(acct)
+    printf("rxaccounting: OK\n");
+  else
+    printf("rxaccounting: FAILED rx_frames %lu, accounted %lu\n",
+           ns.rx_frames, accounted(&ns));
+  return pages && mbufs && acct;
+}
+
+int
+main(int argc, char *argv[])
+{
+  struct sysinfo before;
+  int ok = 1;
+
+  if(argc > 1 && (serverport = atoi(argv[1])) <= 0){
+    fprintf(2, "usage: nettests [serverport]\n");
+    exit(1);
+  }
+  printf("nettests: server 10.0.2.2:%d\n", serverport);
+  if(sysinfo(&before) < 0){
+    printf("nettests: sysinfo failed\n");
+    exit(1);
+  }
+  for(struct test *t = tests; t->fn; t++)
+    ok &= run(t);
+  ok &= checkleaks(&before);
+  printf(ok ? "ALL TESTS PASSED\n" : "SOME TESTS FAILED\n");
+  exit(ok ? 0 : 1);
+}
