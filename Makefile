@@ -8,6 +8,8 @@ NETMODE ?= intr
 CPUS ?= 3
 E1000_MITIGATION ?= on
 PCAP ?= on
+# The guest's network: user (QEMU's slirp) or wire (a host program, test/wire.py).
+NET ?= user
 # The disk image QEMU boots and the capture file (the tests pass their own).
 FSIMG ?= fs.img
 PCAPFILE ?= packets.pcap
@@ -78,8 +80,10 @@ CFLAGS += -fno-builtin-memset -fno-builtin-memmove -fno-builtin-memcpy -fno-buil
 LDFLAGS = -z max-page-size=4096
 
 # The packages `make deps` installs, and the commands that prove they are here.
-DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark
-NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark
+# clang and libclang-rt-14-dev (its libFuzzer) are for `make fuzz`.
+DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark \
+  clang libclang-rt-14-dev
+NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang
 
 all: checkdeps $K/kernel fs.img
 
@@ -159,8 +163,11 @@ UPROGS = \
 	$U/_usertests \
 	$U/_wc \
 	$U/_zombie \
+	$U/_cpuhog \
 	$U/_nettests \
-	$U/_netstat
+	$U/_netstat \
+	$U/_udpbench \
+	$U/_udpecho
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -176,12 +183,19 @@ fs.img: mkfs/mkfs README.md $(UPROGS)
 SERVERPORT ?= $(shell expr `id -u` % 5000 + 25099)
 FWDPORT ?= $(shell expr `id -u` % 5000 + 25999)
 GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
+# NET=wire: test/wire.py listens on WIREPORT, QEMU's end of the wire is WIRE_QEMUPORT.
+WIREPORT ?= $(shell expr `id -u` % 5000 + 26099)
+WIRE_QEMUPORT ?= $(shell expr `id -u` % 5000 + 26199)
 
 QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+ifeq ($(NET),wire)
+QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(WIRE_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(WIREPORT)
+else
 QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000
+endif
 ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)
 endif
@@ -204,15 +218,40 @@ qemu-gdb: checkdeps $K/kernel .gdbinit fs.img
 server:
 	python3 server.py $(SERVERPORT)
 
+# The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2
+# and echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works).
+wire:
+	python3 test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT)
+
 # ---- tests ------------------------------------------------------------------
 
 # make test [T=name] runs the whole suite, or one test by name.
 test: checkdeps
 	python3 test/run.py $(T)
 
+# make bench [QUICK=1]: the UDP benchmarks of every mode (bench/README.md).
+bench: checkdeps
+	python3 bench/run.py $(if $(QUICK),--quick)
+
+# ---- fuzzing ----------------------------------------------------------------
+
+# make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c (test/fuzz/README).
+# New inputs go to test/fuzz/new; the committed seeds stay in test/fuzz/corpus.
+FUZZTIME ?= 60
+FUZZ = test/fuzz
+FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/types.h
+	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_netparse.c $K/netparse.c
+
+fuzz: checkdeps $(FUZZ)/fuzz_netparse
+	mkdir -p $(FUZZ)/new
+	$(FUZZ)/fuzz_netparse -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
+	  $(FUZZ)/new $(FUZZ)/corpus
+
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netmode.h fs.img mkfs/mkfs \
-	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap
+	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/replay
 
 help:
 	@echo "xv6-netpoll targets:"
@@ -221,10 +260,14 @@ help:
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
 	@echo "  make test [T=name]                run the test suite (or one test)"
+	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
+	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
+	@echo "  make bench [QUICK=1]              UDP benchmarks of every mode -> bench/results/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"
 	@echo "variables: NETMODE=$(NETMODE) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP)"
 	@echo "           SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) GDBPORT=$(GDBPORT)"
+	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
 
 FORCE:
-.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server test clean help FORCE
+.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire fuzz test bench clean help FORCE

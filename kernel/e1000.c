@@ -52,6 +52,7 @@ static struct {
   struct mbuf *tx_mbuf[TX_RING_SIZE];  // frame being sent by each TX descriptor, or 0
   uint tx_next;                   // next free TX descriptor (our copy of TDT)
   uint tx_clean;                  // oldest TX descriptor not yet reclaimed
+  uint32 mpc_last;                // MPC as last read (mpc_collect)
 } e1000;
 
 static uint32
@@ -326,6 +327,20 @@ rx_deliver(struct mbufq *q)
   }
 }
 
+// Add the device's missed-packet count (MPC) to rx_missed. The manual
+// says reading MPC clears it, but QEMU 7.2 keeps it as a running total
+// (adding each read made rx_missed exceed the frames the host sent), so
+// add only what it grew by since the last read; a smaller value than last
+// time means it was cleared. Caller holds e1000.lock.
+static void
+mpc_collect(void)
+{
+  uint32 v = reg_read(E1000_MPC);
+
+  NETSTAT_ADD(rx_missed, v >= e1000.mpc_last ? v - e1000.mpc_last : v);
+  e1000.mpc_last = v;
+}
+
 // The receive path for every mode: take up to budget finished descriptors
 // off the RX ring, refill them, give them back to the device with a single
 // RDT store, then hand the good frames to net_rx (which owns them after).
@@ -357,9 +372,9 @@ e1000_rx_drain(int budget)
     __sync_synchronize();
     reg_write(E1000_RDT, last);
     // A full budget means the ring may have been full and QEMU may have
-    // dropped frames: collect its count (cleared by the read).
+    // dropped frames: collect its count.
     if(n == budget)
-      NETSTAT_ADD(rx_missed, reg_read(E1000_MPC));
+      mpc_collect();
   }
   release(&e1000.lock);
   rx_deliver(&q);

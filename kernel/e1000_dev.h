@@ -34,7 +34,7 @@
 #define E1000_TADV    0x382C   // TX absolute interrupt delay
 
 // Statistics and address filters
-#define E1000_MPC     0x4010   // missed packets count (statistics: cleared by reading)
+#define E1000_MPC     0x4010   // missed packets count (manual: cleared by reading; QEMU: a running total)
 #define E1000_MTA     0x5200   // multicast table array, 128 32-bit words
 #define E1000_MTA_LEN 128
 #define E1000_RAL0    0x5400   // receive address 0, low: MAC bytes 0..3

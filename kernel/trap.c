@@ -142,6 +142,7 @@ clockintr(void)
     ticks++;
     wakeup(&ticks);
     release(&tickslock);
+    net_tick();   // ARP retries give up, socket receive timeouts expire
   }
   w_stimecmp(r_time() + TICK_INTERVAL);
 }

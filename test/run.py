@@ -32,7 +32,8 @@ import traceback
 
 from qemu import (REPO, CMD_TIMEOUT, PANIC, PROMPT, Log, Qemu, TestFailure,
                   build, free_udp_ports)
-from hostnet import Server, check_pcap, pcap_frames  # pcap_frames: net tests
+from hostnet import Server, check_pcap
+import nettest
 
 LOGDIR = os.path.join(REPO, "test", "logs")
 MODES = ("intr", "poll", "hybrid")
@@ -245,15 +246,9 @@ register("shell", test_shell)
 register("fsreboot", test_fsreboot)
 register("cpus-latency", test_cpus_latency)
 register("usertests", test_usertests)
-# Network tests run once in every NETMODE.  A sketch of one:
-#
-#   def test_nettests(t):
-#       t.server()                  # python3 server.py <t.serverport>
-#       q = t.boot()
-#       expect_output(q, "nettests %d" % t.serverport, r"^ALL OK$", 300)
-#       t.check_pcap(q)             # quits QEMU, then checks the capture
-#
-#   register("nettests", test_nettests, modes=MODES)
+# Network tests run once in every NETMODE (test/nettest.py).
+register("nettests", nettest.test_nettests, modes=MODES)
+register("flood", nettest.test_flood, modes=MODES)
 
 
 # ---- running ----------------------------------------------------------------

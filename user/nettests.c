@@ -418,14 +418,27 @@ checkleaks(struct sysinfo *before)
   return pages && mbufs && acct;
 }
 
+// Is test name among the names the user asked for (all when none)?
+static int
+wanted(char *name, int argc, char *argv[])
+{
+  if(argc <= 2)
+    return 1;
+  for(int i = 2; i < argc; i++)
+    if(strcmp(argv[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+// nettests [serverport [test ...]]
 int
 main(int argc, char *argv[])
 {
   struct sysinfo before;
-  int ok = 1;
+  int ok = 1, ran = 0;
 
   if(argc > 1 && (serverport = atoi(argv[1])) <= 0){
-    fprintf(2, "usage: nettests [serverport]\n");
+    fprintf(2, "usage: nettests [serverport [test ...]]\n");
     exit(1);
   }
   printf("nettests: server 10.0.2.2:%d\n", serverport);
@@ -433,8 +446,16 @@ main(int argc, char *argv[])
     printf("nettests: sysinfo failed\n");
     exit(1);
   }
-  for(struct test *t = tests; t->fn; t++)
+  for(struct test *t = tests; t->fn; t++){
+    if(!wanted(t->name, argc, argv))
+      continue;
     ok &= run(t);
+    ran++;
+  }
+  if(ran == 0){
+    fprintf(2, "nettests: no such test\n");
+    exit(1);
+  }
   ok &= checkleaks(&before);
   printf(ok ? "ALL TESTS PASSED\n" : "SOME TESTS FAILED\n");
   exit(ok ? 0 : 1);

@@ -1,0 +1,537 @@
+// udpbench: UDP benchmarks, run against bench/peer.py on the host.
+//
+//   udpbench lat   [-n N] [-s SIZE] [-p PORT]            round trips to the echo role
+//   udpbench tx    [-n N] [-s SIZE] [-p PORT]            send as fast as we can to the sink role
+//   udpbench rx    [-n N] [-s SIZE] [-r RATE] [-p PORT]  have the source role send to us
+//   udpbench spare [-t MS]                               compute loop: user CPU left over
+//
+// PORT is the peer's UDP port on the host (the guest reaches it as
+// 10.0.2.2:PORT); SIZE is the UDP payload, 16..1472 bytes; RATE is
+// datagrams per second, 0 for as fast as the host can send.
+//
+// Each run ends with one line for bench/run.py, keys fixed, units in the
+// key names, e.g.
+//   RESULT test=lat mode=poll size=64 n=2000 lost=0 min_us=61.2 p50_us=80.1 ...
+// Rates are integers; times in microseconds carry one decimal (the clock
+// ticks every 100 ns). Mbit/s counts UDP payload bits only. Fields named
+// after netstat counters (missed, qfull, intr, ...) are the change of
+// that counter during the run. Integer arithmetic only.
+//
+// Protocol with bench/peer.py (control datagrams are ASCII text; RUN is a
+// number that tells this run's replies from a late reply to an old one):
+//   lat: 'P' seq(4 bytes) padding           echoed back unchanged
+//   data datagrams (tx and rx): 'D' RUN(4 bytes) seq(4 bytes) padding
+//   tx:  "?start RUN" -> "!start RUN"; then N data datagrams;
+//        "?count RUN" -> "!count RUN GOT SPAN_US" (GOT: RUN's datagrams
+//        the sink received, SPAN_US: time from its first to its last)
+//   rx:  "?rx RUN N SIZE RATE" -> "!rx RUN", then N data datagrams, then
+//        "!done RUN SENT", all sent back to where the request came from.
+//        The guest sends from port 2000, the port QEMU's hostfwd forwards,
+//        so the request leaves through the hostfwd socket and the source's
+//        datagrams come back in through it.
+
+#include "kernel/types.h"
+#include "kernel/netstat.h"
+#include "user/user.h"
+
+#define PEER_IP      ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2, the host
+#define RX_LPORT     2000        // the guest port QEMU's hostfwd delivers to
+#define MINSIZE      16
+#define MAXSIZE      1472        // largest UDP payload in one Ethernet frame
+#define MAXN         1000000
+#define MAXLAT       100000      // round trips we keep for percentiles
+#define WARMUP       10          // round trips before lat measures (fills ARP)
+#define LAT_TIMEO_MS 250         // a round trip slower than this counts as lost
+#define CTL_TIMEO_MS 300
+#define RX_TIMEO_MS  500         // rx ends after this long without a datagram
+#define TRIES        5           // sends of a control message before giving up
+#define SPARE_CHUNK  100000      // loop iterations between clock reads
+
+struct opts {
+  int n, size, rate, port, ms;
+};
+
+// One output line, built up and written with a single write() so that
+// lines from concurrent runs never interleave.
+struct line {
+  char buf[320];
+  int n;
+};
+
+static char sbuf[MAXSIZE];       // datagram being sent
+static char rbuf[MAXSIZE + 1];   // datagram received (+1 for a NUL)
+static struct netstat ns0, ns1;  // counters before and after a run
+static char *modenames[] = { "intr", "poll", "hybrid" };
+
+static void
+usage(void)
+{
+  fprintf(2, "usage: udpbench lat|tx|rx|spare [-n N] [-s SIZE] [-r RATE] [-p PORT] [-t MS]\n");
+  exit(1);
+}
+
+static void
+die(char *why)
+{
+  fprintf(2, "udpbench: %s\n", why);
+  exit(1);
+}
+
+// ---- output -------------------------------------------------------------
+
+static void
+lput(struct line *l, char *s)
+{
+  while(*s && l->n < sizeof(l->buf) - 2)
+    l->buf[l->n++] = *s++;
+}
+
+static void
+lnum(struct line *l, uint64 v)
+{
+  char d[24];
+  int i = 0;
+
+  do {
+    d[i++] = '0' + v % 10;
+    v /= 10;
+  } while(v);
+  while(i > 0 && l->n < sizeof(l->buf) - 2)
+    l->buf[l->n++] = d[--i];
+}
+
+// Append " key=v".
+static void
+lkv(struct line *l, char *key, uint64 v)
+{
+  lput(l, " ");
+  lput(l, key);
+  lput(l, "=");
+  lnum(l, v);
+}
+
+// Append " key=U.D", a time in ns shown as microseconds with one decimal.
+static void
+lus(struct line *l, char *key, uint64 ns)
+{
+  uint64 tenths = (ns + 50) / 100;
+
+  lkv(l, key, tenths / 10);
+  lput(l, ".");
+  lnum(l, tenths % 10);
+}
+
+// Start a RESULT line for test name, with the kernel's NETMODE.
+static void
+lstart(struct line *l, char *name)
+{
+  l->n = 0;
+  lput(l, "RESULT test=");
+  lput(l, name);
+  lput(l, " mode=");
+  lput(l, ns0.mode < 3 ? modenames[ns0.mode] : "unknown");
+}
+
+// Finish the line and write it to fd in one piece.
+static void
+lwrite(struct line *l, int fd)
+{
+  l->buf[l->n++] = '\n';
+  write(fd, l->buf, l->n);
+}
+
+// ---- helpers ------------------------------------------------------------
+
+static void
+put32(char *p, uint32 v)
+{
+  p[0] = v;
+  p[1] = v >> 8;
+  p[2] = v >> 16;
+  p[3] = v >> 24;
+}
+
+static uint32
+get32(char *p)
+{
+  return (uchar)p[0] | (uchar)p[1] << 8 | (uchar)p[2] << 16 | (uint32)(uchar)p[3] << 24;
+}
+
+// The i-th space-separated field of the NUL-terminated s, as a number.
+static uint64
+field(char *s, int i)
+{
+  uint64 v = 0;
+
+  while(i > 0 && *s)
+    if(*s++ == ' ')
+      i--;
+  while(*s >= '0' && *s <= '9')
+    v = v * 10 + (*s++ - '0');
+  return v;
+}
+
+// A number that differs between runs, for matching replies to requests.
+static uint32
+newrun(void)
+{
+  return (nsecs() / 1000 + getpid()) % 1000000000;
+}
+
+// rate = count per second over dt ns (0 if dt is 0).
+static uint64
+persec(uint64 count, uint64 dt)
+{
+  return dt ? count * 1000000000ULL / dt : 0;
+}
+
+static void
+getstats(struct netstat *ns)
+{
+  if(netstat(ns) < 0)
+    die("netstat failed");
+}
+
+// A socket to the peer, from lport, with receive timeout ms.
+static int
+opensock(int lport, int port, int ms)
+{
+  int fd;
+
+  if((fd = connect(PEER_IP, lport, port)) < 0)
+    die("connect failed (is the port already in use?)");
+  if(sockopt(fd, SO_RCVTIMEO, ms) < 0)
+    die("sockopt failed");
+  return fd;
+}
+
+// Send the control message in l and wait for a reply that starts with
+// want and carries run as its second field, sending again after each
+// timeout. Datagrams that are not that reply are skipped. Leaves the
+// reply, NUL-terminated, in rbuf. Returns 0, or -1 after TRIES timeouts.
+static int
+control(int fd, struct line *l, char *want, uint32 run)
+{
+  int r, k = strlen(want);
+
+  for(int t = 0; t < TRIES; t++){
+    if(write(fd, l->buf, l->n) != l->n)
+      continue;
+    while((r = read(fd, rbuf, MAXSIZE)) >= 0){
+      rbuf[r] = 0;
+      if(r > k && memcmp(rbuf, want, k) == 0 && rbuf[k] == ' ' && field(rbuf, 1) == run)
+        return 0;
+    }
+  }
+  return -1;
+}
+
+// ---- lat ----------------------------------------------------------------
+
+// Send ping number seq of size bytes and wait for its echo, skipping late
+// echoes of earlier pings. Returns the round trip in ns, or 0 if lost.
+static uint64
+ping(int fd, uint32 seq, int size)
+{
+  uint64 t0, dt;
+  int r;
+
+  sbuf[0] = 'P';
+  put32(sbuf + 1, seq);
+  t0 = nsecs();
+  if(write(fd, sbuf, size) != size)
+    return 0;
+  while((r = read(fd, rbuf, MAXSIZE)) >= 0){
+    if(r == size && rbuf[0] == 'P' && get32(rbuf + 1) == seq){
+      dt = nsecs() - t0;
+      return dt ? dt : 1;
+    }
+  }
+  return 0;
+}
+
+// Shell sort, ascending.
+static void
+sort64(uint64 *a, int n)
+{
+  for(int gap = n / 2; gap > 0; gap /= 2){
+    for(int i = gap; i < n; i++){
+      uint64 v = a[i];
+      int j = i;
+      for(; j >= gap && a[j - gap] > v; j -= gap)
+        a[j] = a[j - gap];
+      a[j] = v;
+    }
+  }
+}
+
+// The pct-th percentile of the sorted a[0..n-1] (nearest rank below).
+static uint64
+pctl(uint64 *a, int n, int pct)
+{
+  return n ? a[(n - 1) * pct / 100] : 0;
+}
+
+static void
+lat(struct opts *o)
+{
+  uint64 *rtt, sum = 0;
+  int fd, ok = 0;
+  struct line l;
+
+  if(o->n > MAXLAT)
+    die("lat: -n at most 100000");
+  if((rtt = malloc(o->n * sizeof(uint64))) == 0)
+    die("out of memory");
+  fd = opensock(3000 + getpid(), o->port, LAT_TIMEO_MS);
+  memset(sbuf, 'x', sizeof(sbuf));
+  for(int i = 0; i < WARMUP; i++)
+    ping(fd, 1000000000 + i, o->size);
+  getstats(&ns0);
+  for(int i = 0; i < o->n; i++)
+    if((rtt[ok] = ping(fd, i, o->size)) != 0)
+      sum += rtt[ok++];
+  getstats(&ns1);
+  sort64(rtt, ok);
+
+  lstart(&l, "lat");
+  lkv(&l, "size", o->size);
+  lkv(&l, "n", o->n);
+  lkv(&l, "lost", o->n - ok);
+  lus(&l, "min_us", ok ? rtt[0] : 0);
+  lus(&l, "p50_us", pctl(rtt, ok, 50));
+  lus(&l, "p90_us", pctl(rtt, ok, 90));
+  lus(&l, "p99_us", pctl(rtt, ok, 99));
+  lus(&l, "max_us", ok ? rtt[ok - 1] : 0);
+  lus(&l, "avg_us", ok ? sum / ok : 0);
+  lkv(&l, "intr", ns1.intr - ns0.intr);
+  lwrite(&l, 1);
+  close(fd);
+  free(rtt);
+}
+
+// ---- tx -----------------------------------------------------------------
+
+// Append the " key=U.D" form of a payload rate in Mbit/s: count datagrams
+// of size bytes in dt ns.
+static void
+lmbit(struct line *l, char *key, uint64 count, int size, uint64 dt)
+{
+  uint64 tenths = dt ? count * size * 8 * 10000 / dt : 0;
+
+  lkv(l, key, tenths / 10);
+  lput(l, ".");
+  lnum(l, tenths % 10);
+}
+
+static void
+tx(struct opts *o)
+{
+  uint32 run = newrun();
+  uint64 t0, dt, got, errs = 0, sent;
+  int fd;
+  struct line l;
+
+  fd = opensock(3000 + getpid(), o->port, CTL_TIMEO_MS);
+  l.n = 0;
+  lput(&l, "?start ");
+  lnum(&l, run);
+  if(control(fd, &l, "!start", run) < 0)
+    die("tx: no answer from the sink (is bench/peer.py sink running on -p PORT?)");
+  memset(sbuf, 'x', sizeof(sbuf));
+  sbuf[0] = 'D';
+  put32(sbuf + 1, run);
+
+  getstats(&ns0);
+  t0 = nsecs();
+  for(int i = 0; i < o->n; i++){
+    put32(sbuf + 5, i);
+    if(write(fd, sbuf, o->size) != o->size)
+      errs++;
+  }
+  dt = nsecs() - t0;
+  getstats(&ns1);
+  sent = o->n - errs;
+
+  l.n = 0;
+  lput(&l, "?count ");
+  lnum(&l, run);
+  if(control(fd, &l, "!count", run) < 0)
+    die("tx: the sink did not answer the count query");
+  got = field(rbuf, 2);
+
+  lstart(&l, "tx");
+  lkv(&l, "size", o->size);
+  lkv(&l, "n", o->n);
+  lkv(&l, "send_errs", errs);
+  lkv(&l, "got", got);
+  lkv(&l, "lost", got < sent ? sent - got : 0);
+  lkv(&l, "dgrams_per_s", persec(sent, dt));
+  lmbit(&l, "mbit_per_s", sent, o->size, dt);
+  lkv(&l, "sink_dgrams_per_s", got > 1 ? persec(got - 1, field(rbuf, 3) * 1000) : 0);
+  lkv(&l, "ring_full", ns1.tx_ring_full - ns0.tx_ring_full);
+  lkv(&l, "intr", ns1.intr - ns0.intr);
+  lwrite(&l, 1);
+  close(fd);
+}
+
+// ---- rx -----------------------------------------------------------------
+
+// What an rx run saw.
+struct rxcount {
+  uint64 got;        // this run's data datagrams
+  uint64 sent;       // what the source said it sent (0 if "!done" was lost)
+  uint64 first, last; // nsecs() of the first and last data datagram
+};
+
+// Read this run's datagrams until "!done" or RX_TIMEO_MS of silence;
+// resend the request while nothing at all has come back.
+static void
+rxloop(int fd, struct line *req, uint32 run, struct rxcount *c)
+{
+  int r, heard = 0, tries = 1;
+
+  write(fd, req->buf, req->n);
+  for(;;){
+    if((r = read(fd, rbuf, MAXSIZE)) < 0){
+      if(heard || tries++ >= TRIES)
+        return;
+      write(fd, req->buf, req->n);
+      continue;
+    }
+    rbuf[r] = 0;
+    if(r >= 9 && rbuf[0] == 'D' && get32(rbuf + 1) == run){
+      c->last = nsecs();
+      if(c->got++ == 0)
+        c->first = c->last;
+      heard = 1;
+    } else if(rbuf[0] == '!' && field(rbuf, 1) == run){
+      heard = 1;
+      if(memcmp(rbuf, "!done ", 6) == 0){
+        c->sent = field(rbuf, 2);
+        return;
+      }
+    }
+  }
+}
+
+static void
+rx(struct opts *o)
+{
+  uint32 run = newrun();
+  struct rxcount c = { 0, 0, 0, 0 };
+  uint64 dt;
+  int fd;
+  struct line l;
+
+  fd = opensock(RX_LPORT, o->port, RX_TIMEO_MS);
+  l.n = 0;
+  lput(&l, "?rx ");
+  lnum(&l, run);
+  lput(&l, " ");
+  lnum(&l, o->n);
+  lput(&l, " ");
+  lnum(&l, o->size);
+  lput(&l, " ");
+  lnum(&l, o->rate);
+  getstats(&ns0);
+  rxloop(fd, &l, run, &c);
+  getstats(&ns1);
+  if(c.got == 0)
+    fprintf(2, "udpbench: rx: nothing arrived (is bench/peer.py source running on -p PORT?)\n");
+  if(c.sent == 0)
+    c.sent = o->n;
+  dt = c.last - c.first;
+
+  lstart(&l, "rx");
+  lkv(&l, "size", o->size);
+  lkv(&l, "n", o->n);
+  lkv(&l, "offered_per_s", o->rate);
+  lkv(&l, "got", c.got);
+  lkv(&l, "lost", c.got < c.sent ? c.sent - c.got : 0);
+  lkv(&l, "dgrams_per_s", c.got > 1 ? persec(c.got - 1, dt) : 0);
+  lmbit(&l, "mbit_per_s", c.got > 1 ? c.got - 1 : 0, o->size, dt);
+  lkv(&l, "missed", ns1.rx_missed - ns0.rx_missed);
+  lkv(&l, "qfull", ns1.drop_udp_qfull - ns0.drop_udp_qfull);
+  lkv(&l, "nombuf", ns1.rx_drop_nombuf - ns0.rx_drop_nombuf);
+  lkv(&l, "intr", ns1.intr - ns0.intr);
+  lwrite(&l, 1);
+  close(fd);
+}
+
+// ---- spare --------------------------------------------------------------
+
+static void
+spare(struct opts *o)
+{
+  volatile uint64 x = 0;   // volatile: the loop must really run
+  uint64 iters = 0, t0, dt, limit = (uint64)o->ms * 1000000;
+  struct line l;
+
+  getstats(&ns0);
+  t0 = nsecs();
+  while((dt = nsecs() - t0) < limit){
+    for(int k = 0; k < SPARE_CHUNK; k++)
+      x += k;
+    iters += SPARE_CHUNK;
+  }
+  getstats(&ns1);
+
+  lstart(&l, "spare");
+  lkv(&l, "ms", dt / 1000000);
+  lkv(&l, "iters", iters);
+  lkv(&l, "iters_per_s", iters * 1000000 / (dt / 1000));
+  lkv(&l, "rx_frames", ns1.rx_frames - ns0.rx_frames);
+  lkv(&l, "missed", ns1.rx_missed - ns0.rx_missed);
+  lkv(&l, "noport", ns1.drop_udp_noport - ns0.drop_udp_noport);
+  lkv(&l, "intr", ns1.intr - ns0.intr);
+  lkv(&l, "poll_rounds", ns1.poll_rounds - ns0.poll_rounds);
+  lwrite(&l, 1);
+}
+
+// ---- main ---------------------------------------------------------------
+
+// Parse "-x VALUE" pairs after the test name into o; exits on anything else.
+static void
+parseopts(int argc, char **argv, struct opts *o)
+{
+  for(int i = 2; i < argc; i += 2){
+    char *a = argv[i];
+    if(a[0] != '-' || a[1] == 0 || a[2] != 0 || i + 1 >= argc)
+      usage();
+    int v = atoi(argv[i + 1]);
+    switch(a[1]){
+    case 'n': o->n = v; break;
+    case 's': o->size = v; break;
+    case 'r': o->rate = v; break;
+    case 'p': o->port = v; break;
+    case 't': o->ms = v; break;
+    default: usage();
+    }
+  }
+  if(o->n < 1 || o->n > MAXN || o->size < MINSIZE || o->size > MAXSIZE ||
+     o->rate < 0 || o->port < 1 || o->port > 65535 || o->ms < 1 || o->ms > 600000)
+    die("bad option value: -n 1..1000000, -s 16..1472, -r >= 0, -p 1..65535, -t 1..600000");
+}
+
+int
+main(int argc, char *argv[])
+{
+  struct opts o = { 1000, 64, 0, 25099, 2000 };
+
+  if(argc < 2)
+    usage();
+  parseopts(argc, argv, &o);
+  getstats(&ns0);   // for the mode, in case a test fails before measuring
+  if(strcmp(argv[1], "lat") == 0)
+    lat(&o);
+  else if(strcmp(argv[1], "tx") == 0)
+    tx(&o);
+  else if(strcmp(argv[1], "rx") == 0)
+    rx(&o);
+  else if(strcmp(argv[1], "spare") == 0)
+    spare(&o);
+  else
+    usage();
+  exit(0);
+}
