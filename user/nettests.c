@@ -1,7 +1,7 @@
 // nettests: tests of UDP sockets against the host's echo server.
 //
 //   host:  python3 server.py PORT      (or `make server`)
-//   xv6:   nettests [PORT]             (default 25099)
+//   xv6:   nettests [PORT [TEST ...]]  (PORT defaults to `make server`'s)
 //
 // Each test runs in a forked child and prints "name: OK" or
 // "name: FAILED why"; the run ends with ALL TESTS PASSED or SOME TESTS
@@ -13,6 +13,7 @@
 #include "kernel/netstat.h"
 #include "kernel/sysinfo.h"
 #include "user/user.h"
+#include "user/serverport.h"
 
 #define SERVER_IP  ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2
 #define DEAD_PORT  1        // a host UDP port nobody answers
@@ -20,7 +21,7 @@
 #define TRIES      3        // sends of one datagram before giving up
 #define MAXDATA    1472     // largest UDP payload
 
-static int serverport = 25099;
+static int serverport = SERVERPORT;   // make's SERVERPORT at build time
 static char *curname;       // the running test, for fail()
 static char buf[MAXDATA + 16];
 
