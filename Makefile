@@ -209,6 +209,9 @@ ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)
 endif
 QEMUOPTS += -device e1000,netdev=net0,bus=pcie.0,mitigation=$(E1000_MITIGATION)
+# More QEMU options, e.g. QEMUEXTRA="-S -gdb tcp::26000" (test/gdbtest.py).
+QEMUEXTRA ?=
+QEMUOPTS += $(QEMUEXTRA)
 
 qemu: checkdeps $K/kernel fs.img
 	$(QEMU) $(QEMUOPTS)

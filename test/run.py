@@ -34,6 +34,7 @@ from qemu import (REPO, CMD_TIMEOUT, PANIC, PROMPT, Log, Qemu, TestFailure,
                   build, free_udp_ports)
 from hostnet import Server, check_pcap
 import nettest
+from gdbtest import test_gdb
 
 LOGDIR = os.path.join(REPO, "test", "logs")
 MODES = ("intr", "poll", "hybrid")
@@ -249,6 +250,7 @@ register("usertests", test_usertests)
 # Network tests run once in every NETMODE (test/nettest.py).
 register("nettests", nettest.test_nettests, modes=MODES)
 register("flood", nettest.test_flood, modes=MODES)
+register("gdb", test_gdb, modes=("intr", "poll"))
 
 
 # ---- running ----------------------------------------------------------------
