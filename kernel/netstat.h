@@ -63,5 +63,17 @@ struct netstat {
   uint64 mbufs_free;      // on the free list now
 };
 
+// Frames the stack handled or dropped. When every received frame is
+// accounted for this equals rx_frames (netstat and nettests check it).
+static inline uint64
+netstat_accounted(struct netstat *s)
+{
+  return s->arp_rx + s->icmp_rx + s->udp_rx +
+    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_cksum +
+    s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
+    s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
+    s->drop_udp_qfull;
+}
+
 // sockopt() options
 #define SO_RCVTIMEO 1     // receive timeout in ms; 0 = block forever

@@ -37,17 +37,6 @@ putname(char *name)
     printf(" ");
 }
 
-// Frames the stack says it handled or dropped.
-static uint64
-accounted(struct netstat *s)
-{
-  return s->arp_rx + s->icmp_rx + s->udp_rx +
-    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_cksum +
-    s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
-    s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
-    s->drop_udp_qfull;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -69,7 +58,7 @@ main(int argc, char *argv[])
     printf("%lu ", ns.poll_hist[i]);
   printf("(0 1 2-3 4-7 8-15 16-31 32-63 64+)\n");
 
-  acc = accounted(&ns);
+  acc = netstat_accounted(&ns);
   if(acc == ns.rx_frames)
     printf("rx accounting: OK (%lu frames)\n", ns.rx_frames);
   else

@@ -372,17 +372,6 @@ run(struct test *t)
   return xs == 0;
 }
 
-// Frames the stack handled or dropped, which should equal rx_frames.
-static uint64
-accounted(struct netstat *s)
-{
-  return s->arp_rx + s->icmp_rx + s->udp_rx +
-    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_cksum +
-    s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
-    s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
-    s->drop_udp_qfull;
-}
-
 // Compare the counts taken before the run with now. Frames may still be
 // in flight (late echoes), so look a few times before calling it a leak.
 static int
@@ -398,7 +387,7 @@ checkleaks(struct sysinfo *before)
       fail("sysinfo/netstat");
     pages = now.freepages == before->freepages;
     mbufs = now.mbufs_inuse == before->mbufs_inuse;
-    acct = accounted(&ns) == ns.rx_frames;
+    acct = netstat_accounted(&ns) == ns.rx_frames;
     if(pages && mbufs && acct)
       break;
     sleep(10);
@@ -415,7 +404,7 @@ checkleaks(struct sysinfo *before)
     printf("rxaccounting: OK\n");
   else
     printf("rxaccounting: FAILED rx_frames %lu, accounted %lu\n",
-           ns.rx_frames, accounted(&ns));
+           ns.rx_frames, netstat_accounted(&ns));
   return pages && mbufs && acct;
 }
 
