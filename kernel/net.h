@@ -16,6 +16,8 @@ struct mbuf {
   struct mbuf *next;   // link in an mbuf queue or the free list
   char *head;          // first byte of the data
   uint len;            // bytes of data from head
+  uint32 raddr;        // on a socket queue: the datagram's sender
+  uint16 rport;
   char buf[MBUF_SIZE];
 };
 

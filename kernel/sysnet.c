@@ -6,7 +6,8 @@
 // datagram's payload, blocking like a pipe read until one arrives, the
 // process is killed, or the receive timeout (SO_RCVTIMEO) runs out.
 // raddr 0 or rport 0 is a wildcard: the socket accepts datagrams from any
-// address/port, and write() replies to the last sender (a server socket
+// address/port, and write() replies to the sender of the datagram last
+// read (a server socket
 // for QEMU's hostfwd to port 2000).
 //
 // Lifetime: a sock is freed by sockclose(), which file.c calls when the
@@ -46,7 +47,7 @@ struct sock {
   int rcvtimeo_ms;         // read timeout, 0 = none
   int ntimed;              // readers asleep with a timeout
   int closed;
-  uint32 lastaddr;         // wildcard sockets: the last sender
+  uint32 lastaddr;         // wildcard sockets: sender of the datagram last read
   uint16 lastport;
 };
 
@@ -183,9 +184,9 @@ sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
     mbuffree(m);
     return;
   }
+  m->raddr = sip;
+  m->rport = sport;
   mbufq_push(&so->rxq, m);
-  so->lastaddr = sip;
-  so->lastport = sport;
   NETSTAT_INC(udp_rx);
   wakeup(so);
   release(&so->lock);
@@ -239,6 +240,8 @@ sockread(struct sock *so, uint64 addr, int n)
       sleep(so, &so->lock);
   }
   m = mbufq_pop(&so->rxq);
+  so->lastaddr = m->raddr;   // a wildcard socket's write() answers this sender
+  so->lastport = m->rport;
   release(&so->lock);
 
   r = m->len < n ? m->len : n;

@@ -35,6 +35,7 @@ from qemu import (REPO, CMD_TIMEOUT, PANIC, PROMPT, Log, Qemu, TestFailure,
 from hostnet import Server, check_pcap
 import nettest
 from gdbtest import test_gdb
+import wiretest
 
 LOGDIR = os.path.join(REPO, "test", "logs")
 MODES = ("intr", "poll", "hybrid")
@@ -251,6 +252,12 @@ register("usertests", test_usertests)
 register("nettests", nettest.test_nettests, modes=MODES)
 register("flood", nettest.test_flood, modes=MODES)
 register("gdb", test_gdb, modes=("intr", "poll"))
+# Robustness on a raw wire (test/wiretest.py, NET=wire) and fuzzing.
+register("wire-malformed", wiretest.test_wire_malformed, modes=MODES)
+register("wire-flood", wiretest.test_wire_flood, modes=MODES)
+register("wire-longrun", wiretest.test_wire_longrun, modes=MODES)
+register("wire-reply", wiretest.test_wire_reply_to_sender)
+register("fuzz-replay", wiretest.test_fuzz_replay)
 
 
 # ---- running ----------------------------------------------------------------

@@ -3,9 +3,10 @@
 //
 //   udpecho ping PORT [N]           N datagrams (default 3) to 10.0.2.2:PORT,
 //                                   each must come back (3 tries each)
-//   udpecho serve LPORT [IDLE_MS]   echo every datagram sent to our port LPORT
-//                                   back to its sender; stop after IDLE_MS
-//                                   (default 3000) without one
+//   udpecho serve LPORT [IDLE_MS [TICKS]]  echo every datagram sent to our
+//                                   port LPORT back to its sender; stop after
+//                                   IDLE_MS (default 3000) without one; with
+//                                   TICKS, sleep that long before each read
 //   udpecho sink LPORT TICKS [IDLE_MS]  a slow reader: one read, then sleep
 //                                   TICKS clock ticks; stop after IDLE_MS idle
 //   udpecho mem                     print free pages and mbufs in use
@@ -29,7 +30,7 @@ static char buf[MAXDATA];
 static void
 usage(void)
 {
-  fprintf(2, "usage: udpecho ping PORT [N] | serve LPORT [IDLE_MS] |"
+  fprintf(2, "usage: udpecho ping PORT [N] | serve LPORT [IDLE_MS [TICKS]] |"
           " sink LPORT TICKS [IDLE_MS] | mem\n");
   exit(2);
 }
@@ -98,15 +99,20 @@ ping(int port, int n)
 }
 
 // Echo each datagram to its sender (a wildcard socket replies to the last
-// sender) until idle_ms pass without one.
+// sender) until idle_ms pass without one. ticks > 0: sleep before each
+// read, so that several datagrams wait in the socket's queue.
 static void
-serve(int lport, int idle_ms)
+serve(int lport, int idle_ms, int ticks)
 {
   int fd = opensock(0, lport, 0, idle_ms);
   int n, got = 0, sent = 0, errs = 0;
 
   printf("udpecho: ready\n");
-  while((n = read(fd, buf, sizeof(buf))) >= 0){
+  for(;;){
+    if(ticks > 0)
+      sleep(ticks);
+    if((n = read(fd, buf, sizeof(buf))) < 0)
+      break;
     got++;
     if(write(fd, buf, n) == n)
       sent++;
@@ -154,8 +160,9 @@ main(int argc, char *argv[])
     usage();
   if(strcmp(argv[1], "ping") == 0 && (argc == 3 || argc == 4))
     ping(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : 3);
-  else if(strcmp(argv[1], "serve") == 0 && (argc == 3 || argc == 4))
-    serve(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : 3000);
+  else if(strcmp(argv[1], "serve") == 0 && argc >= 3 && argc <= 5)
+    serve(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 3000,
+          argc == 5 ? atoi(argv[4]) : 0);
   else if(strcmp(argv[1], "sink") == 0 && (argc == 4 || argc == 5))
     sink(atoi(argv[2]), atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 3000);
   else if(strcmp(argv[1], "mem") == 0 && argc == 2)
