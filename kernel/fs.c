@@ -421,6 +421,7 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
 {
   struct buf *b;
   uint tot, m, addr;
+  char chunk[BSIZE];   // one block's worth, on the kernel stack
 
   if(off > ip->size || off + n < off)
     return -1;
@@ -428,15 +429,16 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
     return -1;
 
   for(tot = 0; tot < n; tot += m, off += m, src += m){
+    m = min(n - tot, BSIZE - off % BSIZE);
+    // Copy from the caller first: a copy that fails part-way (a buffer
+    // running into an unmapped page) must leave the block as it was.
+    if(either_copyin(chunk, user_src, src, m) == -1)
+      break;
     addr = bmap(ip, off / BSIZE, 1);
     if(addr == 0)
       break;
     b = bread(ip->dev, addr);
-    m = min(n - tot, BSIZE - off % BSIZE);
-    if(either_copyin(b->data + off % BSIZE, user_src, src, m) == -1){
-      brelse(b);
-      break;
-    }
+    memmove(b->data + off % BSIZE, chunk, m);
     log_write(b);
     brelse(b);
   }
@@ -468,6 +470,10 @@ dirlookup(struct inode *dp, char *name, uint *poff)
 
   if(dp->type != T_DIR)
     panic("dirlookup: not a directory");
+  // A removed directory (a process's cwd can outlive its unlink) names
+  // nothing: its ".." may point at an inode that is free by now.
+  if(dp->nlink == 0)
+    return 0;
   for(off = 0; off + sizeof(de) <= dp->size; off += sizeof(de)){
     if(readi(dp, 0, (uint64)&de, off, sizeof(de)) != sizeof(de))
       return 0;
@@ -483,8 +489,9 @@ dirlookup(struct inode *dp, char *name, uint *poff)
 }
 
 // Add the entry (name, inum) to directory dp, reusing a free slot if
-// there is one. Returns 0, or -1 if name already exists or the write
-// fails. Caller holds dp->lock and is inside a transaction.
+// there is one. Returns 0, or -1 if name already exists, dp has been
+// removed, or the write fails. Caller holds dp->lock and is inside a
+// transaction.
 int
 dirlink(struct inode *dp, char *name, uint inum)
 {
@@ -492,6 +499,8 @@ dirlink(struct inode *dp, char *name, uint inum)
   struct inode *ip;
   uint off;
 
+  if(dp->nlink == 0)   // removed directory: nothing may be added to it
+    return -1;
   ip = dirlookup(dp, name, 0);
   if(ip){
     iput(ip);

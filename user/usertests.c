@@ -878,6 +878,65 @@ unlinkopen(void)
   CHECK(open("uo", O_RDONLY) == -1, "file came back");
 }
 
+// A write whose buffer runs off the end of the address space fails, and
+// leaves the file as it was, even after the block leaves the buffer cache.
+static void
+partialwrite(void)
+{
+  char *top, *p;
+  int fd;
+
+  unlink("pw");
+  fd = open("pw", O_CREATE|O_RDWR);
+  CHECK(fd >= 0, "create failed");
+  memset(buf, 'X', 512);
+  CHECK(write(fd, buf, 512) == 512, "first write failed");
+  close(fd);
+
+  // Move the break to a page boundary: the last 16 bytes below it are
+  // ours, the rest of the write would come from the unmapped page above.
+  top = sbrk(0);
+  CHECK(sbrk(PGROUNDUP((uint64)top) - (uint64)top) != (char*)-1, "sbrk failed");
+  top = sbrk(0);
+  p = top - 16;
+  memset(p, 'A', 16);
+  fd = open("pw", O_RDWR);
+  CHECK(fd >= 0, "open failed");
+  CHECK(write(fd, p, 64) == -1, "write from a half-mapped buffer did not fail");
+  close(fd);
+
+  // Push the file's block out of the cache by writing many others.
+  fd = open("pwfill", O_CREATE|O_RDWR);
+  CHECK(fd >= 0, "create pwfill failed");
+  for(int i = 0; i < 2*NBUF; i++)
+    CHECK(write(fd, buf, BSIZE) == BSIZE, "fill write failed");
+  close(fd);
+  unlink("pwfill");
+
+  fd = open("pw", O_RDONLY);
+  CHECK(fd >= 0 && read(fd, buf, 512) == 512, "read back failed");
+  for(int i = 0; i < 512; i++)
+    CHECK(buf[i] == 'X', "a failed write changed the file");
+  close(fd);
+  unlink("pw");
+}
+
+// A process whose working directory was removed (and its parent too) can
+// no longer look names up there, and the kernel does not fall over.
+static void
+removedcwd(void)
+{
+  unlink("/rc1/rc2");
+  unlink("/rc1");
+  CHECK(mkdir("/rc1") == 0 && mkdir("/rc1/rc2") == 0, "mkdir failed");
+  CHECK(chdir("/rc1/rc2") == 0, "chdir failed");
+  CHECK(unlink("/rc1/rc2") == 0, "unlink of the cwd failed");
+  CHECK(unlink("/rc1") == 0, "unlink of the cwd's parent failed");
+  CHECK(open("..", O_RDONLY) == -1, "opened .. of a removed directory");
+  CHECK(open("new", O_CREATE|O_RDWR) == -1, "created a file in a removed directory");
+  CHECK(chdir("/") == 0, "chdir / failed");
+}
+
 // Processes create and delete the same names in one directory at once;
 // afterwards every surviving file is intact and the directory can be
 // emptied and removed.
@@ -1453,6 +1512,8 @@ static struct test tests[] = {
   { dirs,         "dirs",         0 },
   { renametest,   "rename",       0 },
   { unlinkopen,   "unlinkopen",   0 },
+  { partialwrite, "partialwrite", 0 },
+  { removedcwd,   "removedcwd",   0 },
   { concreate,    "concreate",    0 },
   { dupoffset,    "dupoffset",    0 },
   { truncate,     "truncate",     0 },
