@@ -421,7 +421,6 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
 {
   struct buf *b;
   uint tot, m, addr;
-  char chunk[BSIZE];   // one block's worth, on the kernel stack
 
   if(off > ip->size || off + n < off)
     return -1;
@@ -429,18 +428,19 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
     return -1;
 
   for(tot = 0; tot < n; tot += m, off += m, src += m){
-    m = min(n - tot, BSIZE - off % BSIZE);
-    // Copy from the caller first: a copy that fails part-way (a buffer
-    // running into an unmapped page) must leave the block as it was.
-    if(either_copyin(chunk, user_src, src, m) == -1)
-      break;
     addr = bmap(ip, off / BSIZE, 1);
     if(addr == 0)
       break;
     b = bread(ip->dev, addr);
-    memmove(b->data + off % BSIZE, chunk, m);
+    m = min(n - tot, BSIZE - off % BSIZE);
+    int bad = either_copyin(b->data + off % BSIZE, user_src, src, m) == -1;
+    // A copy that failed part-way (a buffer running into an unmapped page)
+    // has already changed the block: log it anyway, or the cache would
+    // hold a change the disk never gets (xv6-riscv's partial_write test).
     log_write(b);
     brelse(b);
+    if(bad)
+      break;
   }
 
   if(off > ip->size)

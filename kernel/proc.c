@@ -204,9 +204,10 @@ kthread_start(char *name, void (*fn)(void *), void *arg)
   return pid;
 }
 
-// Grow or shrink user memory by n bytes. Returns 0 or -1.
+// Grow or shrink user memory by n bytes. Growing lazily only moves the
+// break: vmfault() allocates each page on first touch. Returns 0 or -1.
 int
-growproc(int n)
+growproc(int n, int lazy)
 {
   struct proc *p = myproc();
   uint64 sz = p->sz;
@@ -214,7 +215,9 @@ growproc(int n)
   if(n > 0){
     if(sz + n > TRAPFRAME)
       return -1;
-    if((sz = uvmalloc(p->pagetable, sz, sz + n, PTE_W)) == 0)
+    if(lazy)
+      sz += n;
+    else if((sz = uvmalloc(p->pagetable, sz, sz + n, PTE_W)) == 0)
       return -1;
   } else if(n < 0){
     if((uint64)(-(long)n) > sz)

@@ -102,6 +102,7 @@ uint64 sys_netstat(void);
 uint64 sys_sysinfo(void);
 uint64 sys_nsecs(void);
 uint64 sys_sockopt(void);
+uint64 sys_sbrklazy(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -130,6 +131,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_sysinfo] sys_sysinfo,
   [SYS_nsecs]   sys_nsecs,
   [SYS_sockopt] sys_sockopt,
+  [SYS_sbrklazy] sys_sbrklazy,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

@@ -25,3 +25,7 @@
 #define SYS_sysinfo 24  // copy kernel memory counters out: sysinfo(struct sysinfo*)
 #define SYS_nsecs   25  // nanoseconds since boot, from the time CSR
 #define SYS_sockopt 26  // socket options, e.g. receive timeout
+#define SYS_sbrklazy 27 // sbrk whose pages are allocated on first touch
+
+// xv6-riscv's 2025 name for sleep: the same call.
+#define SYS_pause  SYS_sleep

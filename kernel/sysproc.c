@@ -41,17 +41,31 @@ sys_wait(void)
   return wait(p);
 }
 
-// sbrk(n): grow (or shrink) memory by n bytes; returns the old break.
-uint64
-sys_sbrk(void)
+// Move the break by n bytes; returns the old break, or -1.
+static uint64
+movebreak(int lazy)
 {
   int n;
 
   argint(0, &n);
   uint64 addr = myproc()->sz;
-  if(growproc(n) < 0)
+  if(growproc(n, lazy) < 0)
     return -1;
   return addr;
+}
+
+// sbrk(n): grow (or shrink) memory by n bytes, allocated now.
+uint64
+sys_sbrk(void)
+{
+  return movebreak(0);
+}
+
+// sbrklazy(n): like sbrk, but pages are allocated on first touch.
+uint64
+sys_sbrklazy(void)
+{
+  return movebreak(1);
 }
 
 // sleep(n): wait n clock ticks. -1 if killed meanwhile.

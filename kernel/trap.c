@@ -23,6 +23,13 @@ void kernelvec(void);
 #define SCAUSE_SEXTERNAL (SCAUSE_INTR | 9)
 #define SCAUSE_ECALL_U   8
 
+// Load, store and instruction page faults.
+static int
+is_pagefault(uint64 scause)
+{
+  return scause == 12 || scause == 13 || scause == 15;
+}
+
 // What devintr() found.
 enum { INTR_NONE, INTR_DEVICE, INTR_TIMER };
 
@@ -62,6 +69,8 @@ usertrap(void)
     p->trapframe->epc += 4;   // return past the ecall
     intr_on();                // the saved registers are safe now
     syscall();
+  } else if(is_pagefault(r_scause()) && vmfault(p->pagetable, r_stval()) != 0){
+    // a lazily grown page (sbrklazy), now mapped: run the instruction again
   } else if((what = devintr()) == INTR_NONE){
     printf("usertrap: pid %d (%s): scause 0x%lx sepc 0x%lx stval 0x%lx: killed\n",
            p->pid, p->name, r_scause(), r_sepc(), r_stval());

@@ -9,6 +9,8 @@
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
 #include "kernel/fs.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
 
 pagetable_t kernel_pagetable;  // the kernel's own, shared by all harts
 
@@ -260,15 +262,43 @@ uvmclear(pagetable_t pagetable, uint64 va)
   *pte &= ~PTE_U;
 }
 
+// A page the process grew lazily (sbrklazy) is touched for the first
+// time: if va lies below the break and nothing is mapped there, map a
+// zeroed page. pagetable must be the current process's. Returns the
+// page's physical address, or 0 if va is not a lazy page or memory is
+// exhausted (the caller then fails the access).
+uint64
+vmfault(pagetable_t pagetable, uint64 va)
+{
+  struct proc *p = myproc();
+  char *mem;
+
+  if(p == 0 || pagetable != p->pagetable || va >= p->sz)
+    return 0;
+  pte_t *pte = walk(pagetable, PGROUNDDOWN(va), 0);
+  if(pte && (*pte & PTE_V))
+    return 0;   // mapped but not allowed (e.g. the stack guard page)
+  if((mem = kalloc()) == 0)
+    return 0;
+  memset(mem, 0, PGSIZE);
+  if(mappages(pagetable, PGROUNDDOWN(va), PGSIZE, (uint64)mem, PTE_R|PTE_W|PTE_U) != 0){
+    kfree(mem);
+    return 0;
+  }
+  return (uint64)mem;
+}
+
 // Physical address of the user page holding va if it is mapped with all of
-// perm (plus PTE_V|PTE_U), else 0.
+// perm (plus PTE_V|PTE_U), or can be allocated lazily; else 0.
 static uint64
 userpage(pagetable_t pagetable, uint64 va, int perm)
 {
   pte_t *pte = walk(pagetable, PGROUNDDOWN(va), 0);
   int need = PTE_V | PTE_U | perm;
 
-  if(pte == 0 || (*pte & need) != need)
+  if(pte == 0 || (*pte & PTE_V) == 0)
+    return vmfault(pagetable, va);
+  if((*pte & need) != need)
     return 0;
   return PTE2PA(*pte);
 }

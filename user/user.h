@@ -27,6 +27,12 @@ char* sbrk(int);
 int sleep(int);
 int uptime(void);
 
+// Names of newer xv6-riscv (2025): pause is sleep, sbrklazy grows memory
+// that is allocated page by page on first touch.
+#define SBRK_ERROR ((char *)-1)
+int pause(int);
+char* sbrklazy(int);
+
 // xv6-netpoll additions
 struct netstat;
 struct sysinfo;

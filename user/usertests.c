@@ -878,12 +878,49 @@ unlinkopen(void)
   CHECK(open("uo", O_RDONLY) == -1, "file came back");
 }
 
-// A write whose buffer runs off the end of the address space fails, and
-// leaves the file as it was, even after the block leaves the buffer cache.
+// sbrklazy moves the break without allocating; pages appear, zeroed, on
+// first touch, from user code and from system calls alike, and fork
+// copies only what was touched.
+static void
+lazysbrk(void)
+{
+  enum { NPAGES = 256 };
+  struct sysinfo before, after;
+  char *p;
+  int fd, pid, xs;
+
+  CHECK(sysinfo(&before) == 0, "sysinfo failed");
+  p = sbrklazy(NPAGES * PGSIZE);
+  CHECK(p != SBRK_ERROR, "sbrklazy failed");
+  CHECK(sysinfo(&after) == 0 && before.freepages - after.freepages < 8,
+        "sbrklazy allocated its pages at once");
+  for(int i = 0; i < NPAGES; i += 16){
+    CHECK(p[i * PGSIZE + 7] == 0, "a lazy page was not zeroed");
+    p[i * PGSIZE + 7] = i;
+  }
+  // read() into a page nobody touched yet.
+  fd = open("README.md", O_RDONLY);
+  CHECK(fd >= 0, "open README.md failed");
+  CHECK(read(fd, p + 5 * PGSIZE, 10) == 10, "read into a lazy page failed");
+  close(fd);
+  pid = xfork();
+  if(pid == 0){
+    for(int i = 0; i < NPAGES; i += 16)
+      if(p[i * PGSIZE + 7] != (char)i)
+        exit(1);
+    exit(p[3 * PGSIZE] == 0 ? 0 : 1);
+  }
+  CHECK(wait(&xs) == pid && xs == 0, "the child saw the wrong lazy memory");
+  CHECK(sbrk(-(NPAGES * PGSIZE)) != SBRK_ERROR, "shrinking failed");
+}
+
+// A write whose buffer runs off the end of the address space fails; the
+// bytes copied before the fault may stay written, but the cache and the
+// disk must agree: the file reads the same after its block left the cache.
 static void
 partialwrite(void)
 {
-  char *top, *p;
+  char *top, *p, before[64];
   int fd;
 
   unlink("pw");
@@ -905,6 +942,10 @@ partialwrite(void)
   CHECK(write(fd, p, 64) == -1, "write from a half-mapped buffer did not fail");
   close(fd);
 
+  fd = open("pw", O_RDONLY);
+  CHECK(fd >= 0 && read(fd, before, 64) == 64, "read before the flush failed");
+  close(fd);
+
   // Push the file's block out of the cache by writing many others.
   fd = open("pwfill", O_CREATE|O_RDWR);
   CHECK(fd >= 0, "create pwfill failed");
@@ -915,8 +956,9 @@ partialwrite(void)
 
   fd = open("pw", O_RDONLY);
   CHECK(fd >= 0 && read(fd, buf, 512) == 512, "read back failed");
-  for(int i = 0; i < 512; i++)
-    CHECK(buf[i] == 'X', "a failed write changed the file");
+  CHECK(memcmp(buf, before, 64) == 0, "the cache and the disk disagree");
+  for(int i = 64; i < 512; i++)
+    CHECK(buf[i] == 'X', "a write changed bytes it was not given");
   close(fd);
   unlink("pw");
 }
@@ -1512,6 +1554,7 @@ static struct test tests[] = {
   { dirs,         "dirs",         0 },
   { renametest,   "rename",       0 },
   { unlinkopen,   "unlinkopen",   0 },
+  { lazysbrk,     "lazysbrk",     0 },
   { partialwrite, "partialwrite", 0 },
   { removedcwd,   "removedcwd",   0 },
   { concreate,    "concreate",    0 },

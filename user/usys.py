@@ -3,7 +3,7 @@
 #
 # Usage: python3 user/usys.py kernel/syscall.h > user/usys.S
 #
-# Every "#define SYS_name N" line becomes one global function `name` that
+# Every "#define SYS_name N" (or "SYS_name SYS_other") line becomes one global function `name` that
 # puts the call number in a7 and traps with ecall. The arguments are already
 # in a0..a5 (the C calling convention) and the kernel leaves the result in a0,
 # so a stub needs nothing else.
@@ -14,7 +14,8 @@ import sys
 
 def syscall_names(header):
     """Return the call names in the order the header defines them."""
-    pattern = re.compile(r"^\s*#define\s+SYS_(\w+)\s+\d+")
+    # The value is a number, or another call's SYS_ name (an alias).
+    pattern = re.compile(r"^\s*#define\s+SYS_(\w+)\s+(\d+|SYS_\w+)")
     names = []
     with open(header) as f:
         for line in f:
