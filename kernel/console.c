@@ -35,6 +35,11 @@ static struct {
   uint edit;
 } cons;
 
+// Held for the whole of one write() to the console, so that the output of
+// one call is never cut into by another process's (a background job's
+// line and the shell's prompt stay apart). A sleeplock: uartputc sleeps.
+static struct sleeplock writelock;
+
 // Print one character synchronously; c may be ERASE. Used by printf and
 // for echo, so it never sleeps.
 void
@@ -51,19 +56,21 @@ consputc(int c)
 }
 
 // devsw write: send n bytes from src (a user address if user_src) to the
-// UART. Returns the number of bytes written, which is short only if
-// copying from src failed.
+// UART, in one piece. Returns the number of bytes written, which is short
+// only if copying from src failed.
 static int
 consolewrite(int user_src, uint64 src, int n)
 {
   char c;
   int i;
 
+  acquiresleep(&writelock);
   for(i = 0; i < n; i++){
     if(either_copyin(&c, user_src, src + i, 1) < 0)
       break;
     uartputc(c);
   }
+  releasesleep(&writelock);
   return i;
 }
 
@@ -166,6 +173,7 @@ void
 consoleinit(void)
 {
   initlock(&cons.lock, "cons");
+  initsleeplock(&writelock, "conswrite");
   uartinit();
   devsw[CONSOLE].read = consoleread;
   devsw[CONSOLE].write = consolewrite;
