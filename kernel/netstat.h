@@ -51,7 +51,7 @@ struct netstat {
   uint64 drop_udp_len;    // UDP length field wrong
   uint64 drop_udp_cksum;  // bad UDP checksum
   uint64 drop_udp_noport; // no socket for the datagram
-  uint64 drop_udp_qfull;  // socket receive queue full
+  uint64 drop_udp_qfull;  // socket receive queue full, or mbuf pool low (sysnet.c)
   // transmit-side failures
   uint64 tx_drop_nombuf;  // no mbuf to build an outgoing frame (write returns -1)
   uint64 tx_drop_noarp;   // next hop never answered ARP: queued frame dropped

@@ -449,6 +449,10 @@ kthread_entry(void)
   struct proc *p = myproc();
 
   release(&p->lock);
+  // The scheduler switched to us with interrupts off, and that state
+  // travels with the thread through every sleep and yield: turn them on,
+  // or the timer could never preempt it.
+  intr_on();
   p->kfn(p->karg);
   panic("kthread returned");
 }

@@ -30,6 +30,9 @@
 #include "kernel/netparse.h"
 
 #define SOCK_RXQMAX     64          // datagrams queued per socket
+// Sockets stop queueing (drop_udp_qfull) when fewer mbufs than this are
+// free, so unread sockets can never starve the RX ring and transmit.
+#define SOCK_MBUF_RESERVE 128
 #define SOCK_MAXTIMEO   3600000     // largest SO_RCVTIMEO: one hour
 
 struct sock {
@@ -161,7 +164,7 @@ sockclose(struct sock *so)
 
 // Deliver the UDP payload in m, from sip:sport to our port dport, to its
 // socket. Always consumes m: queued (udp_rx) or dropped (drop_udp_noport,
-// drop_udp_qfull). Called from net_rx() with no locks held, possibly in
+// or drop_udp_qfull when its queue is full or the mbuf pool runs low). Called from net_rx() with no locks held, possibly in
 // an interrupt handler.
 void
 sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
@@ -178,7 +181,8 @@ sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
   acquire(&so->lock);
   release(&socks.lock);
 
-  if(so->rxq.len >= SOCK_RXQMAX){
+  if(so->rxq.len >= SOCK_RXQMAX ||
+     __atomic_load_n(&netstats.mbufs_free, __ATOMIC_RELAXED) < SOCK_MBUF_RESERVE){
     release(&so->lock);
     NETSTAT_INC(drop_udp_qfull);
     mbuffree(m);
