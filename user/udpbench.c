@@ -4,6 +4,7 @@
 //   udpbench tx    [-n N] [-s SIZE] [-p PORT]            send as fast as we can to the sink role
 //   udpbench rx    [-n N] [-s SIZE] [-r RATE] [-p PORT]  have the source role send to us
 //   udpbench spare [-t MS]                               compute loop: user CPU left over
+//   udpbench sys   [-n N]                                cost of a null system call (getpid)
 //
 // PORT is the peer's UDP port on the host (the guest reaches it as
 // 10.0.2.2:PORT); SIZE is the UDP payload, 16..1472 bytes; RATE is
@@ -66,7 +67,7 @@ static char *modenames[] = { "intr", "poll", "hybrid" };
 static void
 usage(void)
 {
-  fprintf(2, "usage: udpbench lat|tx|rx|spare [-n N] [-s SIZE] [-r RATE] [-p PORT] [-t MS]\n");
+  fprintf(2, "usage: udpbench lat|tx|rx|spare|sys [-n N] [-s SIZE] [-r RATE] [-p PORT] [-t MS]\n");
   exit(1);
 }
 
@@ -205,6 +206,16 @@ opensock(int lport, int port, int ms)
   return fd;
 }
 
+// Start the control message "VERB RUN" in l.
+static void
+ctlmsg(struct line *l, char *verb, uint32 run)
+{
+  l->n = 0;
+  lput(l, verb);
+  lput(l, " ");
+  lnum(l, run);
+}
+
 // Send the control message in l and wait for a reply that starts with
 // want and carries run as its second field, sending again after each
 // timeout. Datagrams that are not that reply are skipped. Leaves the
@@ -324,38 +335,43 @@ lmbit(struct line *l, char *key, uint64 count, int size, uint64 dt)
   lnum(l, tenths % 10);
 }
 
-static void
-tx(struct opts *o)
+// Send o->n data datagrams of run as fast as write() returns; count the
+// writes that fail in *errs. Returns the time it took in ns.
+static uint64
+txblast(int fd, uint32 run, struct opts *o, uint64 *errs)
 {
-  uint32 run = newrun();
-  uint64 t0, dt, got, errs = 0, sent;
-  int fd;
-  struct line l;
+  uint64 t0;
 
-  fd = opensock(3000 + getpid(), o->port, CTL_TIMEO_MS);
-  l.n = 0;
-  lput(&l, "?start ");
-  lnum(&l, run);
-  if(control(fd, &l, "!start", run) < 0)
-    die("tx: no answer from the sink (is bench/peer.py sink running on -p PORT?)");
   memset(sbuf, 'x', sizeof(sbuf));
   sbuf[0] = 'D';
   put32(sbuf + 1, run);
-
-  getstats(&ns0);
   t0 = nsecs();
   for(int i = 0; i < o->n; i++){
     put32(sbuf + 5, i);
     if(write(fd, sbuf, o->size) != o->size)
-      errs++;
+      (*errs)++;
   }
-  dt = nsecs() - t0;
+  return nsecs() - t0;
+}
+
+static void
+tx(struct opts *o)
+{
+  uint32 run = newrun();
+  uint64 dt, got, errs = 0, sent;
+  int fd;
+  struct line l;
+
+  fd = opensock(3000 + getpid(), o->port, CTL_TIMEO_MS);
+  ctlmsg(&l, "?start", run);
+  if(control(fd, &l, "!start", run) < 0)
+    die("tx: no answer from the sink (is bench/peer.py sink running on -p PORT?)");
+  getstats(&ns0);
+  dt = txblast(fd, run, o, &errs);
   getstats(&ns1);
   sent = o->n - errs;
 
-  l.n = 0;
-  lput(&l, "?count ");
-  lnum(&l, run);
+  ctlmsg(&l, "?count", run);
   if(control(fd, &l, "!count", run) < 0)
     die("tx: the sink did not answer the count query");
   got = field(rbuf, 2);
@@ -425,9 +441,7 @@ rx(struct opts *o)
   struct line l;
 
   fd = opensock(RX_LPORT, o->port, RX_TIMEO_MS);
-  l.n = 0;
-  lput(&l, "?rx ");
-  lnum(&l, run);
+  ctlmsg(&l, "?rx", run);
   lput(&l, " ");
   lnum(&l, o->n);
   lput(&l, " ");
@@ -489,6 +503,28 @@ spare(struct opts *o)
   lwrite(&l, 1);
 }
 
+// ---- sys ----------------------------------------------------------------
+
+// The cost of the cheapest system call: the floor under every send and
+// receive (each is at least one trap into the kernel and back).
+static void
+sys(struct opts *o)
+{
+  uint64 t0, dt;
+  struct line l;
+
+  t0 = nsecs();
+  for(int i = 0; i < o->n; i++)
+    getpid();
+  dt = nsecs() - t0;
+
+  lstart(&l, "sys");
+  lkv(&l, "n", o->n);
+  lus(&l, "call_us", dt / o->n);
+  lkv(&l, "calls_per_s", persec(o->n, dt));
+  lwrite(&l, 1);
+}
+
 // ---- main ---------------------------------------------------------------
 
 // Parse "-x VALUE" pairs after the test name into o; exits on anything else.
@@ -531,6 +567,8 @@ main(int argc, char *argv[])
     rx(&o);
   else if(strcmp(argv[1], "spare") == 0)
     spare(&o);
+  else if(strcmp(argv[1], "sys") == 0)
+    sys(&o);
   else
     usage();
   exit(0);
