@@ -61,14 +61,19 @@ uservec:
         ld t0, 16(a0)         # kernel_trap: usertrap()
         ld t1, 0(a0)          # kernel_satp
 
-        sfence.vma zero, zero # user-table stores are done
+        # The kernel page table never changes after boot, so nothing needs
+        # ordering before the switch; the fence after it drops the user
+        # mappings. (Each sfence.vma is a full TLB flush under QEMU TCG.)
         csrw satp, t1
-        sfence.vma zero, zero # no stale user mappings
+        sfence.vma zero, zero
 
         jr t0                 # usertrap() does not return here
 
 userret:
-        sfence.vma zero, zero
+        # One fence, after the switch: it orders the kernel's earlier stores
+        # to the user page table before any translation under it, and drops
+        # the kernel's mappings. Only this page is used in between, and it is
+        # mapped alike in both tables.
         csrw satp, a0
         sfence.vma zero, zero
 

@@ -36,6 +36,8 @@ from hostnet import Server, check_pcap
 import nettest
 from gdbtest import test_gdb
 import wiretest
+sys.path.insert(0, os.path.join(REPO, "bench"))
+from smoke import test_udpbench
 
 LOGDIR = os.path.join(REPO, "test", "logs")
 MODES = ("intr", "poll", "hybrid")
@@ -252,6 +254,7 @@ register("usertests", test_usertests)
 register("nettests", nettest.test_nettests, modes=MODES)
 register("flood", nettest.test_flood, modes=MODES)
 register("gdb", test_gdb, modes=("intr", "poll"))
+register("udpbench", test_udpbench, modes=MODES)
 # Robustness on a raw wire (test/wiretest.py, NET=wire) and fuzzing.
 register("wire-malformed", wiretest.test_wire_malformed, modes=MODES)
 register("wire-flood", wiretest.test_wire_flood, modes=MODES)

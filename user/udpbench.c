@@ -6,9 +6,11 @@
 //   udpbench spare [-t MS]                               compute loop: user CPU left over
 //   udpbench sys   [-n N]                                cost of a null system call (getpid)
 //
-// PORT is the peer's UDP port on the host (the guest reaches it as
-// 10.0.2.2:PORT); SIZE is the UDP payload, 16..1472 bytes; RATE is
-// datagrams per second, 0 for as fast as the host can send.
+// PORT is the peer's UDP port on the host, reached as 10.0.2.2:PORT
+// (default: make's SERVERPORT at build time); SIZE is the UDP payload,
+// 16..1472 bytes (default 64); N defaults to 1000; RATE is datagrams per
+// second, 0 (the default) for as fast as the host can send; MS is the
+// compute loop's duration (default 2000).
 //
 // Each run ends with one line for bench/run.py, keys fixed, units in the
 // key names, e.g.
@@ -26,14 +28,15 @@
 //        "?count RUN" -> "!count RUN GOT SPAN_US" (GOT: RUN's datagrams
 //        the sink received, SPAN_US: time from its first to its last)
 //   rx:  "?rx RUN N SIZE RATE" -> "!rx RUN", then N data datagrams, then
-//        "!done RUN SENT", all sent back to where the request came from.
-//        The guest sends from port 2000, the port QEMU's hostfwd forwards,
-//        so the request leaves through the hostfwd socket and the source's
-//        datagrams come back in through it.
+//        "!done RUN SENT". The guest asks from port 2000, the port QEMU's
+//        hostfwd forwards; the source sends from PORT to the forwarded
+//        host port, and slirp delivers that to port 2000 as coming from
+//        10.0.2.2:PORT, so one socket (10.0.2.2, 2000, PORT) gets it all.
 
 #include "kernel/types.h"
 #include "kernel/netstat.h"
 #include "user/user.h"
+#include "user/serverport.h"
 
 #define PEER_IP      ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2, the host
 #define RX_LPORT     2000        // the guest port QEMU's hostfwd delivers to
@@ -553,7 +556,7 @@ parseopts(int argc, char **argv, struct opts *o)
 int
 main(int argc, char *argv[])
 {
-  struct opts o = { 1000, 64, 0, 25099, 2000 };
+  struct opts o = { 1000, 64, 0, SERVERPORT, 2000 };
 
   if(argc < 2)
     usage();

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Host side of xv6-netpoll's UDP benchmarks (user/udpbench.c).
+
+    python3 bench/peer.py ROLE PORT [--fwdport FWDPORT]
+
+ROLE is one of:
+
+  echo    send every datagram back to its sender (udpbench lat)
+  sink    count data datagrams per run and answer count queries (udpbench tx)
+  source  on request, send N datagrams of SIZE bytes at RATE per second
+          (udpbench rx; bench/run.py's floods)
+
+The guest reaches PORT as 10.0.2.2:PORT through QEMU's slirp. The protocol
+is described at the top of user/udpbench.c; in short, control datagrams are
+ASCII text starting with '?' (request) or '!' (reply), and data datagrams
+are b'D' + run id (4 bytes, little-endian) + sequence number (4 bytes) +
+padding.
+
+The source answers two requests:
+
+  ?rx RUN N SIZE RATE     from the guest (udpbench rx, from its port 2000):
+                          "!rx RUN" goes back to the requester; the data
+                          and "!done RUN SENT" go to 127.0.0.1:FWDPORT,
+                          which QEMU forwards to the guest's port 2000;
+                          the guest sees them come from 10.0.2.2:PORT.
+                          Without --fwdport they go back to
+                          the request's source instead: slirp's NAT socket
+                          for the guest's port (measured: an ephemeral
+                          host port, not FWDPORT), which reaches it too.
+  ?flood RUN N SIZE RATE  from the host (bench/run.py): the data goes to
+                          127.0.0.1:FWDPORT, i.e. the guest's port 2000,
+                          "!flood RUN" and "!done RUN SENT" to the requester.
+
+RATE 0 means as fast as this process can call sendto(); QEMU then drops
+what its socket buffer cannot hold. Python 3 standard library only.
+"""
+
+import argparse
+import socket
+import struct
+import sys
+import time
+
+BUFSIZE = 4 << 20          # socket buffers: big, so the host side never drops
+SO_RCVBUFFORCE = 33        # Linux: as root, may exceed net.core.rmem_max
+SO_SNDBUFFORCE = 32
+DATA = b'D'
+HDR = struct.Struct('<II')  # run id, sequence number (after the b'D')
+
+
+def log(msg):
+    print('peer.py: ' + msg, flush=True)
+
+
+def big_buffers(sock):
+    """Ask for BUFSIZE socket buffers, forcing past the sysctl limit if we
+    are allowed to."""
+    for opt, force in ((socket.SO_RCVBUF, SO_RCVBUFFORCE),
+                       (socket.SO_SNDBUF, SO_SNDBUFFORCE)):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, BUFSIZE)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, opt, BUFSIZE)
+
+
+def fields(data):
+    """The words of a control datagram, or [] if it is not one."""
+    if data[:1] not in (b'?', b'!'):
+        return []
+    return data.decode('ascii', 'replace').split()
+
+
+def reply(sock, addr, *words):
+    sock.sendto(' '.join(str(w) for w in words).encode(), addr)
+
+
+# ---- roles ------------------------------------------------------------------
+
+def role_echo(sock, args):
+    """Send every datagram straight back."""
+    while True:
+        data, addr = sock.recvfrom(65535)
+        sock.sendto(data, addr)
+
+
+def role_sink(sock, args):
+    """Count data datagrams by run id: [count, first time, last time].
+    ?start RUN -> !start RUN (zeroes RUN's count);
+    ?count RUN -> !count RUN COUNT SPAN_US."""
+    runs = {}
+    clock = time.monotonic
+    while True:
+        data, addr = sock.recvfrom(65535)
+        if data[:1] == DATA and len(data) >= 9:
+            run = HDR.unpack_from(data, 1)[0]
+            r = runs.get(run)
+            now = clock()
+            if r is None:
+                runs[run] = [1, now, now]
+            else:
+                r[0] += 1
+                r[2] = now
+            continue
+        w = fields(data)
+        if len(w) < 2 or not w[1].isdigit():
+            continue
+        run = int(w[1])
+        if w[0] == '?start':
+            runs.pop(run, None)
+            while len(runs) > 64:          # forget the oldest runs
+                del runs[next(iter(runs))]
+            reply(sock, addr, '!start', run)
+        elif w[0] == '?count':
+            n, first, last = runs.get(run, (0, 0.0, 0.0))
+            reply(sock, addr, '!count', run, n, int((last - first) * 1e6))
+            log('sink run %d: %d datagrams' % (run, n))
+
+
+def send_paced(sock, dest, run, n, size, rate):
+    """Send n data datagrams of size bytes to dest, rate per second (0: as
+    fast as possible). Returns (sent, seconds, sendto errors). Sleeps between bursts, so a
+    paced run costs the host little CPU (QEMU needs it more)."""
+    pkt = bytearray(b'x' * max(size, 9))
+    pkt[0:1] = DATA
+    sent = errors = 0
+    t0 = time.monotonic()
+    while sent < n:
+        due = n
+        if rate:
+            due = min(n, int((time.monotonic() - t0) * rate) + 1)
+            if due <= sent:
+                time.sleep(min(0.001, (sent + 1 - due) / rate))
+                continue
+        while sent < due:
+            HDR.pack_into(pkt, 1, run, sent)
+            try:
+                sock.sendto(pkt, dest)
+            except OSError:      # ENOBUFS: count it as sent and lost
+                errors += 1
+            sent += 1
+    return sent, time.monotonic() - t0, errors
+
+
+def role_source(sock, args):
+    """Answer ?rx and ?flood: acknowledge to the requester, send the data
+    to the forwarded port (or, for ?rx without --fwdport, back to the
+    requester), then "!done" to both."""
+    while True:
+        data, addr = sock.recvfrom(65535)
+        w = fields(data)
+        if len(w) != 5 or w[0] not in ('?rx', '?flood') \
+                or not all(x.isdigit() for x in w[1:]):
+            continue
+        run, n, size, rate = (int(x) for x in w[1:])
+        dest = addr
+        if args.fwdport:
+            dest = ('127.0.0.1', args.fwdport)
+        elif w[0] == '?flood':
+            log('?flood needs --fwdport')
+            continue
+        reply(sock, addr, '!' + w[0][1:], run)
+        sent, secs, errors = send_paced(sock, dest, run, n, size, rate)
+        for _ in range(3):       # the guest may miss one; it ignores extras
+            reply(sock, addr, '!done', run, sent)
+            if dest != addr:
+                reply(sock, dest, '!done', run, sent)
+        log('source %s run %d to %s:%d: %d x %d bytes in %.3f s (%d/s, %d errors)'
+            % (w[0], run, dest[0], dest[1], sent, size, secs,
+               sent / secs if secs else 0, errors))
+
+
+ROLES = {'echo': role_echo, 'sink': role_sink, 'source': role_source}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('role', choices=sorted(ROLES))
+    ap.add_argument('port', type=int, help='UDP port to listen on')
+    ap.add_argument('--host', default='127.0.0.1',
+                    help='address to bind (default 127.0.0.1)')
+    ap.add_argument('--fwdport', type=int, default=0,
+                    help="source: QEMU's hostfwd port to the guest's port 2000")
+    args = ap.parse_args()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    big_buffers(sock)
+    sock.bind((args.host, args.port))
+    log('%s on %s:%d' % (args.role, args.host, args.port))
+    try:
+        ROLES[args.role](sock, args)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
