@@ -171,3 +171,37 @@ def check_pcap(path, log=None):
             log.line("[tshark] " + line)
     raise TestFailure("%d bad frame(s) in the capture, first: %s"
                       % (len(bad), bad[0]))
+
+
+class Flooder:
+    """Sends datagrams (a list, round and round) from sock to dst as fast
+    as Python can, from a thread, until stop() or max_seconds.  Counts
+    what it sent (`sent`) and for how long (`seconds`, after stop())."""
+
+    def __init__(self, sock, dst, datagrams, max_seconds=120):
+        self.sock = sock
+        self.dst = dst
+        self.datagrams = datagrams
+        self.max_seconds = max_seconds
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        deadline = time.monotonic() + self.max_seconds
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            for d in self.datagrams:
+                try:
+                    self.sock.sendto(d, self.dst)
+                    self.sent += 1
+                except OSError:      # our send buffer is full: keep going
+                    time.sleep(0.0001)
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self.seconds = time.monotonic() - self.t0

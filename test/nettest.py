@@ -16,10 +16,10 @@ Python 3 standard library only.
 
 import re
 import socket
-import threading
 import time
 
 from qemu import PANIC, TestFailure
+from hostnet import Flooder
 
 NETTESTS_TIMEOUT = 600     # seconds: a ceiling, not an expectation
 CPUHOG_MILLIONS = 800      # size of the compute-bound job in the flood test
@@ -87,39 +87,6 @@ def test_nettests(t):
     t.check_pcap(q)
 
 
-class Flooder:
-    """Sends UDP datagrams to a host port as fast as it can, from a
-    thread, until stopped."""
-
-    def __init__(self, port):
-        self.port = port
-        self.sent = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        payload = b"f" * FLOOD_PAYLOAD
-        deadline = time.monotonic() + FLOOD_MAX_SECONDS
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            for _ in range(100):
-                try:
-                    s.sendto(payload, ("127.0.0.1", self.port))
-                    self.sent += 1
-                except OSError:      # host buffers full: just keep going
-                    time.sleep(0.0001)
-        s.close()
-
-    def start(self):
-        self.t0 = time.monotonic()
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-        self.seconds = time.monotonic() - self.t0
-
-
 def cpuhog_ms(q, timeout):
     """Run cpuhog; return the milliseconds it reports."""
     out = q.run("cpuhog %d" % CPUHOG_MILLIONS, timeout=timeout)
@@ -137,7 +104,9 @@ def test_flood(t):
     idle_ms = cpuhog_ms(q, 300)
     before, _, _ = netstat(q)
 
-    flood = Flooder(t.fwdport)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flood = Flooder(sock, ("127.0.0.1", t.fwdport),
+                    [b"f" * FLOOD_PAYLOAD] * 100, FLOOD_MAX_SECONDS)
     flood.start()
     try:
         time.sleep(1)                      # let the flood build up
@@ -145,6 +114,7 @@ def test_flood(t):
         q.run("echo alive", timeout=120)   # the shell still answers
     finally:
         flood.stop()
+        sock.close()
 
     time.sleep(1)                          # let QEMU's backlog drain
     c = check_netstat(t, q)

@@ -43,6 +43,7 @@ import time
 
 from qemu import PROMPT, REPO, TestFailure, free_udp_ports, make_command
 import nettest
+from hostnet import Flooder
 from wire import (Wire, eth, ipv4, udp, icmp, arp, udp_frame,
                   checksum, ip_bytes, GUEST_IP, GUEST_MAC, HOST_IP,
                   HOST_MAC, BROADCAST, ETH_IP, ETH_ARP, PROTO_ICMP,
@@ -621,37 +622,6 @@ def _malformed(t, q, w, seed):
 
 # ---- wire-flood -------------------------------------------------------------
 
-class Flooder:
-    """Sends the given frames round and round to the guest as fast as
-    Python can, from a thread, until stopped."""
-
-    def __init__(self, w, frames):
-        self.w = w
-        self.frames = frames
-        self.sent = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        sock, dst = self.w.sock, self.w.qemu
-        while not self._stop.is_set():
-            for f in self.frames:
-                try:
-                    sock.sendto(f, dst)
-                    self.sent += 1
-                except OSError:          # our send buffer is full
-                    time.sleep(0.0001)
-
-    def start(self):
-        self.t0 = time.monotonic()
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-        self.seconds = time.monotonic() - self.t0
-
-
 def udp_rcvbuf_errors():
     """The host's count of UDP datagrams dropped for a full socket buffer
     (all sockets of this network namespace), or 0 if unknown."""
@@ -686,7 +656,7 @@ def _flood(t, q, w):
     frames += [udp_frame(5000, 7100 + i, b"n" * 64, ident=i)
                for i in range(32)]
     host_drops = udp_rcvbuf_errors()
-    flood = Flooder(w, frames)
+    flood = Flooder(w.sock, w.qemu, frames)
     flood.start()
     peak, rtts, pings = 0, [], 0
     try:
