@@ -31,7 +31,8 @@ def role_echo(sock, args):
         sock.sendto(data, addr)
 
 
-# Role name -> function(sock, args). New roles (sink, source) go here.
+# Role name -> function(sock, args). The benchmarks' sink and source roles
+# live in bench/peer.py.
 ROLES = {
     'echo': role_echo,
 }

@@ -150,6 +150,7 @@ void            syscall();
 #define TICK_INTERVAL 100000   // time-CSR cycles (10 MHz) per clock tick: 10 ms
 #define TICK_MS       10
 extern uint     ticks;
+uint64          time_ns(void);
 extern struct spinlock tickslock;
 void            trapinit(void);
 void            trapinithart(void);

@@ -67,12 +67,6 @@ reg_write(int off, uint32 val)
   e1000.regs[off / 4] = val;
 }
 
-static uint64
-now_ns(void)
-{
-  return r_time() * 100;   // the time CSR runs at 10 MHz
-}
-
 // Take the MAC address QEMU preloaded into RA[0], or the QEMU default.
 static void
 mac_load(void)
@@ -319,7 +313,7 @@ rx_deliver(struct mbufq *q)
 
   if(mbufq_empty(q))
     return;
-  __atomic_store_n(&netstats.last_rx_ns, now_ns(), __ATOMIC_RELAXED);
+  __atomic_store_n(&netstats.last_rx_ns, time_ns(), __ATOMIC_RELAXED);
   while((m = mbufq_pop(q)) != 0){
     NETSTAT_INC(rx_frames);
     NETSTAT_ADD(rx_bytes, m->len);

@@ -52,12 +52,6 @@ static struct {
   int kicked;   // guarded by lock
 } nt;
 
-static uint64
-now_ns(void)
-{
-  return r_time() * 100;   // the time CSR runs at 10 MHz
-}
-
 // Histogram bucket for n frames: 0, 1, 2-3, 4-7, ..., 32-63, 64+.
 static int
 hist_bucket(int n)
@@ -86,7 +80,7 @@ poll_round(void)
   if(n == 0)
     NETSTAT_INC(poll_empty);
   NETSTAT_INC(poll_hist[hist_bucket(n)]);
-  __atomic_store_n(&netstats.last_poll_ns, now_ns(), __ATOMIC_RELAXED);
+  __atomic_store_n(&netstats.last_poll_ns, time_ns(), __ATOMIC_RELAXED);
   return n;
 }
 
@@ -111,12 +105,12 @@ idle_step(enum idlestate st, uint64 *idle_since)
   uint64 idle = 0;
 
   if(st == BUSY){
-    *idle_since = now_ns();
+    *idle_since = time_ns();
     NETSTAT_INC(idle_spin);
     return SPIN;
   }
   if(st != SLEEP)
-    idle = now_ns() - *idle_since;
+    idle = time_ns() - *idle_since;
   if(st == SPIN && idle >= SPIN_NS){
     st = YIELD;
     NETSTAT_INC(idle_yield);

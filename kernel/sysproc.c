@@ -107,11 +107,11 @@ sys_uptime(void)
   return xticks;
 }
 
-// Nanoseconds since boot: the time CSR runs at 10 MHz on QEMU virt.
+// Nanoseconds since boot.
 uint64
 sys_nsecs(void)
 {
-  return r_time() * 100;
+  return time_ns();
 }
 
 // sysinfo(&si): memory counters for leak checks.
