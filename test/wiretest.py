@@ -649,7 +649,7 @@ def _flood(t, q, w):
     base = guest_mem(q)
     before = netstat(t, q)
     q.sendline("udpecho sink %d %d 1500 &" % (SINK_PORT, SINK_TICKS))
-    q.expect(r"udpecho: ready")
+    q.expect(r"udpecho: ready\r*\n")   # the whole line, before typing more
     q.run("echo synced")
     frames = [udp_frame(5000, SINK_PORT, b"s" * 64, ident=i)
               for i in range(32)]
@@ -782,7 +782,7 @@ def _longrun(t, q, w):
     base = guest_mem(q)
     before = netstat(t, q)
     q.sendline("udpecho serve %d 3000" % SERVE_PORT)
-    q.expect(r"udpecho: ready")
+    q.expect(r"udpecho: ready\r*\n")   # the whole line, before typing more
     lr = LongRun(w, LONGRUN_N, WINDOW)
     lr.run()
     m = q.expect(r"udpecho: served got (\d+) sent (\d+) errors (\d+)\r?\n",
@@ -889,7 +889,7 @@ def test_wire_reply_to_sender(t):
     try:
         check_alive(q, w, "boot")
         q.sendline("udpecho serve %d 1000 20" % SERVE_PORT)
-        q.expect(r"udpecho: ready")
+        q.expect(r"udpecho: ready\r*\n")   # the whole line, before typing more
         w.send(udp_frame(5001, SERVE_PORT, b"from 5001"))
         w.send(udp_frame(5002, SERVE_PORT, b"from 5002"))
         q.expect(r"udpecho: served got 2 sent 2 errors 0", timeout=30)
