@@ -159,13 +159,13 @@ def sample(gdb, hz, stop):
 def profile(args):
     log = Log(os.path.join(tempfile.mkdtemp(prefix="xv6prof-"), "profile.log"))
     build(args.netmode, log)
-    fwdport, gdbport = free_udp_ports(2)
+    fwdport, fwdport2, gdbport = free_udp_ports(3)
     peers = benchrun.Peers(log, fwdport)
     peers.start()
     img = os.path.join(os.path.dirname(log.path), "fs.img")
     subprocess.run(["cp", os.path.join(REPO, "fs.img"), img], check=True)
     q = ProfQemu(log, dict(NETMODE=args.netmode, CPUS=args.cpus, FSIMG=img, PCAP="off",
-                           FWDPORT=fwdport, SERVERPORT=peers.ports["echo"],
+                           FWDPORT=fwdport, FWDPORT2=fwdport2, SERVERPORT=peers.ports["echo"],
                            E1000_MITIGATION=args.mitigation), gdbport)
     try:
         q.start()

@@ -384,7 +384,7 @@ def run_config(cfg, plan, args, log):
     """Build, boot and measure one configuration. Returns its record."""
     record = dict(name=cfg.name, netmode=cfg.netmode, mitigation=cfg.mitigation,
                   cpus=cfg.cpus, full=cfg.full, runs=[], errors=[])
-    fwdport = free_udp_ports(1)[0]
+    fwdport, fwdport2 = free_udp_ports(2)
     peers = Peers(log, fwdport)
     q = None
     tmp = tempfile.mkdtemp(prefix="xv6bench-")
@@ -396,7 +396,7 @@ def run_config(cfg, plan, args, log):
         shutil.copyfile(os.path.join(REPO, "fs.img"), img)
         peers.start()
         q = BenchQemu(log, dict(NETMODE=cfg.netmode, CPUS=cfg.cpus, FSIMG=img,
-                                PCAP="off", FWDPORT=fwdport,
+                                PCAP="off", FWDPORT=fwdport, FWDPORT2=fwdport2,
                                 SERVERPORT=peers.ports["echo"],
                                 E1000_MITIGATION=cfg.mitigation))
         q.start()

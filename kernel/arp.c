@@ -14,7 +14,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 #include "kernel/netparse.h"
 
 #define NARP           8

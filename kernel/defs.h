@@ -40,6 +40,7 @@ int             filewrite(struct file*, uint64, int n);
 
 // sysfile.c
 int             fdalloc(struct file*);  // lowest free fd of myproc(), or -1
+int             argfd(int n, int *pfd, struct file **pf); // syscall arg n as an open fd
 
 // fs.c
 void            fsinit(int);
@@ -199,7 +200,7 @@ void            virtio_disk_intr(void);
 // pci.c
 void            pci_init(void);
 
-// e1000.c, net*.c, sysnet.c, netthread.c: see net.h
+// e1000.c, net*.c, sock.c, sysnet.c, netthread.c: see netdefs.h
 
 // number of elements in fixed-size array
 #define NELEM(x) (sizeof(x)/sizeof((x)[0]))

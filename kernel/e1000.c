@@ -1,7 +1,7 @@
 // Driver for the Intel 82540EM (E1000) as QEMU emulates it: legacy RX and TX
 // descriptor rings, no offloads. Registers and descriptors: e1000_dev.h (from
 // the Intel 8254x Software Developer's Manual); emulator behaviour this code
-// relies on: /work/shared/FACTS.md.
+// relies on: NOTES.md, "What QEMU's E1000 really does".
 //
 // QEMU options: -netdev ...,id=net0 -device e1000,netdev=net0,bus=pcie.0
 //
@@ -9,8 +9,10 @@
 //   e1000_transmit(m)  on 0 the driver owns m; on -1 the caller keeps it.
 //   net_rx(m)          called by e1000_rx_drain; always consumes m.
 // e1000_rx_drain is the one receive path for every NETMODE: the interrupt
-// handler (intr) or the net thread (poll, hybrid) calls it. Transmit reclaims
-// finished descriptors itself, so no mode needs TX interrupts.
+// handler (intr), the net thread (poll, hybrid) or a socket reader (sock.c)
+// calls it. Transmit reclaims finished descriptors itself, so no mode needs
+// TX interrupts. The mode can change at run time (netmode_set); the driver
+// keeps the current one because it decides the interrupt mask.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -18,10 +20,11 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
+#include "kernel/netboot.h"
 #include "kernel/e1000_dev.h"
 
-#define RX_RING_SIZE 256   // small rings turn any stall into mass loss (FACTS.md)
+#define RX_RING_SIZE 256   // small rings turn any stall into mass loss (NOTES.md, "What QEMU's E1000 really does")
 #define TX_RING_SIZE 64    // QEMU sends synchronously: the ring barely fills
 #define RX_BUF_SIZE  2048  // RCTL.BSIZE; equals MBUF_SIZE, so RX mbufs have no headroom
 #define TX_MAX_FRAME 1514  // Ethernet header + 1500-byte MTU, without CRC
@@ -37,14 +40,20 @@ _Static_assert(sizeof(struct e1000_rxdesc) == 16 && sizeof(struct e1000_txdesc) 
 
 uint8 e1000_mac[6];   // our Ethernet address; set by e1000_init, then read-only
 
-// All driver state. Lock order: e1000.lock, then the mbuf pool's lock
-// (mbufalloc/mbuffree are called with e1000.lock held). e1000.lock is never
-// held while calling net_rx or any other code above the driver.
+// All driver state. Lock order: e1000.drain, then e1000.lock, then the mbuf
+// pool's lock (mbufalloc/mbuffree are called with e1000.lock held).
+// e1000.lock is never held while calling net_rx or any other code above
+// the driver; e1000.drain is (net_rx's locks come after it).
 static struct {
-  struct spinlock lock;
+  // Held by e1000_rx_drain from taking frames off the ring until the stack
+  // has them, so that concurrent drains (interrupt handler, net thread,
+  // socket readers) hand frames up in ring order.
+  struct spinlock drain;
 
-  // guarded by lock: the device registers and the rings.
+  struct spinlock lock;
+  // guarded by lock: the device registers, the rings and the mode.
   volatile uint32 *regs;          // BAR0; 0 when there is no device
+  enum netmode mode;              // decides the interrupt mask
   struct e1000_rxdesc rx[RX_RING_SIZE] __attribute__((aligned(128)));
   struct mbuf *rx_mbuf[RX_RING_SIZE];  // the buffer each RX descriptor owns
   uint rx_next;                   // next descriptor to check for DD (RDT trails it by one)
@@ -53,7 +62,7 @@ static struct {
   uint tx_next;                   // next free TX descriptor (our copy of TDT)
   uint tx_clean;                  // oldest TX descriptor not yet reclaimed
   uint32 mpc_last;                // MPC as last read (mpc_collect)
-} e1000;
+} e1000 = { .mode = NETMODE_BOOT };
 
 static uint32
 reg_read(int off)
@@ -130,6 +139,7 @@ e1000_init(uint32 *regs)
 {
   int i;
 
+  initlock(&e1000.drain, "e1000_drain");
   initlock(&e1000.lock, "e1000");
   e1000.regs = regs;
 
@@ -159,17 +169,16 @@ e1000_init(uint32 *regs)
   reg_write(E1000_TADV, 0);
   reg_write(E1000_ITR, 0);
 
-  // Poll mode keeps every cause masked: the line never rises.
-  if(NETMODE == NETMODE_INTR || NETMODE == NETMODE_HYBRID){
-    reg_write(E1000_IMS, IMS_RX);
-    plic_enable(E1000_IRQ);
-  }
+  // The PLIC always passes the line on: the mode (here the boot mode,
+  // later netmode_set's) decides with the device's mask whether it rises.
+  plic_enable(E1000_IRQ);
+  e1000_setmode(e1000.mode);
 
   // Last, and only once: each RCTL write stalls QEMU's receiver for a second.
   reg_write(E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC |
             E1000_RCTL_BSIZE_2048);
   __sync_synchronize();
-  printf("e1000: up, NETMODE=%s\n", NETMODE_NAME);
+  printf("e1000: up, NETMODE=%s\n", netmode_name(e1000.mode));
 }
 
 // Free the mbufs of TX descriptors the device has finished with.
@@ -351,6 +360,7 @@ e1000_rx_drain(int budget)
   if(e1000.regs == 0)
     return 0;
   mbufq_init(&q);
+  acquire(&e1000.drain);
   acquire(&e1000.lock);
   while(n < budget && (e1000.rx[e1000.rx_next].status & E1000_RXD_STAT_DD)){
     __sync_synchronize();   // read length and errors only after seeing DD
@@ -372,6 +382,7 @@ e1000_rx_drain(int budget)
   }
   release(&e1000.lock);
   rx_deliver(&q);
+  release(&e1000.drain);
   return n;
 }
 
@@ -386,22 +397,52 @@ e1000_rx_pending(void)
   return (e1000.rx[i].status & E1000_RXD_STAT_DD) != 0;
 }
 
-// Hybrid mode: stop the device from interrupting (the net thread polls).
+// The mode the driver runs in now (enum netmode).
+int
+e1000_mode(void)
+{
+  return __atomic_load_n(&e1000.mode, __ATOMIC_RELAXED);
+}
+
+// Set the interrupt mask for mode: every cause masked in poll mode (the
+// line never rises), the RX causes enabled otherwise. Old causes are
+// cleared first so that enabling does not fire for frames already drained.
+// netmode_set's part of a switch; also the boot mode. Takes e1000.lock.
+void
+e1000_setmode(int mode)
+{
+  acquire(&e1000.lock);
+  e1000.mode = mode;
+  if(e1000.regs == 0){
+    ;   // no device: only the mode changes
+  } else if(mode == NETMODE_POLL){
+    reg_write(E1000_IMC, 0xffffffff);
+  } else {
+    reg_read(E1000_ICR);
+    reg_write(E1000_IMS, IMS_RX);
+  }
+  release(&e1000.lock);
+}
+
+// Hybrid mode: stop the device from interrupting while the net thread
+// polls. Does nothing in the other modes (a switch may just have happened).
 void
 e1000_intr_mask(void)
 {
   if(e1000.regs == 0)
     return;
   acquire(&e1000.lock);
-  reg_write(E1000_IMC, 0xffffffff);
+  if(e1000.mode == NETMODE_HYBRID)
+    reg_write(E1000_IMC, 0xffffffff);
   release(&e1000.lock);
 }
 
-// Hybrid mode: let the device interrupt again. Causes that piled up while
-// masked belong to frames already drained: clear them first (reading ICR),
-// or the unmask would fire at once. A frame arriving between the caller's
-// last drain and this clear raises no interrupt: the caller must check
-// e1000_rx_pending() after this returns.
+// Let the device interrupt again (unless the driver is in poll mode by
+// now). Causes that piled up while masked belong to frames already
+// drained: clear them first (reading ICR), or the unmask would fire at
+// once. A frame arriving between the caller's last drain and this clear
+// raises no interrupt: the caller must check e1000_rx_pending() after
+// this returns.
 void
 e1000_intr_unmask(void)
 {
@@ -409,7 +450,8 @@ e1000_intr_unmask(void)
     return;
   acquire(&e1000.lock);
   reg_read(E1000_ICR);
-  reg_write(E1000_IMS, IMS_RX);
+  if(e1000.mode != NETMODE_POLL)
+    reg_write(E1000_IMS, IMS_RX);
   release(&e1000.lock);
 }
 
@@ -418,22 +460,26 @@ e1000_intr_unmask(void)
 // intr mode: drain the ring here until it is empty.
 // hybrid mode: mask the device's interrupts and wake the net thread, which
 // drains and unmasks when the ring is empty.
+// poll mode (an interrupt raised just before a switch): nothing; the net
+// thread polls.
 void
 e1000_intr(void)
 {
+  int mode;
+
   if(e1000.regs == 0)
     return;
   acquire(&e1000.lock);
   reg_read(E1000_ICR);
-  if(NETMODE == NETMODE_HYBRID)
+  mode = e1000.mode;
+  if(mode == NETMODE_HYBRID)
     reg_write(E1000_IMC, 0xffffffff);
   release(&e1000.lock);
   NETSTAT_INC(intr);
 
-  if(NETMODE == NETMODE_HYBRID){
+  if(mode == NETMODE_HYBRID)
     netthread_kick();
-    return;
-  }
-  while(e1000_rx_drain(INTR_BUDGET) == INTR_BUDGET)
-    ;
+  else if(mode == NETMODE_INTR)
+    while(e1000_rx_drain(INTR_BUDGET) == INTR_BUDGET)
+      ;
 }

@@ -10,7 +10,7 @@
 #include "kernel/types.h"
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 #include "kernel/param.h"
 #include "kernel/fs.h"
 #include "kernel/spinlock.h"

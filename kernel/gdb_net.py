@@ -7,7 +7,7 @@
 #   e1000 regs                    device registers, bits named
 #   e1000 break rx | tx | off     stop when a frame is received / sent
 #   mbuf EXPR [frame|data]        an mbuf and the frame inside it
-#   sockets                       open UDP sockets (sysnet.c)
+#   sockets                       open UDP sockets (sock.c)
 #   netstat                       the kernel's counters (struct netstat)
 #
 # Nothing here writes to the guest (except the breakpoint instructions gdb
@@ -556,13 +556,19 @@ def show_sockets():
           "payload only: `mbuf ADDR` shows it." % (count, int(socks["ntimed"])))
 
 
+def mode_name():
+    """The driver's mode now, by its name in enum netmode (kernel/netmode.h),
+    read from the kernel's debug info: e1000.mode is an enum netmode."""
+    return str(kvar("e1000")["mode"]).replace("NETMODE_", "").lower()
+
+
 def show_netstat():
     ns = kvar("netstats")
-    modes = {0: "intr", 1: "poll", 2: "hybrid"}
     for f in ns.type.fields():
         v = ns[f.name]
         if f.name == "mode":
-            print("  %-16s %d (%s)" % ("mode", int(v), modes.get(int(v), "?")))
+            # netstats.mode is refreshed only by netstat(): show the driver's own.
+            print("  %-16s %s" % ("mode", mode_name()))
         elif v.type.code == gdb.TYPE_CODE_ARRAY:
             n = v.type.range()[1] + 1
             print("  %-16s %s" % (f.name, " ".join(str(int(v[i])) for i in range(n))))
@@ -850,7 +856,7 @@ still on the RX ring has len 0; the length the device wrote is used."""
 
 
 class SocketsCmd(gdb.Command):
-    """List the open UDP sockets (socks.list in kernel/sysnet.c): sockets
+    """List the open UDP sockets (socks.list in kernel/sock.c): sockets
 
 For each: its address, local port, remote address:port (any = wildcard),
 datagrams queued and the first of them (`mbuf ADDR` shows it), the
@@ -868,8 +874,7 @@ class NetstatCmd(gdb.Command):
     """Show the kernel's network counters (struct netstat netstats): netstat
 
 The same counters the user program netstat prints, read directly from the
-kernel, with the NETMODE the kernel was built with (netstats.mode, set by
-net_init)."""
+kernel, with the driver's current mode (e1000.mode, an enum netmode)."""
 
     def __init__(self):
         super().__init__("netstat", gdb.COMMAND_USER)

@@ -6,7 +6,7 @@
 #include "kernel/memlayout.h"
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 
 static volatile int started = 0;
 
@@ -16,7 +16,7 @@ main(void)
   if(cpuid() == 0){
     consoleinit();
     printfinit();
-    printf("\nxv6-netpoll kernel is booting (NETMODE=%s)\n\n", NETMODE_NAME);
+    printf("\nxv6-netpoll kernel is booting\n\n");
     kinit();         // physical pages
     kvminit();       // kernel page table
     kvminithart();   // paging on
@@ -34,8 +34,7 @@ main(void)
     sockinit();
     pci_init();      // finds the E1000 and starts the driver
     userinit();      // first user process (pid 1)
-    if(NETMODE != NETMODE_INTR)
-      netthread_start();
+    netthread_start();   // polls in poll and hybrid modes
     __sync_synchronize();
     started = 1;
   } else {

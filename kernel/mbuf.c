@@ -11,7 +11,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 
 static struct {
   struct spinlock lock;

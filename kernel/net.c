@@ -1,6 +1,6 @@
 // The network stack: Ethernet, IPv4, ICMP echo and UDP, for one
 // interface on QEMU's slirp network (we are 10.0.2.15, the host is
-// 10.0.2.2). ARP lives in arp.c, sockets in sysnet.c, and all header
+// 10.0.2.2). ARP lives in arp.c, sockets in sock.c, and all header
 // parsing and checksums in netparse.c.
 //
 // Receive: the driver hands each frame to net_rx(), which classifies it
@@ -17,7 +17,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 #include "kernel/netparse.h"
 
 struct netstat netstats;
@@ -29,7 +29,6 @@ static uint32 ip_id;      // next IPv4 identification (low 16 bits); atomic
 void
 net_init(void)
 {
-  netstats.mode = NETMODE;
   arp_init();
 }
 

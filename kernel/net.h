@@ -1,86 +1,134 @@
-// The network stack's internal interfaces: mbufs, the driver/stack boundary,
-// counters. See NOTES.md "Network design".
+// Network protocol definitions for user programs: the header layouts,
+// protocol numbers and byte-order helpers that MIT's xv6 net-lab test
+// programs take from kernel/net.h, under the same names, so that they build
+// here unmodified. Include kernel/types.h first.
 //
-// Exactly two calls cross the driver/stack boundary:
-//   e1000_transmit(m)  going down: on 0 the driver owns m, on -1 the caller keeps it.
-//   net_rx(m)          going up: always consumes m (delivers or drops and frees it).
+// The kernel's own network interfaces (mbufs, driver, stack, sockets) are in
+// kernel/netdefs.h; the kernel parses headers by field offset
+// (kernel/netparse.h) and does not use these structs.
+//
+// Every struct below is a wire format: fields are in network byte order
+// (big-endian); convert with ntohs()/ntohl() after reading, htons()/htonl()
+// before writing. RISC-V is little-endian.
 
-#include "kernel/netstat.h"
-#include "kernel/netmode.h"
+#ifndef XV6_NET_H
+#define XV6_NET_H
 
-#define MBUF_SIZE     2048   // whole buffer: headroom + the largest frame
-#define MBUF_HEADROOM  128   // room to prepend Ethernet/IP/UDP headers on send
-#define NMBUF          1024  // mbufs in the pool (allocated from pages at boot)
+// Byte order.
+static inline uint16
+bswaps(uint16 v)
+{
+  return (v << 8) | (v >> 8);
+}
 
-struct mbuf {
-  struct mbuf *next;   // link in an mbuf queue or the free list
-  char *head;          // first byte of the data
-  uint len;            // bytes of data from head
-  uint32 raddr;        // on a socket queue: the datagram's sender
-  uint16 rport;
-  char buf[MBUF_SIZE];
+static inline uint32
+bswapl(uint32 v)
+{
+  return ((v & 0x000000ffU) << 24) | ((v & 0x0000ff00U) << 8) |
+         ((v & 0x00ff0000U) >> 8)  | ((v & 0xff000000U) >> 24);
+}
+
+#define htons(v) bswaps(v)
+#define ntohs(v) bswaps(v)
+#define htonl(v) bswapl(v)
+#define ntohl(v) bswapl(v)
+
+// An IPv4 address a.b.c.d in host byte order.
+#define MAKE_IP_ADDR(a, b, c, d) \
+  (((uint32)(a) << 24) | ((uint32)(b) << 16) | ((uint32)(c) << 8) | (uint32)(d))
+
+// Ethernet (IEEE 802.3) header.
+#define ETHADDR_LEN 6
+struct eth {
+  uint8  dhost[ETHADDR_LEN];
+  uint8  shost[ETHADDR_LEN];
+  uint16 type;
+} __attribute__((packed));
+
+#define ETHTYPE_IP  0x0800
+#define ETHTYPE_ARP 0x0806
+
+// IPv4 header without options (RFC 791).
+struct ip {
+  uint8  ip_vhl;   // version << 4 | header length in 32-bit words
+  uint8  ip_tos;
+  uint16 ip_len;   // total length, header included
+  uint16 ip_id;
+  uint16 ip_off;   // flags and fragment offset
+  uint8  ip_ttl;
+  uint8  ip_p;     // protocol: IPPROTO_*
+  uint16 ip_sum;   // header checksum
+  uint32 ip_src;
+  uint32 ip_dst;
+} __attribute__((packed));
+
+#define IPPROTO_ICMP 1
+#define IPPROTO_TCP  6
+#define IPPROTO_UDP  17
+
+// UDP header (RFC 768).
+struct udp {
+  uint16 sport;
+  uint16 dport;
+  uint16 ulen;     // header and payload
+  uint16 sum;      // 0: no checksum
+} __attribute__((packed));
+
+// ARP for Ethernet and IPv4 (RFC 826).
+struct arp {
+  uint16 hrd;      // ARP_HRD_ETHER
+  uint16 pro;      // ETHTYPE_IP
+  uint8  hln;      // 6
+  uint8  pln;      // 4
+  uint16 op;       // ARP_OP_*
+  uint8  sha[ETHADDR_LEN];
+  uint32 sip;
+  uint8  tha[ETHADDR_LEN];
+  uint32 tip;
+} __attribute__((packed));
+
+#define ARP_HRD_ETHER 1
+enum {
+  ARP_OP_REQUEST = 1,
+  ARP_OP_REPLY = 2,
 };
 
-// A FIFO of mbufs.
-struct mbufq {
-  struct mbuf *head;
-  struct mbuf *tail;
-  int len;
-};
+// DNS message header (RFC 1035, 4.1.1). The flag bit-fields are declared
+// in the order a little-endian compiler packs them: rd is the lowest bit
+// of the third byte, ra the highest of the fourth.
+struct dns {
+  uint16 id;
+  uint8  rd: 1;      // recursion desired
+  uint8  tc: 1;      // truncated
+  uint8  aa: 1;      // authoritative answer
+  uint8  opcode: 4;
+  uint8  qr: 1;      // 1 = response
+  uint8  rcode: 4;   // 0 = no error, 3 = no such name
+  uint8  cd: 1;      // checking disabled
+  uint8  ad: 1;      // authenticated data
+  uint8  z: 1;
+  uint8  ra: 1;      // recursion available
+  uint16 qdcount;    // questions
+  uint16 ancount;    // answers
+  uint16 nscount;    // authority records
+  uint16 arcount;    // additional records
+} __attribute__((packed));
 
-// mbuf.c
-void        mbuf_init(void);
-struct mbuf *mbufalloc(uint headroom);  // 0 when the pool is empty
-void        mbuffree(struct mbuf *m);
-char        *mbufpull(struct mbuf *m, uint len); // strip len bytes from the front; 0 if too short
-char        *mbufpush(struct mbuf *m, uint len); // prepend len bytes; returns new head
-char        *mbufput(struct mbuf *m, uint len);  // append len bytes; returns start of them
-char        *mbuftrim(struct mbuf *m, uint len); // remove len bytes from the end; 0 if too short
-void        mbufq_init(struct mbufq *q);
-void        mbufq_push(struct mbufq *q, struct mbuf *m);
-struct mbuf *mbufq_pop(struct mbufq *q);   // 0 when empty
-int         mbufq_empty(struct mbufq *q);
+// Follows a question's name.
+struct dns_question {
+  uint16 qtype;
+  uint16 qclass;
+} __attribute__((packed));
 
-// e1000.c: the driver
-extern uint8 e1000_mac[6];         // our Ethernet address, read from the device
-void e1000_init(uint32 *regs);
-int  e1000_transmit(struct mbuf *m);
-int  e1000_rx_drain(int budget);   // hand up to budget frames to net_rx; returns descriptors consumed
-void e1000_intr(void);
-int  e1000_rx_pending(void);       // a frame waits on the RX ring (lock-free peek at RAM)
-void e1000_tx_reclaim(void);       // free mbufs of sent frames
-void e1000_intr_mask(void);        // hybrid: IMC all
-void e1000_intr_unmask(void);      // hybrid: clear ICR, IMS; then re-check e1000_rx_pending()
+#define ARECORD (0x0001)   // type A: an IPv4 address
+#define QCLASS  (0x0001)   // class IN
 
-// netthread.c: the polling kernel process (poll and hybrid modes)
-void netthread_start(void);
-void netthread_kick(void);         // hybrid: e1000_intr wakes the thread
+// Follows a resource record's name; then come len bytes of data.
+struct dns_data {
+  uint16 type;
+  uint16 class;
+  uint32 ttl;
+  uint16 len;
+} __attribute__((packed));
 
-// Addresses on QEMU's slirp network, in host byte order.
-#define NET_IP_LOCAL   0x0A00020F  // 10.0.2.15, this guest
-#define NET_IP_GATEWAY 0x0A000202  // 10.0.2.2, slirp's gateway: the host
-
-// net.c: the stack
-extern struct netstat netstats;
-#define NETSTAT_ADD(field, n) __atomic_fetch_add(&netstats.field, (n), __ATOMIC_RELAXED)
-#define NETSTAT_INC(field)    NETSTAT_ADD(field, 1)
-void net_init(void);
-void net_rx(struct mbuf *m);
-int  net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport);
-int  net_xmit(struct mbuf *m);    // hand a frame to the driver; consumes m
-void net_tick(void);              // from the timer interrupt, every tick
-
-// arp.c: the neighbour cache (used by net.c)
-void arp_init(void);
-void arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha);
-int  arp_output(struct mbuf *m, uint32 nexthop);
-void arp_tick(void);
-
-// sysnet.c: UDP sockets as files
-void sockinit(void);
-int  sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport);
-void sockclose(struct sock *so);
-int  sockread(struct sock *so, uint64 addr, int n);
-int  sockwrite(struct sock *so, uint64 addr, int n);
-void sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport);
-void sock_tick(void);             // wake readers waiting with a timeout
+#endif

@@ -7,7 +7,8 @@
 #define NETSTAT_HIST 8   // frames-per-poll-round histogram buckets: 0,1,2-3,4-7,8-15,16-31,32-63,64+
 
 struct netstat {
-  uint64 mode;            // NETMODE_INTR/POLL/HYBRID (kernel/netmode.h values: 0, 1, 2)
+  uint64 mode;            // the driver's mode now: enum netmode (kernel/netmode.h)
+  uint64 mode_switches;   // netmode() calls that changed the mode
 
   // driver (e1000.c)
   uint64 rx_frames;       // frames taken off the RX ring and handed to the stack
@@ -51,7 +52,7 @@ struct netstat {
   uint64 drop_udp_len;    // UDP length field wrong
   uint64 drop_udp_cksum;  // bad UDP checksum
   uint64 drop_udp_noport; // no socket for the datagram
-  uint64 drop_udp_qfull;  // socket receive queue full, or mbuf pool low (sysnet.c)
+  uint64 drop_udp_qfull;  // socket receive queue full, or mbuf pool low (sock.c)
   // transmit-side failures
   uint64 tx_drop_nombuf;  // no mbuf to build an outgoing frame (write returns -1)
   uint64 tx_drop_noarp;   // next hop never answered ARP: queued frame dropped
@@ -74,6 +75,3 @@ netstat_accounted(struct netstat *s)
     s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
     s->drop_udp_qfull;
 }
-
-// sockopt() options
-#define SO_RCVTIMEO 1     // receive timeout in ms; 0 = block forever

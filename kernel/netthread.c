@@ -1,6 +1,8 @@
 // The net thread: a kernel process named "netpoll" that receives frames in
 // the poll and hybrid NETMODEs, by calling e1000_rx_drain (the same receive
-// path the interrupt handler uses in intr mode).
+// path the interrupt handler uses in intr mode); and the switch between
+// modes at run time (netmode_set). The thread runs in every mode: in intr
+// mode it sleeps until a switch wakes it.
 //
 // POLL mode: the device never interrupts. The thread watches the DD bit of
 // the next RX descriptor (plain RAM, cheap under TCG) and drains up to BUDGET
@@ -15,9 +17,9 @@
 //   after a round with       poll again         yield(), then        sleep until the
 //   frames: yield(), poll    at once            poll again           next tick, then poll
 //
-// Under load the thread yields after every round that found frames (at
-// most BUDGET of them), so user processes are never starved (Mogul &
-// Ramakrishnan's quota) and the readers it woke run promptly. When idle
+// After every round that found frames (at most BUDGET of them) the thread
+// yields, so user processes are never starved (Mogul & Ramakrishnan's
+// quota) and the readers it woke run promptly. When idle
 // for YIELD_NS it sleeps, and a frame then waits up to one clock tick
 // (FreeBSD polling(4)'s trade-off). YIELD_NS is long (200 ms) because a
 // ping-pong partner that answers in a few ms would otherwise pay that tick
@@ -36,7 +38,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 
 // Policy knobs.
 #define BUDGET    64          // frames per round; then yield if the ring is still busy
@@ -45,11 +47,13 @@
 
 enum idlestate { BUSY, SPIN, YIELD, SLEEP };
 
-// Hybrid-mode wakeup: kicked is set by netthread_kick (interrupt handler)
-// and cleared by the thread, both under lock, so no wakeup is lost.
+// The thread's wakeup: kicked is set by netthread_kick (hybrid interrupt,
+// mode switch) and cleared by the thread, both under lock, so no wakeup is
+// lost. switching serializes netmode_set calls.
 static struct {
   struct spinlock lock;
-  int kicked;   // guarded by lock
+  int kicked;      // guarded by lock
+  struct spinlock switching;
 } nt;
 
 // Histogram bucket for n frames: 0, 1, 2-3, 4-7, ..., 32-63, 64+.
@@ -65,16 +69,26 @@ hist_bucket(int n)
   return b;
 }
 
-// One polling round: drain up to BUDGET frames if the ring has any, and
-// reclaim finished TX descriptors. Returns the number of RX descriptors consumed.
-static int
-poll_round(void)
+// Drain up to budget frames if the RX ring has any, and reclaim finished
+// TX descriptors. Returns the number of RX descriptors consumed. The net
+// thread's round, and what a socket reader calls to take its own frames
+// off the ring (sock.c) instead of waiting for the thread. No locks held.
+int
+netpoll(int budget)
 {
   int n = 0;
 
   if(e1000_rx_pending())
-    n = e1000_rx_drain(BUDGET);
+    n = e1000_rx_drain(budget);
   e1000_tx_reclaim();
+  return n;
+}
+
+// One round of the net thread, counted.
+static int
+poll_round(void)
+{
+  int n = netpoll(BUDGET);
 
   NETSTAT_INC(poll_rounds);
   if(n == 0)
@@ -125,6 +139,7 @@ idle_step(enum idlestate st, uint64 *idle_since)
   return st;
 }
 
+// Poll mode, until the mode changes.
 static void
 poll_loop(void)
 {
@@ -132,7 +147,7 @@ poll_loop(void)
   uint64 idle_since = 0;
   int n;
 
-  for(;;){
+  while(e1000_mode() == NETMODE_POLL){
     n = poll_round();
     if(n == 0){
       st = idle_step(st, &idle_since);
@@ -147,7 +162,7 @@ poll_loop(void)
   }
 }
 
-// Hybrid mode: wait for e1000_intr's kick.
+// Wait for netthread_kick: a hybrid-mode interrupt or a mode switch.
 static void
 wait_for_kick(void)
 {
@@ -158,31 +173,31 @@ wait_for_kick(void)
   release(&nt.lock);
 }
 
+// Hybrid mode, after a kick: drain in rounds until the ring is empty,
+// then let the device interrupt again.
 static void
-hybrid_loop(void)
+hybrid_poll(void)
 {
   int n;
 
   for(;;){
-    wait_for_kick();   // the device's interrupts are masked from here on
-    for(;;){
-      while((n = poll_round()) > 0){
-        if(n == BUDGET)
-          NETSTAT_INC(budget_yields);
-        yield();
-      }
-      e1000_intr_unmask();
-      if(!e1000_rx_pending())
-        break;
-      // A frame came in between the last round and the unmask: it may
-      // never interrupt, so mask again and keep polling.
-      e1000_intr_mask();
+    while((n = poll_round()) > 0){
+      if(n == BUDGET)
+        NETSTAT_INC(budget_yields);
+      yield();
     }
+    e1000_intr_unmask();
+    if(!e1000_rx_pending())
+      return;
+    // A frame came in between the last round and the unmask: it may
+    // never interrupt, so mask again and keep polling.
+    e1000_intr_mask();
   }
 }
 
-// Wake the hybrid-mode net thread. Called by e1000_intr with interrupts off,
-// after it has masked the device's interrupts; takes nt.lock.
+// Wake the net thread. Called by e1000_intr with interrupts off (hybrid
+// mode, after it masked the device's interrupts) and by netmode_set;
+// takes nt.lock.
 void
 netthread_kick(void)
 {
@@ -192,25 +207,53 @@ netthread_kick(void)
   release(&nt.lock);
 }
 
-// Body of the "netpoll" process. Runs with interrupts on; never returns.
+// Body of the "netpoll" process: serve whatever mode the driver is in.
+// Runs with interrupts on; never returns.
 static void
 netthread_main(void *arg)
 {
-  if(NETMODE == NETMODE_POLL)
-    poll_loop();
-  else
-    hybrid_loop();
-  panic("netthread_main: loop returned");
+  for(;;){
+    if(e1000_mode() == NETMODE_POLL){
+      poll_loop();
+    } else {
+      wait_for_kick();   // intr: a switch; hybrid: an interrupt (or a switch)
+      if(e1000_mode() == NETMODE_HYBRID)
+        hybrid_poll();
+    }
+  }
 }
 
-// Start the net thread. Called once at boot by main, in poll and hybrid
-// modes (a no-op in intr mode), before any hart enables interrupts.
+// Start the net thread. Called once at boot by main, before any hart
+// enables interrupts.
 void
 netthread_start(void)
 {
-  if(NETMODE == NETMODE_INTR)
-    return;
   initlock(&nt.lock, "netthread");
+  initlock(&nt.switching, "netmode");
   if(kthread_start("netpoll", netthread_main, 0) < 0)
     panic("netthread_start: kthread_start");
+}
+
+// Switch the driver to mode at run time; returns the mode it was in.
+// The device's interrupt mask changes first, then the thread is woken to
+// serve the new mode, then the ring is drained once here, so that no frame
+// waits on the ring for a path that no longer runs. Every frame goes
+// through e1000_rx_drain as before, so none is lost or counted twice.
+// Caller holds no locks; process context.
+int
+netmode_set(int mode)
+{
+  int old;
+
+  acquire(&nt.switching);
+  old = e1000_mode();
+  if(mode != old){
+    e1000_setmode(mode);
+    NETSTAT_INC(mode_switches);
+  }
+  release(&nt.switching);
+  netthread_kick();
+  while(netpoll(BUDGET) == BUDGET)
+    ;
+  return old;
 }

@@ -103,6 +103,14 @@ uint64 sys_sysinfo(void);
 uint64 sys_nsecs(void);
 uint64 sys_sockopt(void);
 uint64 sys_sbrklazy(void);
+uint64 sys_bind(void);
+uint64 sys_unbind(void);
+uint64 sys_send(void);
+uint64 sys_recv(void);
+uint64 sys_sendmsgs(void);
+uint64 sys_recvmsgs(void);
+uint64 sys_socklist(void);
+uint64 sys_netmode(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -132,6 +140,14 @@ static uint64 (*syscalls[])(void) = {
   [SYS_nsecs]   sys_nsecs,
   [SYS_sockopt] sys_sockopt,
   [SYS_sbrklazy] sys_sbrklazy,
+  [SYS_bind]    sys_bind,
+  [SYS_unbind]  sys_unbind,
+  [SYS_send]    sys_send,
+  [SYS_recv]    sys_recv,
+  [SYS_sendmsgs] sys_sendmsgs,
+  [SYS_recvmsgs] sys_recvmsgs,
+  [SYS_socklist] sys_socklist,
+  [SYS_netmode] sys_netmode,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

@@ -26,6 +26,14 @@
 #define SYS_nsecs   25  // nanoseconds since boot, from the time CSR
 #define SYS_sockopt 26  // socket options, e.g. receive timeout
 #define SYS_sbrklazy 27 // sbrk whose pages are allocated on first touch
+#define SYS_bind    28  // MIT's 2024 net lab: queue datagrams for a local port
+#define SYS_unbind  29
+#define SYS_send    30  // one datagram from a local port: send(sport, dst, dport, buf, len)
+#define SYS_recv    31  // the oldest datagram on a bound port
+#define SYS_sendmsgs 32 // batched write() of a socket: up to UDP_BATCH_MAX datagrams
+#define SYS_recvmsgs 33 // batched read()
+#define SYS_socklist 34 // describe every socket: socklist(struct sockinfo*, n)
+#define SYS_netmode  35 // switch the driver's mode at run time
 
 // xv6-riscv's 2025 name for sleep: the same call.
 #define SYS_pause  SYS_sleep

@@ -22,7 +22,7 @@
 
 // Fetch syscall argument n as a file descriptor. Returns 0 and sets
 // *pfd and *pf (either may be 0), or -1 if it is not an open descriptor.
-static int
+int
 argfd(int n, int *pfd, struct file **pf)
 {
   int fd;

@@ -8,7 +8,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/sysinfo.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 
 uint64
 sys_exit(void)

@@ -9,7 +9,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
-#include "kernel/net.h"
+#include "kernel/netdefs.h"
 
 struct spinlock tickslock;
 uint ticks;   // clock ticks since boot (TICK_MS each); guarded by tickslock

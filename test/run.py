@@ -56,9 +56,9 @@ class Context:
         self.mode = mode
         self.log = Log(os.path.join(LOGDIR, name + ".log"))
         self.tmp = tempfile.mkdtemp(prefix="xv6test-%s-" % name)
-        # FWDPORT: host port QEMU forwards to the guest's UDP port 2000.
-        # SERVERPORT: where server.py listens.
-        self.fwdport, self.serverport = free_udp_ports(2)
+        # FWDPORT, FWDPORT2: host ports QEMU forwards to the guest's UDP
+        # ports 2000 and 2001. SERVERPORT: where server.py listens.
+        self.fwdport, self.fwdport2, self.serverport = free_udp_ports(3)
         self._started = []       # Qemu and Server objects, to stop
         self._nimg = 0
         self._nboot = 0
@@ -91,6 +91,7 @@ class Context:
             "PCAPFILE": os.path.join(self.tmp, "packets-%d.pcap"
                                      % self._nboot),
             "FWDPORT": self.fwdport,
+            "FWDPORT2": self.fwdport2,
             "SERVERPORT": self.serverport,
         }
         allvars.update(makevars)
@@ -175,6 +176,8 @@ def test_shell(t):
     expect_output(q, "echo one ; echo two", r"^one\ntwo$")
     expect_output(q, "(echo a; echo b) | wc", r"^\s*2\s+2\s+4\b")
     expect_output(q, "ls", r"README\.md")
+    # MIT's usertests of every generation open /README.
+    expect_output(q, "ls", r"^README\s+2 ")
 
     # A background job: its output and the next prompt may come in either
     # order, so look for the prompt from just after the echoed command.

@@ -1,10 +1,15 @@
 // netstat: print the kernel's network counters (kernel/netstat.h), the
 // driver mode, and whether every received frame is accounted for:
-//   rx_frames == arp_rx + icmp_rx + udp_rx + all drop_* counters.
+//   rx_frames == arp_rx + icmp_rx + udp_rx + all drop_* counters;
+// then every socket with its queue and drop count (socklist()).
 
 #include "kernel/types.h"
 #include "kernel/netstat.h"
+#include "kernel/netmode.h"
+#include "kernel/socket.h"
 #include "user/user.h"
+
+#define MAXSOCKS 32
 
 static struct netstat ns;
 
@@ -13,7 +18,7 @@ static struct counter {
   char *name;
   uint64 *val;
 } counters[] = {
-  C(rx_frames), C(rx_bytes), C(tx_frames), C(tx_bytes),
+  C(mode_switches), C(rx_frames), C(rx_bytes), C(tx_frames), C(tx_bytes),
   C(rx_drop_err), C(rx_drop_nombuf), C(rx_missed), C(tx_ring_full),
   C(tx_reclaims), C(intr), C(rx_drains),
   C(poll_rounds), C(poll_empty), C(idle_spin), C(idle_yield), C(idle_sleep),
@@ -40,15 +45,16 @@ putname(char *name)
 int
 main(int argc, char *argv[])
 {
-  static char *modes[] = { "intr", "poll", "hybrid" };
+  static struct sockinfo si[MAXSOCKS];
   uint64 acc;
+  int n;
 
   if(netstat(&ns) < 0){
     fprintf(2, "netstat: netstat() failed\n");
     exit(1);
   }
   putname("mode");
-  printf("%s\n", ns.mode < 3 ? modes[ns.mode] : "unknown");
+  printf("%s\n", netmode_name(ns.mode));
   for(int i = 0; i < sizeof(counters) / sizeof(counters[0]); i++){
     putname(counters[i].name);
     printf("%lu\n", *counters[i].val);
@@ -64,5 +70,15 @@ main(int argc, char *argv[])
   else
     printf("rx accounting: MISMATCH rx_frames %lu, accounted %lu\n",
            ns.rx_frames, acc);
+
+  if((n = socklist(si, MAXSOCKS)) < 0){
+    fprintf(2, "netstat: socklist() failed\n");
+    exit(1);
+  }
+  printf("sockets: %d\n", n);
+  for(int i = 0; i < n && i < MAXSOCKS; i++)
+    printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu\n",
+           si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
+           si[i].qlen, si[i].qmax, si[i].rx, si[i].drops);
   exit(0);
 }

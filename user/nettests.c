@@ -11,6 +11,7 @@
 
 #include "kernel/types.h"
 #include "kernel/netstat.h"
+#include "kernel/socket.h"
 #include "kernel/sysinfo.h"
 #include "user/user.h"
 #include "user/serverport.h"

@@ -35,6 +35,8 @@
 
 #include "kernel/types.h"
 #include "kernel/netstat.h"
+#include "kernel/socket.h"
+#include "kernel/netmode.h"
 #include "user/user.h"
 #include "user/serverport.h"
 
@@ -65,7 +67,6 @@ struct line {
 static char sbuf[MAXSIZE];       // datagram being sent
 static char rbuf[MAXSIZE + 1];   // datagram received (+1 for a NUL)
 static struct netstat ns0, ns1;  // counters before and after a run
-static char *modenames[] = { "intr", "poll", "hybrid" };
 
 static void
 usage(void)
@@ -84,7 +85,7 @@ die(char *why)
 // ---- output -------------------------------------------------------------
 
 static void
-lput(struct line *l, char *s)
+lput(struct line *l, const char *s)
 {
   while(*s && l->n < sizeof(l->buf) - 2)
     l->buf[l->n++] = *s++;
@@ -133,7 +134,7 @@ lstart(struct line *l, char *name)
   lput(l, "RESULT test=");
   lput(l, name);
   lput(l, " mode=");
-  lput(l, ns0.mode < 3 ? modenames[ns0.mode] : "unknown");
+  lput(l, netmode_name(ns0.mode));
 }
 
 // Finish the line and write it to fd in one piece.

@@ -36,6 +36,8 @@ char* sbrklazy(int);
 // xv6-netpoll additions
 struct netstat;
 struct sysinfo;
+struct udpmsg;
+struct sockinfo;
 
 // UDP socket to raddr:rport (host byte order) from local port lport.
 // Returns a file descriptor: write() sends one datagram (at most 1472
@@ -47,10 +49,40 @@ int netstat(struct netstat *ns);
 int sysinfo(struct sysinfo *si);
 // Nanoseconds since boot, from the 10 MHz time CSR (100 ns resolution).
 uint64 nsecs(void);
-// Socket option opt on fd set to val. SO_RCVTIMEO (kernel/netstat.h):
+// Socket option opt on fd set to val (kernel/socket.h). SO_RCVTIMEO:
 // val = receive timeout in milliseconds, 0 = block forever; a read that
-// times out returns -1. Returns 0, or -1 on a bad fd or option.
+// times out returns -1. SO_BUSY_POLL: a blocking read polls the network
+// card itself for up to val microseconds before it sleeps. Returns 0, or
+// -1 on a bad fd, option or value.
 int sockopt(int fd, int opt, int val);
+// Batched datagrams on a connect() socket (struct udpmsg, kernel/socket.h),
+// 1 <= n <= UDP_BATCH_MAX. sendmsgs sends msgs[0..n) as n write()s would
+// and returns how many went out (-1 if none). recvmsgs waits as read()
+// does for the first datagram, then takes up to n of those queued, filling
+// each msgs[i].len (bytes stored), .addr and .port; returns how many (or -1).
+int sendmsgs(int fd, struct udpmsg *msgs, int n);
+int recvmsgs(int fd, struct udpmsg *msgs, int n);
+// Describe up to n sockets in si[] (kernel/socket.h); returns how many
+// sockets exist, or -1.
+int socklist(struct sockinfo *si, int n);
+// Switch the network driver to mode (kernel/netmode.h: NETMODE_INTR,
+// NETMODE_POLL, NETMODE_HYBRID) without a reboot; returns the previous
+// mode. netmode(-1) returns the current mode. -1 for an unknown mode.
+int netmode(int mode);
+
+// MIT's 2024-25 net lab interface (ports, no descriptors). Addresses and
+// ports in host byte order.
+// bind(port): queue UDP datagrams sent to local port (at most 16; more are
+// dropped and counted). unbind(port) undoes it. 0 or -1.
+int bind(uint16 port);
+int unbind(uint16 port);
+// send(sport, dst, dport, buf, len): one datagram from local port sport
+// to dst:dport. 0 or -1.
+int send(uint16 sport, uint32 dst, uint16 dport, char *buf, uint32 len);
+// recv(dport, &src, &sport, buf, maxlen): wait for the oldest datagram on
+// bound port dport; store its sender, copy at most maxlen bytes to buf and
+// return their count. -1 if dport is not bound (or is unbound meanwhile).
+int recv(uint16 dport, uint32 *src, uint16 *sport, char *buf, uint32 maxlen);
 
 // ulib.c
 int stat(const char*, struct stat*);

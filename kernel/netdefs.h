@@ -1,0 +1,105 @@
+// The kernel's network interfaces, as kernel/defs.h is for the rest of the
+// kernel: mbufs, the driver, the net thread, the stack and the socket layer.
+// Kernel code only; user programs include kernel/net.h (protocol headers),
+// kernel/netstat.h (counters) and kernel/netmode.h (modes). NOTES.md, "Where
+// the network code lives", maps these declarations to files.
+//
+// Exactly two calls cross the driver/stack boundary:
+//   e1000_transmit(m)  going down: on 0 the driver owns m, on -1 the caller keeps it.
+//   net_rx(m)          going up: always consumes m (delivers or drops and frees it).
+
+#include "kernel/netstat.h"
+#include "kernel/netmode.h"
+
+struct file;
+
+#define MBUF_SIZE     2048   // whole buffer: headroom + the largest frame
+#define MBUF_HEADROOM  128   // room to prepend Ethernet/IP/UDP headers on send
+#define NMBUF          1024  // mbufs in the pool (allocated from pages at boot)
+
+struct mbuf {
+  struct mbuf *next;   // link in an mbuf queue or the free list
+  char *head;          // first byte of the data
+  uint len;            // bytes of data from head
+  uint32 raddr;        // on a socket queue: the datagram's sender
+  uint16 rport;
+  char buf[MBUF_SIZE];
+};
+
+// A FIFO of mbufs.
+struct mbufq {
+  struct mbuf *head;
+  struct mbuf *tail;
+  int len;
+};
+
+// mbuf.c
+void        mbuf_init(void);
+struct mbuf *mbufalloc(uint headroom);  // 0 when the pool is empty
+void        mbuffree(struct mbuf *m);
+char        *mbufpull(struct mbuf *m, uint len); // strip len bytes from the front; 0 if too short
+char        *mbufpush(struct mbuf *m, uint len); // prepend len bytes; returns new head
+char        *mbufput(struct mbuf *m, uint len);  // append len bytes; returns start of them
+char        *mbuftrim(struct mbuf *m, uint len); // remove len bytes from the end; 0 if too short
+void        mbufq_init(struct mbufq *q);
+void        mbufq_push(struct mbufq *q, struct mbuf *m);
+struct mbuf *mbufq_pop(struct mbufq *q);   // 0 when empty
+int         mbufq_empty(struct mbufq *q);
+
+// e1000.c: the driver
+extern uint8 e1000_mac[6];         // our Ethernet address, read from the device
+void e1000_init(uint32 *regs);
+int  e1000_transmit(struct mbuf *m);
+int  e1000_rx_drain(int budget);   // hand up to budget frames to net_rx; returns descriptors consumed
+void e1000_intr(void);
+int  e1000_rx_pending(void);       // a frame waits on the RX ring (lock-free peek at RAM)
+void e1000_tx_reclaim(void);       // free mbufs of sent frames
+int  e1000_mode(void);             // the mode the driver runs in now
+void e1000_setmode(int mode);      // interrupt mask for mode (netmode_set's part)
+void e1000_intr_mask(void);        // hybrid: IMC all, while the net thread polls
+void e1000_intr_unmask(void);      // clear ICR, IMS unless in poll mode; then re-check e1000_rx_pending()
+
+// netthread.c: the net thread (poll and hybrid modes) and the mode switch
+void netthread_start(void);
+void netthread_kick(void);         // wake the thread: hybrid interrupt or mode switch
+int  netpoll(int budget);          // one polling round: drain RX, reclaim TX; frames taken
+int  netmode_set(int mode);        // switch modes at run time; returns the old mode
+
+// Addresses on QEMU's slirp network, in host byte order.
+#define NET_IP_LOCAL   0x0A00020F  // 10.0.2.15, this guest
+#define NET_IP_GATEWAY 0x0A000202  // 10.0.2.2, slirp's gateway: the host
+
+// net.c: the stack
+extern struct netstat netstats;
+#define NETSTAT_ADD(field, n) __atomic_fetch_add(&netstats.field, (n), __ATOMIC_RELAXED)
+#define NETSTAT_INC(field)    NETSTAT_ADD(field, 1)
+void net_init(void);
+void net_rx(struct mbuf *m);
+int  net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport);
+int  net_xmit(struct mbuf *m);    // hand a frame to the driver; consumes m
+void net_tick(void);              // from the timer interrupt, every tick
+
+// arp.c: the neighbour cache (used by net.c)
+void arp_init(void);
+void arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha);
+int  arp_output(struct mbuf *m, uint32 nexthop);
+void arp_tick(void);
+
+// sock.c: UDP sockets (the socket layer). Files (connect()) and bound
+// ports (bind()) are two ways to own the same struct sock.
+struct sock;
+void sockinit(void);
+int  sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport);
+void sockclose(struct sock *so);
+int  sockread(struct sock *so, uint64 addr, int n);
+int  sockwrite(struct sock *so, uint64 addr, int n);
+int  sockrecvmsgs(struct sock *so, uint64 umsgs, int n);
+int  socksendmsgs(struct sock *so, uint64 umsgs, int n);
+int  socksetopt(struct sock *so, int opt, int val);
+int  sockbind(uint16 port);
+int  sockunbind(uint16 port);
+int  sockrecvport(uint16 port, uint64 addr, int n, uint64 usrc, uint64 usport);
+int  socksendto(uint16 lport, uint32 raddr, uint16 rport, uint64 addr, int n);
+int  socklist(uint64 uinfo, int n);
+void sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport);
+void sock_tick(void);             // wake readers waiting with a timeout

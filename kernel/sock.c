@@ -1,0 +1,613 @@
+// The socket layer: UDP sockets, their receive queues, and reading and
+// writing datagrams. The system calls that reach it are in sysnet.c, as
+// xv6 keeps pipe.c apart from sysfile.c.
+//
+// A socket is (remote address, local port, remote port) with a queue of
+// received datagrams. raddr 0 or rport 0 is a wildcard: the socket accepts
+// datagrams from any address/port, and write() replies to the sender of the
+// datagram last read (a server socket for QEMU's hostfwd to port 2000).
+// Incoming datagrams go to the exact match, else to a wildcard socket.
+//
+// Two owners, one object:
+//   connect() makes a socket owned by a file: read()/write() move one
+//     datagram, recvmsgs()/sendmsgs() up to UDP_BATCH_MAX; fileclose()
+//     calls sockclose() when the last file reference goes.
+//   bind(port) makes a wildcard socket owned by its port (MIT's 2024 net
+//     lab): recv()/send() name the port, unbind() ends it.
+// Either way the socket is unlinked from the list first (no new datagram,
+// no new reader finds it), marked closed (readers inside return -1), and
+// freed when its last reference is dropped (sockput).
+//
+// Receive work never waits for a sleeping reader: a reader takes what
+// waits on the RX ring itself (netpoll) before it looks at its queue, and
+// with SO_BUSY_POLL keeps polling the ring instead of sleeping, as Linux's
+// busy polling does. netpoll goes through e1000_rx_drain, the one receive
+// path, so frames reach their sockets in ring order whoever drains.
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/memlayout.h"
+#include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/defs.h"
+#include "kernel/fs.h"
+#include "kernel/sleeplock.h"
+#include "kernel/file.h"
+#include "kernel/netdefs.h"
+#include "kernel/netparse.h"
+#include "kernel/socket.h"
+
+// Sockets stop queueing (drop_udp_qfull) when fewer mbufs than this are
+// free, so unread sockets can never starve the RX ring and transmit.
+#define SOCK_MBUF_RESERVE 128
+#define READER_BUDGET     64    // frames a reader drains from the ring at once
+
+struct sock {
+  // socks.lock guards:
+  struct sock *next;       // on the socks list
+  int ref;                 // owner (file or port) + readers inside; freed at 0
+
+  // fixed at creation:
+  uint32 raddr;            // remote address, 0 = any
+  uint16 lport;            // local port
+  uint16 rport;            // remote port, 0 = any
+  int bound;               // made by bind(): owned by its port
+  int qmax;                // queue limit
+
+  struct spinlock lock;
+  // lock guards:
+  struct mbufq rxq;        // received datagrams (payload only)
+  int rcvtimeo_ms;         // read timeout, 0 = none
+  int busy_us;             // SO_BUSY_POLL, 0 = off
+  int ntimed;              // readers asleep with a timeout
+  int closed;
+  uint32 lastaddr;         // wildcard sockets: sender of the datagram last read
+  uint16 lastport;
+  uint64 rx;               // datagrams queued
+  uint64 drops;            // datagrams dropped: queue full or mbufs low
+};
+
+// Lock order: socks.lock, then a sock's lock, then proc locks (wakeup).
+// The RX drain (e1000.c) may hold its own lock when it calls in here.
+static struct {
+  struct spinlock lock;
+  struct sock *list;
+  int ntimed;              // readers asleep with a timeout, all sockets
+} socks;
+
+void
+sockinit(void)
+{
+  initlock(&socks.lock, "socks");
+}
+
+// The socket that should receive a datagram from sip:sport to our port
+// dport: an exact match, else a wildcard one. Caller holds socks.lock.
+static struct sock *
+socklookup(uint32 sip, uint16 sport, uint16 dport)
+{
+  struct sock *so, *wild = 0;
+
+  for(so = socks.list; so; so = so->next){
+    if(so->lport != dport)
+      continue;
+    if(so->raddr == sip && so->rport == sport)
+      return so;
+    if((so->raddr == 0 || so->raddr == sip) && (so->rport == 0 || so->rport == sport))
+      if(wild == 0)
+        wild = so;
+  }
+  return wild;
+}
+
+// Make a socket and link it in, with one reference (its owner's).
+// Returns 0 if memory runs out or the triple is already in use.
+static struct sock *
+socknew(uint32 raddr, uint16 lport, uint16 rport, int bound)
+{
+  struct sock *so, *s;
+
+  if((so = (struct sock *)kalloc()) == 0)
+    return 0;
+  memset(so, 0, sizeof(*so));
+  so->raddr = raddr;
+  so->lport = lport;
+  so->rport = rport;
+  so->bound = bound;
+  so->qmax = bound ? BIND_RXQMAX : SOCK_RXQMAX;
+  so->ref = 1;
+  initlock(&so->lock, "sock");
+  mbufq_init(&so->rxq);
+
+  acquire(&socks.lock);
+  for(s = socks.list; s; s = s->next){
+    if(s->raddr == raddr && s->lport == lport && s->rport == rport){
+      release(&socks.lock);
+      kfree((char *)so);
+      return 0;
+    }
+  }
+  so->next = socks.list;
+  socks.list = so;
+  release(&socks.lock);
+  return so;
+}
+
+// Drop a reference; the last one frees so and what is queued on it.
+static void
+sockput(struct sock *so)
+{
+  struct mbuf *m;
+  int ref;
+
+  acquire(&socks.lock);
+  ref = --so->ref;
+  release(&socks.lock);
+  if(ref > 0)
+    return;
+  while((m = mbufq_pop(&so->rxq)) != 0)
+    mbuffree(m);
+  kfree((char *)so);
+}
+
+// Unlink so (no datagram or new reader finds it any more), wake readers
+// inside so they return -1, and drop the owner's reference. Caller holds
+// socks.lock, which this releases.
+static void
+sockend_locked(struct sock *so)
+{
+  struct sock **pp;
+
+  for(pp = &socks.list; *pp; pp = &(*pp)->next){
+    if(*pp == so){
+      *pp = so->next;
+      break;
+    }
+  }
+  release(&socks.lock);
+  // No receiver can find so now; taking its lock waits for one that did.
+  acquire(&so->lock);
+  so->closed = 1;
+  wakeup(so);
+  release(&so->lock);
+  sockput(so);
+}
+
+// Create a socket for (raddr, lport, rport) and a file for it in *f.
+// Returns 0, or -1 if memory runs out or the triple is already in use.
+int
+sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport)
+{
+  struct sock *so;
+
+  if((*f = filealloc()) == 0)
+    return -1;
+  if((so = socknew(raddr, lport, rport, 0)) == 0){
+    fileclose(*f);      // still FD_NONE: just frees the slot
+    *f = 0;
+    return -1;
+  }
+  (*f)->type = FD_SOCK;
+  (*f)->readable = 1;
+  (*f)->writable = 1;
+  (*f)->sock = so;
+  return 0;
+}
+
+// End a file's socket. Called by fileclose() when the last reference to
+// the file is gone. No locks held.
+void
+sockclose(struct sock *so)
+{
+  acquire(&socks.lock);
+  sockend_locked(so);
+}
+
+// Deliver the UDP payload in m, from sip:sport to our port dport, to its
+// socket. Always consumes m: queued (udp_rx) or dropped (drop_udp_noport;
+// drop_udp_qfull and the socket's drops when its queue is full or the mbuf
+// pool runs low). Called from net_rx(), from the RX drain, with interrupts
+// off.
+void
+sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
+{
+  struct sock *so;
+
+  acquire(&socks.lock);
+  if((so = socklookup(sip, sport, dport)) == 0){
+    release(&socks.lock);
+    NETSTAT_INC(drop_udp_noport);
+    mbuffree(m);
+    return;
+  }
+  acquire(&so->lock);
+  release(&socks.lock);
+
+  if(so->rxq.len >= so->qmax ||
+     __atomic_load_n(&netstats.mbufs_free, __ATOMIC_RELAXED) < SOCK_MBUF_RESERVE){
+    so->drops++;
+    release(&so->lock);
+    NETSTAT_INC(drop_udp_qfull);
+    mbuffree(m);
+    return;
+  }
+  m->raddr = sip;
+  m->rport = sport;
+  mbufq_push(&so->rxq, m);
+  so->rx++;
+  NETSTAT_INC(udp_rx);
+  wakeup(so);
+  release(&so->lock);
+}
+
+// Sleep on so, registered with sock_tick() so that a tick wakes us to
+// look at the clock. Caller holds so->lock.
+static void
+timed_sleep(struct sock *so)
+{
+  so->ntimed++;
+  __atomic_fetch_add(&socks.ntimed, 1, __ATOMIC_RELAXED);
+  sleep(so, &so->lock);
+  __atomic_fetch_sub(&socks.ntimed, 1, __ATOMIC_RELAXED);
+  so->ntimed--;
+}
+
+// Ticks a read with a timeout of ms waits: rounded up, plus one because
+// the current tick is already partly over.
+static uint
+timeo_ticks(int ms)
+{
+  return (ms + TICK_MS - 1) / TICK_MS + 1;
+}
+
+// Busy polling: poll the RX ring until a datagram is queued on so, for at
+// most so->busy_us, or until the socket closes or we are killed. Caller
+// holds no locks; reads so->busy_us without the lock (an int, only a hint).
+static void
+busy_poll(struct sock *so)
+{
+  uint64 end = time_ns() + (uint64)so->busy_us * 1000;
+
+  while(time_ns() < end){
+    if(!mbufq_empty(&so->rxq) || so->closed || killed(myproc()))
+      return;
+    netpoll(READER_BUDGET);
+  }
+}
+
+// Wait until a datagram is queued on so. Takes so->lock and returns with it
+// held: 0, or -1 if the socket closed, we were killed or the receive timeout
+// ran out. Before looking at the queue it takes what waits on the RX ring,
+// and with SO_BUSY_POLL it polls the ring before it sleeps.
+static int
+sockwait(struct sock *so)
+{
+  uint start = ticks, wait = 0;
+
+  netpoll(READER_BUDGET);
+  if(so->busy_us && mbufq_empty(&so->rxq))
+    busy_poll(so);
+  acquire(&so->lock);
+  if(so->rcvtimeo_ms)
+    wait = timeo_ticks(so->rcvtimeo_ms);
+  while(mbufq_empty(&so->rxq)){
+    if(so->closed || killed(myproc()) || (wait && ticks - start >= wait))
+      return -1;
+    if(wait)
+      timed_sleep(so);
+    else
+      sleep(so, &so->lock);
+  }
+  return 0;
+}
+
+// Take the oldest datagram off so's queue, noting its sender for a
+// wildcard socket's replies. Caller holds so->lock.
+static struct mbuf *
+sockpop(struct sock *so)
+{
+  struct mbuf *m = mbufq_pop(&so->rxq);
+
+  so->lastaddr = m->raddr;
+  so->lastport = m->rport;
+  return m;
+}
+
+// Copy up to n bytes of m's payload to the user address addr and free m;
+// the rest of the datagram is discarded. Returns the bytes copied or -1.
+static int
+copyout_free(struct mbuf *m, uint64 addr, int n)
+{
+  int r = m->len < n ? m->len : n;
+
+  if(copyout(myproc()->pagetable, addr, m->head, r) < 0)
+    r = -1;
+  mbuffree(m);
+  return r;
+}
+
+// Wait for a datagram on so and copy up to n bytes of its payload to the
+// user address addr. If src/sport are non-zero user addresses, store the
+// sender's address and port there. Returns the bytes copied, or -1 if
+// closed, killed, timed out or a copy failed. Sleeps; caller holds no locks.
+static int
+sockrecv(struct sock *so, uint64 addr, int n, uint64 src, uint64 sport)
+{
+  struct mbuf *m;
+  uint32 a;
+  uint16 p;
+
+  if(n < 0)
+    return -1;
+  if(sockwait(so) < 0){
+    release(&so->lock);
+    return -1;
+  }
+  m = sockpop(so);
+  release(&so->lock);
+  a = m->raddr;
+  p = m->rport;
+  n = copyout_free(m, addr, n);
+  if(src && copyout(myproc()->pagetable, src, (char *)&a, sizeof(a)) < 0)
+    return -1;
+  if(sport && copyout(myproc()->pagetable, sport, (char *)&p, sizeof(p)) < 0)
+    return -1;
+  return n;
+}
+
+// read() on a socket file: one datagram's payload, up to n bytes.
+int
+sockread(struct sock *so, uint64 addr, int n)
+{
+  return sockrecv(so, addr, n, 0, 0);
+}
+
+// Send n bytes from the user address addr as one UDP datagram from our
+// port lport to raddr:rport. Returns n, or -1 if n is out of range
+// (0..UDP_MAXDATA), no mbuf is free, the copy fails or the frame was
+// dropped. Caller holds no locks.
+int
+socksendto(uint16 lport, uint32 raddr, uint16 rport, uint64 addr, int n)
+{
+  struct mbuf *m;
+
+  if(n < 0 || n > UDP_MAXDATA || raddr == 0 || rport == 0)
+    return -1;
+  if((m = mbufalloc(MBUF_HEADROOM)) == 0){
+    NETSTAT_INC(tx_drop_nombuf);
+    return -1;
+  }
+  if(copyin(myproc()->pagetable, mbufput(m, n), addr, n) < 0){
+    mbuffree(m);
+    return -1;
+  }
+  if(net_tx_udp(m, raddr, lport, rport) < 0)
+    return -1;
+  return n;
+}
+
+// write() on a socket file: send n bytes as one datagram to the socket's
+// remote end; a wildcard socket answers the sender of the datagram it
+// read last (-1 if there is none yet).
+int
+sockwrite(struct sock *so, uint64 addr, int n)
+{
+  uint32 raddr = so->raddr;
+  uint16 rport = so->rport;
+
+  if(raddr == 0 || rport == 0){
+    acquire(&so->lock);
+    if(raddr == 0)
+      raddr = so->lastaddr;
+    if(rport == 0)
+      rport = so->lastport;
+    release(&so->lock);
+  }
+  return socksendto(so->lport, raddr, rport, addr, n);
+}
+
+// recvmsgs(): wait for at least one datagram, then move up to n of those
+// queued into the user's array of struct udpmsg at umsgs (1 <= n <=
+// UDP_BATCH_MAX). Returns the number received, or -1 (bad n or pointer,
+// closed, killed, timed out). A bad buffer in one message ends the call
+// after that message, which is lost.
+int
+sockrecvmsgs(struct sock *so, uint64 umsgs, int n)
+{
+  struct proc *p = myproc();
+  struct udpmsg msg;
+  struct mbuf *m;
+  int i, r;
+
+  if(n < 1 || n > UDP_BATCH_MAX)
+    return -1;
+  if(copyin(p->pagetable, (char *)&msg, umsgs, sizeof(msg)) < 0)
+    return -1;
+  if(sockwait(so) < 0){
+    release(&so->lock);
+    return -1;
+  }
+  for(i = 0; i < n; i++){
+    if(i > 0){
+      if(copyin(p->pagetable, (char *)&msg, umsgs + i*sizeof(msg), sizeof(msg)) < 0)
+        break;
+      acquire(&so->lock);
+      if(mbufq_empty(&so->rxq)){
+        release(&so->lock);
+        break;
+      }
+    }
+    m = sockpop(so);
+    release(&so->lock);
+    msg.addr = m->raddr;
+    msg.port = m->rport;
+    r = copyout_free(m, (uint64)msg.buf, msg.len > UDP_MAXDATA ? UDP_MAXDATA : msg.len);
+    msg.len = r;
+    if(r < 0 || copyout(p->pagetable, umsgs + i*sizeof(msg), (char *)&msg, sizeof(msg)) < 0)
+      return i > 0 ? i : -1;
+  }
+  return i;
+}
+
+// sendmsgs(): send the n datagrams described by the user's array of struct
+// udpmsg at umsgs (1 <= n <= UDP_BATCH_MAX), each as write() would. Returns
+// how many were sent before the first failure, or -1 if none was.
+int
+socksendmsgs(struct sock *so, uint64 umsgs, int n)
+{
+  struct udpmsg msg;
+  int i;
+
+  if(n < 1 || n > UDP_BATCH_MAX)
+    return -1;
+  for(i = 0; i < n; i++){
+    if(copyin(myproc()->pagetable, (char *)&msg, umsgs + i*sizeof(msg), sizeof(msg)) < 0)
+      break;
+    if(msg.len > UDP_MAXDATA || sockwrite(so, (uint64)msg.buf, msg.len) < 0)
+      break;
+  }
+  return i > 0 ? i : -1;
+}
+
+// Set option opt of so to val: SO_RCVTIMEO (ms) or SO_BUSY_POLL (us).
+// Returns 0, or -1 for an unknown option or a value out of range.
+int
+socksetopt(struct sock *so, int opt, int val)
+{
+  if(opt == SO_RCVTIMEO && val >= 0 && val <= SO_MAXTIMEO){
+    acquire(&so->lock);
+    so->rcvtimeo_ms = val;
+    release(&so->lock);
+    return 0;
+  }
+  if(opt == SO_BUSY_POLL && val >= 0 && val <= SO_MAXBUSY){
+    acquire(&so->lock);
+    so->busy_us = val;
+    release(&so->lock);
+    return 0;
+  }
+  return -1;
+}
+
+// The socket bound to port by bind(), or 0. Caller holds socks.lock.
+static struct sock *
+boundsock(uint16 port)
+{
+  struct sock *so;
+
+  for(so = socks.list; so; so = so->next)
+    if(so->bound && so->lport == port)
+      return so;
+  return 0;
+}
+
+// bind(port): start queueing datagrams sent to our port (at most
+// BIND_RXQMAX). Returns 0, or -1 if port is 0, already bound, or memory
+// runs out.
+int
+sockbind(uint16 port)
+{
+  if(port == 0)
+    return -1;
+  acquire(&socks.lock);
+  if(boundsock(port)){
+    release(&socks.lock);
+    return -1;
+  }
+  release(&socks.lock);
+  return socknew(0, port, 0, 1) ? 0 : -1;
+}
+
+// unbind(port): undo bind(port); what is queued is freed, readers inside
+// recv() return -1. Returns 0, or -1 if port is not bound.
+int
+sockunbind(uint16 port)
+{
+  struct sock *so;
+
+  acquire(&socks.lock);
+  if((so = boundsock(port)) == 0){
+    release(&socks.lock);
+    return -1;
+  }
+  sockend_locked(so);
+  return 0;
+}
+
+// recv(port, &src, &sport, buf, n) on a bound port: as sockrecv. -1 if
+// port is not bound.
+int
+sockrecvport(uint16 port, uint64 addr, int n, uint64 usrc, uint64 usport)
+{
+  struct sock *so;
+  int r;
+
+  acquire(&socks.lock);
+  if((so = boundsock(port)) == 0){
+    release(&socks.lock);
+    return -1;
+  }
+  so->ref++;   // keeps so alive if unbind() runs while we wait
+  release(&socks.lock);
+  r = sockrecv(so, addr, n, usrc, usport);
+  sockput(so);
+  return r;
+}
+
+// socklist(): copy a struct sockinfo for each socket (at most n) to the
+// user address uinfo. Returns how many sockets there are (which may be
+// more than n), or -1 if memory runs out or the copy fails.
+int
+socklist(uint64 uinfo, int n)
+{
+  struct sockinfo *si;
+  struct sock *so;
+  int i = 0, max = PGSIZE / sizeof(*si);
+
+  if((si = (struct sockinfo *)kalloc()) == 0)
+    return -1;
+  if(n > max)
+    n = max;
+  acquire(&socks.lock);
+  for(so = socks.list; so; so = so->next, i++){
+    if(i >= n)
+      continue;
+    acquire(&so->lock);
+    si[i].raddr = so->raddr;
+    si[i].lport = so->lport;
+    si[i].rport = so->rport;
+    si[i].bound = so->bound;
+    si[i].qlen = so->rxq.len;
+    si[i].qmax = so->qmax;
+    si[i].pad = 0;
+    si[i].rx = so->rx;
+    si[i].drops = so->drops;
+    release(&so->lock);
+  }
+  release(&socks.lock);
+  // Copy out only now: never copyout with a spinlock held.
+  if(copyout(myproc()->pagetable, uinfo, (char *)si, (i < n ? i : n) * sizeof(*si)) < 0)
+    i = -1;
+  kfree((char *)si);
+  return i;
+}
+
+// Timer: wake readers that wait with a timeout so they can check the
+// clock. Called every tick from net_tick(), in the timer interrupt.
+void
+sock_tick(void)
+{
+  struct sock *so;
+
+  if(__atomic_load_n(&socks.ntimed, __ATOMIC_RELAXED) == 0)
+    return;
+  acquire(&socks.lock);
+  for(so = socks.list; so; so = so->next){
+    acquire(&so->lock);
+    if(so->ntimed)
+      wakeup(so);
+    release(&so->lock);
+  }
+  release(&socks.lock);
+}

@@ -1,0 +1,47 @@
+// The socket layer's user-visible definitions: socket options, the batched
+// datagram calls' message, and what socklist() reports. Shared by the
+// kernel (kernel/sock.c) and user programs; include kernel/types.h first.
+
+#ifndef XV6_SOCKET_H
+#define XV6_SOCKET_H
+
+// sockopt(fd, opt, val) options.
+#define SO_RCVTIMEO   1   // receive timeout in ms; 0 = block forever
+#define SO_BUSY_POLL  2   // a blocking read polls the RX ring itself for up to val us
+                          // before it sleeps (as Linux's SO_BUSY_POLL); 0 = off
+
+#define SO_MAXTIMEO   3600000   // largest SO_RCVTIMEO: one hour
+#define SO_MAXBUSY    1000000   // largest SO_BUSY_POLL: one second
+
+// One datagram of sendmsgs()/recvmsgs().
+struct udpmsg {
+  char *buf;       // the payload
+  uint32 len;      // send: its length; recv: in, the size of buf; out, bytes stored
+  uint32 addr;     // recv: the sender's IPv4 address (host byte order)
+  uint16 port;     // recv: the sender's port
+  uint16 pad;
+};
+
+#define UDP_BATCH_MAX 64   // most datagrams one sendmsgs()/recvmsgs() call handles
+
+// Queue limits: a connect() socket holds SOCK_RXQMAX datagrams; a port
+// bound with bind() holds BIND_RXQMAX (MIT's 2024 net lab's 16). Datagrams
+// beyond them are dropped and counted (netstat drop_udp_qfull, and the
+// socket's own drops in socklist()).
+#define SOCK_RXQMAX 64
+#define BIND_RXQMAX 16
+
+// One socket, as socklist() reports it.
+struct sockinfo {
+  uint32 raddr;    // remote address, 0 = any
+  uint16 lport;
+  uint16 rport;    // remote port, 0 = any
+  uint32 bound;    // 1: made by bind(), 0: by connect()
+  uint32 qlen;     // datagrams waiting now
+  uint32 qmax;
+  uint32 pad;
+  uint64 rx;       // datagrams queued on it since it was made
+  uint64 drops;    // datagrams dropped because its queue was full
+};
+
+#endif
