@@ -58,6 +58,7 @@ NETOBJS = \
   $K/net.o \
   $K/arp.o \
   $K/sock.o \
+  $K/netceil.o \
   $K/sysnet.o
 
 # Toolchain: Debian's bare-metal compiler, or the Linux one.

@@ -228,6 +228,23 @@ arp_output(struct mbuf *m, uint32 nexthop)
   return 0;
 }
 
+// Copy the Ethernet address of neighbour ip to mac if the cache knows it.
+// Returns 0, or -1 (then nothing is asked: see arp_output). Takes arp.lock.
+int
+arp_lookup(uint32 ip, uint8 *mac)
+{
+  struct arpent *e;
+  int r = -1;
+
+  acquire(&arp.lock);
+  if((e = lookup(ip)) != 0 && e->valid){
+    memmove(mac, e->mac, 6);
+    r = 0;
+  }
+  release(&arp.lock);
+  return r;
+}
+
 // Timer: drop the packets of requests that were never answered.
 // Called from net_tick() with no locks held.
 void

@@ -62,6 +62,8 @@ static struct {
   uint tx_next;                   // next free TX descriptor (our copy of TDT)
   uint tx_clean;                  // oldest TX descriptor not yet reclaimed
   uint32 mpc_last;                // MPC as last read (mpc_collect)
+
+  int sink;                       // ceiling benchmark: free frames, do not hand them up (atomic)
 } e1000 = { .mode = NETMODE_BOOT };
 
 static uint32
@@ -326,8 +328,21 @@ rx_deliver(struct mbufq *q)
   while((m = mbufq_pop(q)) != 0){
     NETSTAT_INC(rx_frames);
     NETSTAT_ADD(rx_bytes, m->len);
+    if(__atomic_load_n(&e1000.sink, __ATOMIC_RELAXED)){
+      NETSTAT_INC(rx_sink);   // the ceiling benchmark: the device path alone
+      mbuffree(m);
+      continue;
+    }
     net_rx(m);   // consumes m
   }
+}
+
+// The ceiling benchmark (netceil.c): while on, every frame the drain takes
+// is counted (rx_sink) and freed instead of going up to the stack.
+void
+e1000_rx_sink(int on)
+{
+  __atomic_store_n(&e1000.sink, on, __ATOMIC_RELAXED);
 }
 
 // Add the device's missed-packet count (MPC) to rx_missed. The manual

@@ -102,7 +102,6 @@ net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport)
 {
   uint len = m->len;
   uint16 id;
-  uint32 nexthop;
 
   if(len > UDP_MAXDATA)
     panic("net_tx_udp: too long");
@@ -111,12 +110,17 @@ net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport)
   np_put_ip((uint8 *)mbufpush(m, IP_HLEN), NET_IP_LOCAL, dip, IP_PROTO_UDP, id,
             UDP_HLEN + len);
   NETSTAT_INC(udp_tx);
+  return arp_output(m, net_nexthop(dip));
+}
 
-  // Everything off our /24 goes through slirp's gateway.
-  nexthop = dip;
+// The neighbour a packet to dip is handed to: dip itself on our /24 (and
+// for broadcast), else slirp's gateway.
+uint32
+net_nexthop(uint32 dip)
+{
   if(dip != IP_BROADCAST && (dip & 0xffffff00) != (NET_IP_LOCAL & 0xffffff00))
-    nexthop = NET_IP_GATEWAY;
-  return arp_output(m, nexthop);
+    return NET_IP_GATEWAY;
+  return dip;
 }
 
 // Hand the complete Ethernet frame in m to the driver, padding it to the

@@ -57,6 +57,7 @@ void e1000_tx_reclaim(void);       // free mbufs of sent frames
 int  e1000_mode(void);             // the mode the driver runs in now
 void e1000_setmode(int mode);      // interrupt mask for mode (netmode_set's part)
 void e1000_intr_mask(void);        // hybrid: IMC all, while the net thread polls
+void e1000_rx_sink(int on);        // ceiling benchmark: count and free received frames
 void e1000_intr_unmask(void);      // clear ICR, IMS unless in poll mode; then re-check e1000_rx_pending()
 
 // netthread.c: the net thread (poll and hybrid modes) and the mode switch
@@ -77,13 +78,18 @@ void net_init(void);
 void net_rx(struct mbuf *m);
 int  net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport);
 int  net_xmit(struct mbuf *m);    // hand a frame to the driver; consumes m
+uint32 net_nexthop(uint32 dip);   // the neighbour a packet to dip goes to
 void net_tick(void);              // from the timer interrupt, every tick
 
 // arp.c: the neighbour cache (used by net.c)
 void arp_init(void);
 void arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha);
 int  arp_output(struct mbuf *m, uint32 nexthop);
+int  arp_lookup(uint32 ip, uint8 *mac);   // 0 and mac if known, else -1
 void arp_tick(void);
+
+// netceil.c: the ceiling benchmark (the device path alone)
+int  netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res);
 
 // sock.c: UDP sockets (the socket layer). Files (connect()) and bound
 // ports (bind()) are two ways to own the same struct sock.

@@ -366,6 +366,11 @@ scheduler(void)
 
     int ran = 0;
     for(struct proc *p = proc; p < &proc[NPROC]; p++){
+      // An unlocked look first: a lock round trip costs two interrupt
+      // toggles, dear under TCG, and most slots are not runnable. The
+      // state is checked again under the lock.
+      if(__atomic_load_n(&p->state, __ATOMIC_RELAXED) != RUNNABLE)
+        continue;
       acquire(&p->lock);
       if(p->state == RUNNABLE){
         p->state = RUNNING;
@@ -464,12 +469,13 @@ sleep(void *chan, struct spinlock *lk)
   struct proc *p = myproc();
 
   // Holding p->lock before dropping lk means a wakeup() (which needs
-  // p->lock) can't slip in between: no lost wakeups.
+  // p->lock) can't slip in between: no lost wakeups. chan and state are
+  // set before lk is dropped, so a waker holding lk that looks at them
+  // without p->lock (wakeup's first, unlocked check) sees them already.
   acquire(&p->lock);
-  release(lk);
-
   p->chan = chan;
   p->state = SLEEPING;
+  release(lk);
   sched();
   p->chan = 0;
 
@@ -477,14 +483,18 @@ sleep(void *chan, struct spinlock *lk)
   acquire(lk);
 }
 
-// Wake every process sleeping on chan. Must not hold any p->lock.
+// Wake every process sleeping on chan. Must not hold any p->lock. The
+// caller holds the lock the sleepers passed to sleep() (as xv6 requires),
+// so each sleeper's chan and state are visible without p->lock: slots that
+// are not asleep on chan are skipped without taking their lock.
 void
 wakeup(void *chan)
 {
   struct proc *self = myproc();
 
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
-    if(p == self)
+    if(p == self || __atomic_load_n(&p->state, __ATOMIC_RELAXED) != SLEEPING ||
+       __atomic_load_n(&p->chan, __ATOMIC_RELAXED) != chan)
       continue;
     acquire(&p->lock);
     if(p->state == SLEEPING && p->chan == chan)

@@ -44,4 +44,14 @@ struct sockinfo {
   uint64 drops;    // datagrams dropped because its queue was full
 };
 
+// What netceiling() measured (the device path alone, udpbench ceiling).
+struct ceiling {
+  uint64 frames;     // TX: frames the driver took; RX: frames counted at the driver
+  uint64 first_ns;   // time (ns since boot) of the first and the last of them
+  uint64 last_ns;
+};
+
+#define CEIL_TX 0
+#define CEIL_RX 1
+
 #endif

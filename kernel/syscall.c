@@ -111,6 +111,7 @@ uint64 sys_sendmsgs(void);
 uint64 sys_recvmsgs(void);
 uint64 sys_socklist(void);
 uint64 sys_netmode(void);
+uint64 sys_netceiling(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -148,6 +149,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_recvmsgs] sys_recvmsgs,
   [SYS_socklist] sys_socklist,
   [SYS_netmode] sys_netmode,
+  [SYS_netceiling] sys_netceiling,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

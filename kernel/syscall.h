@@ -34,6 +34,7 @@
 #define SYS_recvmsgs 33 // batched read()
 #define SYS_socklist 34 // describe every socket: socklist(struct sockinfo*, n)
 #define SYS_netmode  35 // switch the driver's mode at run time
+#define SYS_netceiling 36 // the device path alone: udpbench ceiling
 
 // xv6-riscv's 2025 name for sleep: the same call.
 #define SYS_pause  SYS_sleep

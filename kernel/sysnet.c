@@ -195,6 +195,25 @@ sys_netstat(void)
   return 0;
 }
 
+// int netceiling(int dir, int n, int size, uint32 dst, uint16 dport,
+// struct ceiling *res): the ceiling benchmark (netceil.c). 0 or -1.
+uint64
+sys_netceiling(void)
+{
+  int dir, n, size, dst;
+  uint16 dport;
+  uint64 res;
+
+  argint(0, &dir);
+  argint(1, &n);
+  argint(2, &size);
+  argint(3, &dst);
+  argaddr(5, &res);
+  if(argport(4, &dport, 1) < 0)
+    return -1;
+  return netceiling(dir, n, size, (uint32)dst, dport, res);
+}
+
 // int netmode(int mode): switch the driver to mode (kernel/netmode.h) and
 // return the mode it was in; mode -1 only returns the current one. -1 for
 // an unknown mode.

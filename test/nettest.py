@@ -132,3 +132,56 @@ def test_flood(t):
            % (idle_ms, flood_ms, flood_ms / max(idle_ms, 1), flood.sent,
               flood.seconds, got, c["intr"], c["rx_missed"],
               c["drop_udp_noport"], c["budget_yields"]))
+
+
+SWITCH_FLOOD = 3000        # datagrams the host sends during the mode switches
+SWITCH_ROUNDS = 4          # times through every mode
+
+
+def test_netmode(t):
+    """Switching modes at run time: nettests' switching tests pass, and while
+    the host sends SWITCH_FLOOD datagrams to a guest port nobody reads, the
+    shell switches the mode again and again; afterwards every one of them is
+    accounted for exactly (stack drop or device miss), and the counters add up."""
+    server = t.server()
+    q = t.boot()
+    out = q.run("nettests %d modeswitch switchflood" % t.serverport,
+                timeout=NETTESTS_TIMEOUT, fail=r"FAILED|" + PANIC)
+    if "ALL TESTS PASSED" not in out:
+        raise TestFailure("nettests modeswitch switchflood did not pass")
+    before, _, _ = netstat(q)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent = 0
+    try:
+        modes = ("intr", "poll", "hybrid") * SWITCH_ROUNDS + (t.mode,)
+        for i, m in enumerate(modes):
+            out = q.run("netmode %s" % m)
+            if "-> %s" % m not in out:
+                raise TestFailure("netmode %s printed %r" % (m, out))
+            # Between two switches, a burst the ring must absorb or count.
+            for _ in range(SWITCH_FLOOD // len(modes)):
+                sock.sendto(b"s" * FLOOD_PAYLOAD, ("127.0.0.1", t.fwdport))
+                sent += 1
+                if sent % 50 == 0:
+                    time.sleep(0.005)
+    finally:
+        sock.close()
+    time.sleep(2)                          # let QEMU's backlog drain
+
+    c = check_netstat(t, q)                # back in the boot mode, adding up
+    got = (c["drop_udp_noport"] - before["drop_udp_noport"] +
+           c["rx_missed"] - before["rx_missed"])
+    if got != sent:
+        raise TestFailure("host sent %d datagrams to port 2000, the guest "
+                          "accounts for %d" % (sent, got))
+    if c["mode_switches"] - before["mode_switches"] < 3 * SWITCH_ROUNDS:
+        raise TestFailure("mode_switches did not count the switches")
+    out = q.run("nettests %d ping" % t.serverport, timeout=120,
+                fail=r"FAILED|" + PANIC)
+    if "ALL TESTS PASSED" not in out:
+        raise TestFailure("ping after the switches did not pass")
+    t.note("sent %d during %d switches: drop_udp_noport +%d, rx_missed +%d"
+           % (sent, c["mode_switches"] - before["mode_switches"],
+              c["drop_udp_noport"] - before["drop_udp_noport"],
+              c["rx_missed"] - before["rx_missed"]))

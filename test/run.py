@@ -256,6 +256,7 @@ register("usertests", test_usertests)
 # Network tests run once in every NETMODE (test/nettest.py).
 register("nettests", nettest.test_nettests, modes=MODES)
 register("flood", nettest.test_flood, modes=MODES)
+register("netmode", nettest.test_netmode, modes=MODES)
 register("gdb", test_gdb, modes=("intr", "poll"))
 register("udpbench", test_udpbench, modes=MODES)
 # Robustness on a raw wire (test/wiretest.py, NET=wire) and fuzzing.

@@ -3,6 +3,9 @@
 //   host:  python3 server.py PORT      (or `make server`)
 //   xv6:   nettests [PORT [TEST ...]]  (PORT defaults to `make server`'s)
 //
+// Without TEST names every test runs except those that switch the
+// driver's mode at run time (modeswitch, switchflood): name them to run them.
+//
 // Each test runs in a forked child and prints "name: OK" or
 // "name: FAILED why"; the run ends with ALL TESTS PASSED or SOME TESTS
 // FAILED. Every read has a receive timeout, so a lost datagram fails a
@@ -12,6 +15,7 @@
 #include "kernel/types.h"
 #include "kernel/netstat.h"
 #include "kernel/socket.h"
+#include "kernel/netmode.h"
 #include "kernel/sysinfo.h"
 #include "user/user.h"
 #include "user/serverport.h"
@@ -331,9 +335,237 @@ closeblocked(void)
     fail("child's read did not time out");
 }
 
+// ---- batched datagrams: sendmsgs() / recvmsgs() ----------------------
+
+#define NBATCH 8
+static struct udpmsg msgs[NBATCH];
+static char bufs[NBATCH][64];
+
+// NBATCH datagrams go out in one sendmsgs() and their echoes come back
+// through recvmsgs(), each with its length and the server's address.
+void
+batchecho(void)
+{
+  int fd = opensock(3800, serverport, TIMEOUT_MS), got = 0, r;
+  char seen[NBATCH];
+
+  for(int k = 0; k < NBATCH; k++){
+    strcpy(bufs[k], "batch ");
+    appendnum(bufs[k], k);
+    msgs[k].buf = bufs[k];
+    msgs[k].len = strlen(bufs[k]);
+    seen[k] = 0;
+  }
+  if(sendmsgs(fd, msgs, NBATCH) != NBATCH)
+    fail("sendmsgs did not send all");
+  while(got < NBATCH){
+    for(int k = 0; k < NBATCH; k++){
+      msgs[k].buf = buf + k * 64;   // distinct receive buffers
+      msgs[k].len = 64;
+    }
+    if((r = recvmsgs(fd, msgs, NBATCH)) < 1)
+      fail("recvmsgs timed out before every echo came back");
+    for(int i = 0; i < r; i++){
+      char *p = msgs[i].buf;
+      int k = p[6] - '0';
+      if(msgs[i].addr != SERVER_IP || msgs[i].port != serverport)
+        fail("recvmsgs: wrong sender");
+      if(msgs[i].len != 7 || memcmp(p, "batch ", 6) != 0 || k < 0 || k >= NBATCH || seen[k])
+        fail("recvmsgs: wrong or repeated datagram");
+      seen[k] = 1;
+      got++;
+    }
+  }
+  close(fd);
+}
+
+// Misuse of the batched calls returns -1 and changes nothing.
+void
+batchargs(void)
+{
+  int fd = opensock(3801, serverport, 200);
+
+  msgs[0].buf = bufs[0];
+  msgs[0].len = 4;
+  if(sendmsgs(-1, msgs, 1) != -1 || sendmsgs(99, msgs, 1) != -1 || sendmsgs(0, msgs, 1) != -1)
+    fail("sendmsgs on a bad fd");
+  if(recvmsgs(-1, msgs, 1) != -1 || recvmsgs(0, msgs, 1) != -1)
+    fail("recvmsgs on a bad fd");
+  if(sendmsgs(fd, msgs, 0) != -1 || recvmsgs(fd, msgs, 0) != -1)
+    fail("n = 0 accepted");
+  if(sendmsgs(fd, msgs, UDP_BATCH_MAX + 1) != -1 || recvmsgs(fd, msgs, UDP_BATCH_MAX + 1) != -1)
+    fail("n over UDP_BATCH_MAX accepted");
+  if(sendmsgs(fd, (struct udpmsg *)0xfffffffff0L, 1) != -1)
+    fail("sendmsgs from a bad array");
+  if(recvmsgs(fd, (struct udpmsg *)0xfffffffff0L, 1) != -1)
+    fail("recvmsgs into a bad array");
+  msgs[0].buf = (char *)0xfffffffff0L;
+  if(sendmsgs(fd, msgs, 1) != -1)
+    fail("sendmsgs of a bad buffer");
+  msgs[0].buf = bufs[0];
+  msgs[0].len = MAXDATA + 1;
+  if(sendmsgs(fd, msgs, 1) != -1)
+    fail("sendmsgs of a datagram over 1472 bytes");
+  // A datagram is queued, but the buffer to take it is bad.
+  echo(fd, "x", 1);
+  if(write(fd, "y", 1) != 1)
+    fail("write");
+  sleep(20);
+  msgs[0].buf = (char *)0xfffffffff0L;
+  msgs[0].len = 64;
+  if(recvmsgs(fd, msgs, 1) != -1)
+    fail("recvmsgs into a bad buffer");
+  close(fd);
+}
+
+// ---- busy polling: SO_BUSY_POLL --------------------------------------
+
+// Echoes through a busy-polling socket; bad values are refused.
+void
+busypoll(void)
+{
+  int fd = opensock(3802, serverport, TIMEOUT_MS);
+
+  if(sockopt(fd, SO_BUSY_POLL, -1) != -1 || sockopt(fd, SO_BUSY_POLL, SO_MAXBUSY + 1) != -1)
+    fail("a bad SO_BUSY_POLL value accepted");
+  if(sockopt(fd, SO_BUSY_POLL, 500) != 0)
+    fail("sockopt SO_BUSY_POLL");
+  for(int i = 0; i < 20; i++)
+    echo(fd, "busy", 4);
+  close(fd);
+}
+
+// A child busy-polling a read that nothing answers is killed: the read
+// gives up at once, not at the end of its busy-poll budget.
+void
+busykill(void)
+{
+  int fd = connect(SERVER_IP, 3803, DEAD_PORT), pid, xs;
+
+  if(fd < 0 || sockopt(fd, SO_BUSY_POLL, SO_MAXBUSY) != 0)
+    fail("connect/sockopt");
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0){
+    for(;;)
+      read(fd, buf, sizeof(buf));   // busy-polls 1 s, then blocks: until killed
+  }
+  sleep(5);
+  kill(pid);
+  if(wait(&xs) != pid || xs != -1)
+    fail("busy-polling reader was not killed");
+  close(fd);
+}
+
+// The parent closes its copy of a socket while a child busy-polls on it:
+// the child's read still ends at its timeout.
+void
+busyclose(void)
+{
+  int fd = opensock(3804, DEAD_PORT, 300), pid, xs;
+
+  if(sockopt(fd, SO_BUSY_POLL, 100000) != 0)
+    fail("sockopt SO_BUSY_POLL");
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0)
+    exit(read(fd, buf, sizeof(buf)) == -1 ? 0 : 1);
+  sleep(2);
+  close(fd);
+  if(wait(&xs) != pid || xs != 0)
+    fail("child's busy-polling read did not time out");
+}
+
+// ---- the mode at run time: netmode() ----------------------------------
+
+static struct netstat ns0, ns1;
+
+// The driver's mode, as netstat() reports it.
+static int
+curmode(void)
+{
+  if(netstat(&ns1) < 0)
+    fail("netstat");
+  return ns1.mode;
+}
+
+// Every mode in turn, an echo in each; netstat reports each switch; bad
+// modes are refused; the boot mode is restored.
+void
+modeswitch(void)
+{
+  int fd = opensock(3805, serverport, TIMEOUT_MS), boot = netmode(-1);
+
+  if(boot < 0 || boot >= NETMODE_COUNT || boot != curmode())
+    fail("netmode(-1) disagrees with netstat");
+  if(netmode(NETMODE_COUNT) != -1 || netmode(-2) != -1)
+    fail("a bad mode accepted");
+  netstat(&ns0);
+  for(int i = 1; i <= 2 * NETMODE_COUNT; i++){
+    int m = (boot + i) % NETMODE_COUNT, old = netmode(-1);
+    if(netmode(m) != old || curmode() != m)
+      fail("netmode() did not switch");
+    echo(fd, "mode", 4);
+  }
+  if(netmode(boot) != boot || curmode() != boot)
+    fail("could not go back to the boot mode");
+  if(ns1.mode_switches - ns0.mode_switches != 2 * NETMODE_COUNT)
+    fail("mode_switches miscounted");
+  close(fd);
+}
+
+// Switch modes many times while echoes flood in faster than anyone reads
+// them. Afterwards every frame the driver took is accounted for (netstat),
+// nothing leaked (checked at the end of the run), and echoes still work.
+void
+switchflood(void)
+{
+  struct sockinfo si[8];
+  int fd = opensock(3806, serverport, TIMEOUT_MS), boot = netmode(-1), pid, xs, n;
+
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0){
+    for(int i = 0; i < 2000; i++)
+      write(fd, "flood", 5);        // echoes pile up on fd: nobody reads them
+    exit(0);
+  }
+  for(int i = 0; i < 60; i++)
+    netmode(i % NETMODE_COUNT);
+  if(wait(&xs) != pid || xs != 0)
+    fail("flooder");
+  netmode(boot);
+  sleep(20);
+  if((n = socklist(si, 8)) < 1)
+    fail("socklist");
+  for(int i = 0; i < n && i < 8; i++)
+    if(si[i].lport == 3806 && si[i].rx + si[i].drops == 0)
+      fail("no echo of the flood arrived");
+  for(int i = 0; ; i++){           // late echoes may still be on their way up
+    if(netstat(&ns1) < 0)
+      fail("netstat");
+    if(netstat_accounted(&ns1) == ns1.rx_frames)
+      break;
+    if(i == 20)
+      fail("rx accounting does not add up after the switches");
+    sleep(10);
+  }
+  close(fd);
+  fd = opensock(3807, serverport, TIMEOUT_MS);
+  echo(fd, "after", 5);
+  close(fd);
+}
+
+// Tests marked SWITCHES change the driver's mode, and with it which
+// counters move (a poll-mode boot takes interrupts while switched to intr):
+// they run only when named, so that a plain `nettests` leaves the mode's
+// counters alone. The test suite runs them by name (test "netmode").
+#define SWITCHES 1
+
 struct test {
   void (*fn)(void);
   char *name;
+  int switches;
 } tests[] = {
   { ping,         "ping" },
   { manypings,    "manypings" },
@@ -347,6 +579,13 @@ struct test {
   { badargs,      "badargs" },
   { killblocked,  "killblocked" },
   { closeblocked, "closeblocked" },
+  { batchecho,    "batchecho" },
+  { batchargs,    "batchargs" },
+  { busypoll,     "busypoll" },
+  { busykill,     "busykill" },
+  { busyclose,    "busyclose" },
+  { modeswitch,   "modeswitch",   SWITCHES },
+  { switchflood,  "switchflood",  SWITCHES },
   { 0, 0 },
 };
 
@@ -409,14 +648,15 @@ checkleaks(struct sysinfo *before)
   return pages && mbufs && acct;
 }
 
-// Is test name among the names the user asked for (all when none)?
+// Is test t among the names the user asked for (when none: every test
+// that does not switch modes)?
 static int
-wanted(char *name, int argc, char *argv[])
+wanted(struct test *t, int argc, char *argv[])
 {
   if(argc <= 2)
-    return 1;
+    return !t->switches;
   for(int i = 2; i < argc; i++)
-    if(strcmp(argv[i], name) == 0)
+    if(strcmp(argv[i], t->name) == 0)
       return 1;
   return 0;
 }
@@ -438,7 +678,7 @@ main(int argc, char *argv[])
     exit(1);
   }
   for(struct test *t = tests; t->fn; t++){
-    if(!wanted(t->name, argc, argv))
+    if(!wanted(t, argc, argv))
       continue;
     ok &= run(t);
     ran++;

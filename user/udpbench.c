@@ -1,10 +1,18 @@
 // udpbench: UDP benchmarks, run against bench/peer.py on the host.
 //
-//   udpbench lat   [-n N] [-s SIZE] [-p PORT]            round trips to the echo role
-//   udpbench tx    [-n N] [-s SIZE] [-p PORT]            send as fast as we can to the sink role
-//   udpbench rx    [-n N] [-s SIZE] [-r RATE] [-p PORT]  have the source role send to us
+//   udpbench lat   [-n N] [-s SIZE] [-p PORT] [-B USEC]  round trips to the echo role
+//   udpbench tx    [-n N] [-s SIZE] [-p PORT] [-b N]     send as fast as we can to the sink role
+//   udpbench rx    [-n N] [-s SIZE] [-r RATE] [-p PORT] [-b N]  have the source role send to us
+//   udpbench ceiling [-n N] [-s SIZE] -p SINKPORT -q SOURCEPORT  the device path alone
 //   udpbench spare [-t MS]                               compute loop: user CPU left over
 //   udpbench sys   [-n N]                                cost of a null system call (getpid)
+//
+// -B USEC: reads busy-poll the network card for up to USEC microseconds
+// before they sleep (sockopt SO_BUSY_POLL). -b N: move up to N datagrams
+// per system call with sendmsgs()/recvmsgs() (1..64; RESULT adds batch=N).
+// ceiling: TX, the kernel puts N prebuilt frames straight into the TX ring
+// toward the sink; RX, the source floods port 2000 while the driver counts
+// and frees frames (netceiling()); RESULT has tx_per_s and rx_per_s.
 //
 // PORT is the peer's UDP port on the host, reached as 10.0.2.2:PORT
 // (default: make's SERVERPORT at build time); SIZE is the UDP payload,
@@ -55,7 +63,13 @@
 
 struct opts {
   int n, size, rate, port, ms;
+  int busy;     // -B: SO_BUSY_POLL microseconds, 0 = off
+  int batch;    // -b: datagrams per sendmsgs()/recvmsgs(), 0 = read()/write()
+  int port2;    // -q: the source's port (ceiling)
 };
+
+static struct udpmsg msgs[UDP_BATCH_MAX];
+static char bbuf[UDP_BATCH_MAX][MAXSIZE + 1];   // buffers of a batch (+1 for a NUL)
 
 // One output line, built up and written with a single write() so that
 // lines from concurrent runs never interleave.
@@ -71,7 +85,8 @@ static struct netstat ns0, ns1;  // counters before and after a run
 static void
 usage(void)
 {
-  fprintf(2, "usage: udpbench lat|tx|rx|spare|sys [-n N] [-s SIZE] [-r RATE] [-p PORT] [-t MS]\n");
+  fprintf(2, "usage: udpbench lat|tx|rx|ceiling|spare|sys [-n N] [-s SIZE] [-r RATE] [-p PORT]\n"
+             "                [-q PORT] [-t MS] [-B USEC] [-b N]\n");
   exit(1);
 }
 
@@ -299,6 +314,8 @@ lat(struct opts *o)
   if((rtt = malloc(o->n * sizeof(uint64))) == 0)
     die("out of memory");
   fd = opensock(3000 + getpid(), o->port, LAT_TIMEO_MS);
+  if(o->busy && sockopt(fd, SO_BUSY_POLL, o->busy) < 0)
+    die("sockopt SO_BUSY_POLL failed");
   memset(sbuf, 'x', sizeof(sbuf));
   for(int i = 0; i < WARMUP; i++)
     ping(fd, 1000000000 + i, o->size);
@@ -320,6 +337,7 @@ lat(struct opts *o)
   lus(&l, "max_us", ok ? rtt[ok - 1] : 0);
   lus(&l, "avg_us", ok ? sum / ok : 0);
   lkv(&l, "intr", ns1.intr - ns0.intr);
+  lkv(&l, "busy_us", o->busy);
   lwrite(&l, 1);
   close(fd);
   free(rtt);
@@ -339,6 +357,28 @@ lmbit(struct line *l, char *key, uint64 count, int size, uint64 dt)
   lnum(l, tenths % 10);
 }
 
+// txblast with sendmsgs(): o->batch datagrams per call, each its own copy
+// of sbuf with its sequence number. Returns the time since t0.
+static uint64
+txbatch(int fd, struct opts *o, uint64 *errs, uint64 t0)
+{
+  int i, k, b, r;
+
+  for(k = 0; k < o->batch; k++){
+    memmove(bbuf[k], sbuf, o->size);
+    msgs[k].buf = bbuf[k];
+    msgs[k].len = o->size;
+  }
+  for(i = 0; i < o->n; i += b){
+    b = o->n - i < o->batch ? o->n - i : o->batch;
+    for(k = 0; k < b; k++)
+      put32(bbuf[k] + 5, i + k);
+    if((r = sendmsgs(fd, msgs, b)) < b)
+      *errs += r < 0 ? b : b - r;
+  }
+  return nsecs() - t0;
+}
+
 // Send o->n data datagrams of run as fast as write() returns; count the
 // writes that fail in *errs. Returns the time it took in ns.
 static uint64
@@ -350,6 +390,8 @@ txblast(int fd, uint32 run, struct opts *o, uint64 *errs)
   sbuf[0] = 'D';
   put32(sbuf + 1, run);
   t0 = nsecs();
+  if(o->batch)
+    return txbatch(fd, o, errs, t0);
   for(int i = 0; i < o->n; i++){
     put32(sbuf + 5, i);
     if(write(fd, sbuf, o->size) != o->size)
@@ -391,6 +433,7 @@ tx(struct opts *o)
   lkv(&l, "sink_dgrams_per_s", got > 1 ? persec(got - 1, field(rbuf, 3) * 1000) : 0);
   lkv(&l, "ring_full", ns1.tx_ring_full - ns0.tx_ring_full);
   lkv(&l, "intr", ns1.intr - ns0.intr);
+  lkv(&l, "batch", o->batch);
   lwrite(&l, 1);
   close(fd);
 }
@@ -406,32 +449,66 @@ struct rxcount {
 
 // Read this run's datagrams until "!done" or RX_TIMEO_MS of silence;
 // resend the request while nothing at all has come back.
+// Look at one datagram p of r bytes of an rx run. Returns 1 once it is
+// "!done" (the run is over), else 0; sets *heard if it belongs to the run.
+static int
+rxone(char *p, int r, uint32 run, struct rxcount *c, int *heard)
+{
+  p[r] = 0;
+  if(r >= 9 && p[0] == 'D' && get32(p + 1) == run){
+    c->last = nsecs();
+    if(c->got++ == 0)
+      c->first = c->last;
+    *heard = 1;
+  } else if(p[0] == '!' && field(p, 1) == run){
+    *heard = 1;
+    if(memcmp(p, "!done ", 6) == 0){
+      c->sent = field(p, 2);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// Receive up to o->batch datagrams (recvmsgs) or one (read) into rbuf or
+// bbuf; look at each. Returns 1 when the run is over, 0 to go on, -1 on
+// a timeout.
+static int
+rxsome(int fd, struct opts *o, uint32 run, struct rxcount *c, int *heard)
+{
+  int r, k, done = 0;
+
+  if(o->batch == 0){
+    if((r = read(fd, rbuf, MAXSIZE)) < 0)
+      return -1;
+    return rxone(rbuf, r, run, c, heard);
+  }
+  for(k = 0; k < o->batch; k++){
+    msgs[k].buf = bbuf[k];
+    msgs[k].len = MAXSIZE;
+  }
+  if((r = recvmsgs(fd, msgs, o->batch)) < 0)
+    return -1;
+  for(k = 0; k < r; k++)
+    done |= rxone(bbuf[k], msgs[k].len, run, c, heard);
+  return done;
+}
+
 static void
-rxloop(int fd, struct line *req, uint32 run, struct rxcount *c)
+rxloop(int fd, struct opts *o, struct line *req, uint32 run, struct rxcount *c)
 {
   int r, heard = 0, tries = 1;
 
   write(fd, req->buf, req->n);
   for(;;){
-    if((r = read(fd, rbuf, MAXSIZE)) < 0){
+    if((r = rxsome(fd, o, run, c, &heard)) < 0){
       if(heard || tries++ >= TRIES)
         return;
       write(fd, req->buf, req->n);
       continue;
     }
-    rbuf[r] = 0;
-    if(r >= 9 && rbuf[0] == 'D' && get32(rbuf + 1) == run){
-      c->last = nsecs();
-      if(c->got++ == 0)
-        c->first = c->last;
-      heard = 1;
-    } else if(rbuf[0] == '!' && field(rbuf, 1) == run){
-      heard = 1;
-      if(memcmp(rbuf, "!done ", 6) == 0){
-        c->sent = field(rbuf, 2);
-        return;
-      }
-    }
+    if(r == 1)
+      return;
   }
 }
 
@@ -453,7 +530,7 @@ rx(struct opts *o)
   lput(&l, " ");
   lnum(&l, o->rate);
   getstats(&ns0);
-  rxloop(fd, &l, run, &c);
+  rxloop(fd, o, &l, run, &c);
   getstats(&ns1);
   if(c.got == 0)
     fprintf(2, "udpbench: rx: nothing arrived (is bench/peer.py source running on -p PORT?)\n");
@@ -473,8 +550,57 @@ rx(struct opts *o)
   lkv(&l, "qfull", ns1.drop_udp_qfull - ns0.drop_udp_qfull);
   lkv(&l, "nombuf", ns1.rx_drop_nombuf - ns0.rx_drop_nombuf);
   lkv(&l, "intr", ns1.intr - ns0.intr);
+  lkv(&l, "batch", o->batch);
   lwrite(&l, 1);
   close(fd);
+}
+
+// ---- ceiling ------------------------------------------------------------
+
+// The device path alone (netceiling()): TX toward the sink on o->port,
+// then RX of a flood the source on o->port2 sends to our port 2000.
+static void
+ceiling(struct opts *o)
+{
+  struct ceiling t, r;
+  uint32 run = newrun();
+  struct line l;
+  int fd;
+
+  // A control round trip first: it also puts the host in the ARP cache.
+  fd = opensock(3000 + getpid(), o->port, CTL_TIMEO_MS);
+  ctlmsg(&l, "?start", run);
+  if(control(fd, &l, "!start", run) < 0)
+    die("ceiling: no answer from the sink on -p PORT");
+  if(netceiling(CEIL_TX, o->n, o->size, PEER_IP, o->port, &t) < 0)
+    die("ceiling: netceiling(CEIL_TX) failed");
+  close(fd);
+
+  // The request goes out through a normal socket; the driver then eats
+  // everything, the source's reply and its data alike.
+  fd = opensock(RX_LPORT, o->port2, CTL_TIMEO_MS);
+  ctlmsg(&l, "?rx", run);
+  lput(&l, " ");
+  lnum(&l, o->n);
+  lput(&l, " ");
+  lnum(&l, o->size);
+  lput(&l, " 0");
+  getstats(&ns0);
+  write(fd, l.buf, l.n);
+  if(netceiling(CEIL_RX, o->n, 0, 0, 0, &r) < 0)
+    die("ceiling: netceiling(CEIL_RX) failed");
+  getstats(&ns1);
+  close(fd);
+
+  lstart(&l, "ceiling");
+  lkv(&l, "size", o->size);
+  lkv(&l, "n", o->n);
+  lkv(&l, "tx_frames", t.frames);
+  lkv(&l, "tx_per_s", t.frames > 1 ? persec(t.frames, t.last_ns - t.first_ns) : 0);
+  lkv(&l, "rx_frames", r.frames);
+  lkv(&l, "rx_per_s", r.frames > 1 ? persec(r.frames - 1, r.last_ns - r.first_ns) : 0);
+  lkv(&l, "missed", ns1.rx_missed - ns0.rx_missed);
+  lwrite(&l, 1);
 }
 
 // ---- spare --------------------------------------------------------------
@@ -546,18 +672,24 @@ parseopts(int argc, char **argv, struct opts *o)
     case 'r': o->rate = v; break;
     case 'p': o->port = v; break;
     case 't': o->ms = v; break;
+    case 'B': o->busy = v; break;
+    case 'b': o->batch = v; break;
+    case 'q': o->port2 = v; break;
     default: usage();
     }
   }
   if(o->n < 1 || o->n > MAXN || o->size < MINSIZE || o->size > MAXSIZE ||
-     o->rate < 0 || o->port < 1 || o->port > 65535 || o->ms < 1 || o->ms > 600000)
-    die("bad option value: -n 1..1000000, -s 16..1472, -r >= 0, -p 1..65535, -t 1..600000");
+     o->rate < 0 || o->port < 1 || o->port > 65535 || o->ms < 1 || o->ms > 600000 ||
+     o->busy < 0 || o->busy > SO_MAXBUSY || o->batch < 0 || o->batch > UDP_BATCH_MAX ||
+     o->port2 < 0 || o->port2 > 65535)
+    die("bad option value: -n 1..1000000, -s 16..1472, -r >= 0, -p/-q 1..65535, -t 1..600000,"
+        " -B 0..1000000, -b 0..64");
 }
 
 int
 main(int argc, char *argv[])
 {
-  struct opts o = { 1000, 64, 0, SERVERPORT, 2000 };
+  struct opts o = { 1000, 64, 0, SERVERPORT, 2000, 0, 0, 0 };
 
   if(argc < 2)
     usage();
@@ -569,6 +701,8 @@ main(int argc, char *argv[])
     tx(&o);
   else if(strcmp(argv[1], "rx") == 0)
     rx(&o);
+  else if(strcmp(argv[1], "ceiling") == 0 && o.port2)
+    ceiling(&o);
   else if(strcmp(argv[1], "spare") == 0)
     spare(&o);
   else if(strcmp(argv[1], "sys") == 0)

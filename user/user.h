@@ -70,6 +70,13 @@ int socklist(struct sockinfo *si, int n);
 // mode. netmode(-1) returns the current mode. -1 for an unknown mode.
 int netmode(int mode);
 
+// The device path alone, for udpbench ceiling (kernel/socket.h): dir
+// CEIL_TX sends n frames of size payload bytes to dst:dport straight into
+// the TX ring; CEIL_RX counts and frees up to n received frames at the
+// driver. Fills *res; 0 or -1.
+struct ceiling;
+int netceiling(int dir, int n, int size, uint32 dst, uint16 dport, struct ceiling *res);
+
 // MIT's 2024-25 net lab interface (ports, no descriptors). Addresses and
 // ports in host byte order.
 // bind(port): queue UDP datagrams sent to local port (at most 16; more are

@@ -1,0 +1,125 @@
+// The ceiling benchmark: what the device path alone can move, without the
+// stack, sockets or a reader, so that udpbench can show every throughput
+// as a share of it (as Linux's pktgen does for transmit).
+//
+// TX: one UDP frame is built once, then the kernel hands n copies of it
+// straight to e1000_transmit. RX: the driver counts and frees every frame
+// it takes off the ring (e1000_rx_sink) while this polls the ring through
+// e1000_rx_drain, the usual receive path; frames still cross the ring, the
+// refill and the RDT store, nothing else.
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/memlayout.h"
+#include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/defs.h"
+#include "kernel/netdefs.h"
+#include "kernel/netparse.h"
+#include "kernel/socket.h"
+
+#define CEIL_MAXN     10000000
+#define CEIL_WAIT_NS  2000000000ULL  // RX: give up if nothing arrives this long
+#define CEIL_IDLE_NS  300000000ULL   // RX: done after this long without a frame
+
+// Build in m a complete frame carrying size bytes of UDP payload from
+// our port sport to dip:dport. Returns 0, or -1 if the next hop's Ethernet
+// address is not in the ARP cache yet (send it one datagram first).
+static int
+build_frame(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport, int size)
+{
+  uint8 mac[6];
+
+  if(arp_lookup(net_nexthop(dip), mac) < 0)
+    return -1;
+  memset(mbufput(m, size), 'C', size);
+  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), NET_IP_LOCAL, dip, sport, dport, size);
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), NET_IP_LOCAL, dip, IP_PROTO_UDP, 0,
+            UDP_HLEN + size);
+  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), mac, e1000_mac, ETH_TYPE_IP);
+  if(m->len < ETH_MINLEN)
+    memset(mbufput(m, ETH_MINLEN - m->len), 0, ETH_MINLEN - m->len);
+  return 0;
+}
+
+// Transmit n copies of one frame to dip:dport. Fills *r; returns 0, or -1
+// (bad size or n, no mbuf, next hop unknown).
+static int
+ceil_tx(uint32 dip, uint16 dport, int size, int n, struct ceiling *r)
+{
+  struct mbuf *tmpl, *m;
+
+  if(size < 0 || size > UDP_MAXDATA || dport == 0)
+    return -1;
+  if((tmpl = mbufalloc(MBUF_HEADROOM)) == 0)
+    return -1;
+  if(build_frame(tmpl, dip, 2000, dport, size) < 0){
+    mbuffree(tmpl);
+    return -1;
+  }
+  r->first_ns = time_ns();
+  for(r->frames = 0; r->frames < n && !killed(myproc()); ){
+    if((m = mbufalloc(0)) == 0)
+      break;
+    memmove(mbufput(m, tmpl->len), tmpl->head, tmpl->len);
+    if(e1000_transmit(m) < 0){
+      mbuffree(m);
+      break;
+    }
+    r->frames++;
+  }
+  r->last_ns = time_ns();
+  mbuffree(tmpl);
+  return 0;
+}
+
+// Count frames at the driver until n arrived, CEIL_IDLE_NS passed without
+// one, or none came for CEIL_WAIT_NS. Fills *r; returns 0.
+static void
+ceil_rx(int n, struct ceiling *r)
+{
+  uint64 base, seen, now, since;
+
+  e1000_rx_sink(1);
+  base = seen = __atomic_load_n(&netstats.rx_sink, __ATOMIC_RELAXED);
+  r->first_ns = r->last_ns = 0;
+  since = time_ns();
+  while(seen - base < n && !killed(myproc())){
+    netpoll(64);   // in intr and hybrid mode the interrupt path may drain too
+    now = time_ns();
+    if(__atomic_load_n(&netstats.rx_sink, __ATOMIC_RELAXED) != seen){
+      seen = __atomic_load_n(&netstats.rx_sink, __ATOMIC_RELAXED);
+      if(r->first_ns == 0)
+        r->first_ns = now;
+      r->last_ns = now;
+    } else if(now - (r->last_ns ? r->last_ns : since) >
+              (r->last_ns ? CEIL_IDLE_NS : CEIL_WAIT_NS)){
+      break;
+    }
+  }
+  e1000_rx_sink(0);
+  r->frames = seen - base;
+}
+
+// netceiling(dir, n, size, dst, dport, res): run one direction of the
+// ceiling benchmark and copy a struct ceiling to the user address res.
+// Returns 0, or -1 on a bad argument or copy. Process context, no locks.
+int
+netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res)
+{
+  struct ceiling r;
+
+  if(n < 1 || n > CEIL_MAXN)
+    return -1;
+  memset(&r, 0, sizeof(r));
+  if(dir == CEIL_TX){
+    if(ceil_tx(dst, dport, size, n, &r) < 0)
+      return -1;
+  } else if(dir == CEIL_RX){
+    ceil_rx(n, &r);
+  } else {
+    return -1;
+  }
+  return copyout(myproc()->pagetable, res, (char *)&r, sizeof(r));
+}
