@@ -208,7 +208,7 @@ GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
 WIREPORT ?= $(shell expr `id -u` % 5000 + 26099)
 WIRE_QEMUPORT ?= $(shell expr `id -u` % 5000 + 26199)
 
-QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
+QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0

@@ -3,6 +3,7 @@
 // Physical (hw/riscv/virt.c):
 //   0x00001000  boot ROM
 //   0x02000000  CLINT
+//   0x02F00000  ACLINT SSWI (with -machine virt,aclint=on): supervisor IPIs
 //   0x0C000000  PLIC
 //   0x10000000  UART0 (16550)
 //   0x10001000  virtio-mmio disk
@@ -12,6 +13,11 @@
 //
 // The kernel maps devices and RAM one-to-one (virtual == physical), plus the
 // trampoline page and each process's kernel stack at the top of the address space.
+
+// ACLINT SSWI: writing 1 to the 32-bit word of a hart raises its
+// supervisor software interrupt (SSIP), directly from S-mode.
+#define ACLINT_SSWI          0x02F00000L
+#define ACLINT_SSWI_HART(h)  (ACLINT_SSWI + 4*(h))
 
 #define UART0      0x10000000L
 #define UART0_IRQ  10

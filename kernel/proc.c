@@ -364,6 +364,10 @@ scheduler(void)
     intr_on();
     intr_off();
 
+    // Say we are idle before looking, so that a process made runnable
+    // after the search below is seen by its waker, who then sends an IPI
+    // (ipi_wake_idle) that ends the wfi.
+    __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
     int ran = 0;
     for(struct proc *p = proc; p < &proc[NPROC]; p++){
       // An unlocked look first: a lock round trip costs two interrupt
@@ -373,6 +377,7 @@ scheduler(void)
         continue;
       acquire(&p->lock);
       if(p->state == RUNNABLE){
+        __atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
         p->state = RUNNING;
         c->proc = p;
         swtch(&c->context, &p->context);
@@ -382,10 +387,11 @@ scheduler(void)
       release(&p->lock);
     }
     if(!ran){
-      // Interrupts are off: a pending one still ends the wfi, and is
-      // taken by intr_on() at the top of the loop.
+      // Interrupts are off: a pending one (an IPI too) still ends the
+      // wfi, and is taken by intr_on() at the top of the loop.
       asm volatile("wfi");
     }
+    __atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
   }
 }
 
@@ -483,6 +489,23 @@ sleep(void *chan, struct spinlock *lk)
   acquire(lk);
 }
 
+// A process was just made runnable: if some other hart idles in wfi,
+// raise its supervisor software interrupt (ACLINT SSWI) so it runs the
+// process now rather than at its next timer tick. One hart is enough.
+static void
+ipi_wake_idle(void)
+{
+  int self = r_tp();   // a hint: we may move harts, and then IPI one more
+
+  __sync_synchronize();   // the RUNNABLE store before the look at idle flags
+  for(int i = 0; i < NCPU; i++){
+    if(i != self && __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED)){
+      *(volatile uint32 *)ACLINT_SSWI_HART(i) = 1;
+      return;
+    }
+  }
+}
+
 // Wake every process sleeping on chan. Must not hold any p->lock. The
 // caller holds the lock the sleepers passed to sleep() (as xv6 requires),
 // so each sleeper's chan and state are visible without p->lock: slots that
@@ -491,16 +514,21 @@ void
 wakeup(void *chan)
 {
   struct proc *self = myproc();
+  int woke = 0;
 
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p == self || __atomic_load_n(&p->state, __ATOMIC_RELAXED) != SLEEPING ||
        __atomic_load_n(&p->chan, __ATOMIC_RELAXED) != chan)
       continue;
     acquire(&p->lock);
-    if(p->state == SLEEPING && p->chan == chan)
+    if(p->state == SLEEPING && p->chan == chan){
       p->state = RUNNABLE;
+      woke = 1;
+    }
     release(&p->lock);
   }
+  if(woke)
+    ipi_wake_idle();
 }
 
 // Ask process pid to exit; it does so the next time it is about to return

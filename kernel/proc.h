@@ -13,6 +13,7 @@ struct cpu {
   struct context context;  // swtch() here to enter scheduler()
   int noff;                // depth of push_off() nesting
   int intena;              // were interrupts on before push_off()?
+  int idle;                // in scheduler(), about to wfi: wake with an IPI (atomic)
 };
 
 extern struct cpu cpus[NCPU];

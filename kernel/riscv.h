@@ -30,6 +30,7 @@ static inline void w_sstatus(uint64 x) { CSR_WRITE(sstatus, x); }
 #define SIE_SEIE (1L << 9)  // external
 #define SIE_STIE (1L << 5)  // timer
 #define SIE_SSIE (1L << 1)  // software
+#define SIP_SSIP (1L << 1)  // software interrupt pending (an IPI)
 static inline uint64 r_sip(void) { return CSR_READ(sip); }
 static inline void w_sip(uint64 x) { CSR_WRITE(sip, x); }
 static inline uint64 r_sie(void) { return CSR_READ(sie); }

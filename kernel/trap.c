@@ -174,6 +174,12 @@ devintr(void)
     clockintr();
     return INTR_TIMER;
   }
+  if(scause == SCAUSE_SSOFT){
+    // An IPI (proc.c, ipi_wake_idle): it only had to end a wfi. The
+    // scheduler looks for the runnable process itself.
+    w_sip(r_sip() & ~SIP_SSIP);
+    return INTR_DEVICE;
+  }
   if(scause != SCAUSE_SEXTERNAL)
     return INTR_NONE;
 

@@ -27,6 +27,7 @@ kvmmake(void)
     panic("kvmmake: out of memory");
   memset(kpt, 0, PGSIZE);
 
+  kvmmap(kpt, ACLINT_SSWI, ACLINT_SSWI, PGSIZE, PTE_R | PTE_W);
   kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
   kvmmap(kpt, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
   kvmmap(kpt, PLIC, PLIC, 0x400000, PTE_R | PTE_W);
