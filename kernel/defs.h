@@ -85,6 +85,9 @@ int             printf(char*, ...) __attribute__ ((format (printf, 1, 2)));
 void            panic(char*) __attribute__((noreturn));
 void            printfinit(void);
 
+// main.c
+extern int      nharts;             // harts running the scheduler
+
 // proc.c
 int             cpuid(void);
 void            exit(int);

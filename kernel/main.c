@@ -9,6 +9,7 @@
 #include "kernel/netdefs.h"
 
 static volatile int started = 0;
+int nharts;   // harts that have joined the scheduler (atomic)
 
 void
 main(void)
@@ -47,5 +48,6 @@ main(void)
     plicinithart();
   }
 
+  __atomic_fetch_add(&nharts, 1, __ATOMIC_RELAXED);
   scheduler();
 }

@@ -17,9 +17,12 @@
 //   after a round with       poll again         yield(), then        sleep until the
 //   frames: yield(), poll    at once            poll again           next tick, then poll
 //
-// After every round that found frames (at most BUDGET of them) the thread
-// yields, so user processes are never starved (Mogul & Ramakrishnan's
-// quota) and the readers it woke run promptly. When idle
+// On one hart the thread yields after every round that found frames (at
+// most BUDGET of them), so user processes are never starved (Mogul &
+// Ramakrishnan's quota) and the readers it woke run promptly; with more
+// harts it keeps polling on its own while the readers it woke run on the
+// others (wakeup() sends an idle hart an IPI), and the timer tick still
+// preempts it like any process. When idle
 // for YIELD_NS it sleeps, and a frame then waits up to one clock tick
 // (FreeBSD polling(4)'s trade-off). YIELD_NS is long (200 ms) because a
 // ping-pong partner that answers in a few ms would otherwise pay that tick
@@ -154,11 +157,14 @@ poll_loop(void)
       continue;
     }
     st = BUSY;
-    // Let the readers this round woke run before the next round: on one
-    // hart they would otherwise wait for the timer tick.
     if(n == BUDGET)
       NETSTAT_INC(budget_yields);
-    yield();
+    // On one hart, let the readers this round woke run before the next
+    // round: they would otherwise wait for the timer tick. With more
+    // harts they run on another one (woken by an IPI) and the thread
+    // keeps its own.
+    if(__atomic_load_n(&nharts, __ATOMIC_RELAXED) == 1)
+      yield();
   }
 }
 

@@ -15,13 +15,15 @@ void main(void);
 __attribute__ ((aligned (16))) char stack0[4096 * NCPU];
 
 // Let supervisor mode program its own timer through stimecmp (Sstc), and
-// let S and U mode read the time CSR.
+// let S and U mode read the time CSR (so that a benchmark can read the
+// clock without a system call: user/udpbench.c).
 static void
 timer_setup(void)
 {
   w_mie(r_mie() | MIE_STIE);
   w_menvcfg(r_menvcfg() | (1L << 63));   // STCE: stimecmp enabled
   w_mcounteren(r_mcounteren() | 2);      // TM: time readable below M-mode
+  w_scounteren(2);                       // TM: and in U-mode
   w_stimecmp(r_time() + TICK_INTERVAL);
 }
 
