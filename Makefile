@@ -279,7 +279,8 @@ clean:
 
 help:
 	@echo "xv6-netpoll targets:"
-	@echo "  make [NETMODE=intr|poll|hybrid]   build kernel/kernel and fs.img"
+	@echo "  make [NETMODE=intr|poll|hybrid]   build kernel/kernel and fs.img (NETMODE: the boot mode;"
+	@echo "                                    switch at run time with netmode inside xv6)"
 	@echo "  make qemu                         boot xv6 in QEMU (Ctrl-a x quits)"
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
