@@ -21,8 +21,6 @@
 #define ARP_PENDMAX    4
 #define ARP_WAIT_TICKS (1000 / TICK_MS)
 
-static const uint8 mac_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
 struct arpent {
   uint32 ip;            // 0: slot unused
   int valid;            // mac is known
@@ -121,7 +119,7 @@ drop_all(struct mbufq *q)
 static int
 send_ip(struct mbuf *m, const uint8 *dst)
 {
-  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), dst, e1000_mac, ETH_TYPE_IP);
+  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), dst, e1000_mac, ETHTYPE_IP);
   return net_xmit(m);
 }
 
@@ -137,8 +135,8 @@ send_request(uint32 ip)
     return;
   }
   f = (uint8 *)mbufput(m, ETH_HLEN + ARP_LEN);
-  np_put_eth(f, mac_broadcast, e1000_mac, ETH_TYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_REQUEST, e1000_mac, NET_IP_LOCAL, 0, ip);
+  np_put_eth(f, np_mac_broadcast, e1000_mac, ETHTYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, e1000_mac, NET_IP_LOCAL, 0, ip);
   if(net_xmit(m) == 0)
     NETSTAT_INC(arp_tx);
 }
@@ -194,7 +192,7 @@ arp_output(struct mbuf *m, uint32 nexthop)
   int ask = 0;
 
   if(nexthop == IP_BROADCAST)
-    return send_ip(m, mac_broadcast);
+    return send_ip(m, np_mac_broadcast);
   mbufq_init(&dropq);
   acquire(&arp.lock);
   if((e = lookup(nexthop)) != 0 && expired(e)){

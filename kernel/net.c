@@ -107,7 +107,7 @@ net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport)
     panic("net_tx_udp: too long");
   np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), NET_IP_LOCAL, dip, sport, dport, len);
   id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), NET_IP_LOCAL, dip, IP_PROTO_UDP, id,
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), NET_IP_LOCAL, dip, IPPROTO_UDP, id,
             UDP_HLEN + len);
   NETSTAT_INC(udp_tx);
   return arp_output(m, net_nexthop(dip));

@@ -6,7 +6,7 @@
 #include "kernel/types.h"
 #include "kernel/netparse.h"
 
-static const uint8 mac_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+const uint8 np_mac_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static int
 mac_eq(const uint8 *a, const uint8 *b)
@@ -61,7 +61,7 @@ np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len)
   np_put32(ph, sip);
   np_put32(ph + 4, dip);
   ph[8] = 0;
-  ph[9] = IP_PROTO_UDP;
+  ph[9] = IPPROTO_UDP;
   np_put16(ph + 10, len);
   return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), udp, len));
 }
@@ -75,17 +75,18 @@ parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
 
   if(len < ARP_LEN)
     return NP_DROP_ARP;
-  if(np_get16(a) != 1 || np_get16(a + 2) != ETH_TYPE_IP || a[4] != 6 || a[5] != 4)
+  if(np_get16(a + ARP_F_HTYPE) != ARP_HRD_ETHER || np_get16(a + ARP_F_PTYPE) != ETHTYPE_IP ||
+     a[ARP_F_HALEN] != 6 || a[ARP_F_PALEN] != 4)
     return NP_DROP_ARP;
-  op = np_get16(a + 6);
-  mac_copy(pi->sha, a + 8);
-  pi->sip = np_get32(a + 14);
-  pi->dip = np_get32(a + 24);
+  op = np_get16(a + ARP_F_OPER);
+  mac_copy(pi->sha, a + ARP_F_SHA);
+  pi->sip = np_get32(a + ARP_F_SPA);
+  pi->dip = np_get32(a + ARP_F_TPA);
   if(pi->dip != myip || pi->sip == 0)
     return NP_DROP_ARP;
-  if(op == ARP_REQUEST)
+  if(op == ARP_OP_REQUEST)
     return NP_ARP_REQUEST;
-  if(op == ARP_REPLY)
+  if(op == ARP_OP_REPLY)
     return NP_ARP_REPLY;
   return NP_DROP_ARP;
 }
@@ -98,7 +99,7 @@ parse_icmp(const uint8 *f, uint32 myip, struct np_info *pi)
 
   if(pi->len < ICMP_HLEN || np_fold(np_sum(0, icmp, pi->len)) != 0)
     return NP_DROP_ICMP;
-  if(icmp[0] != ICMP_ECHO_REQUEST || icmp[1] != 0 || pi->dip != myip)
+  if(icmp[ICMP_F_TYPE] != ICMP_ECHO_REQUEST || icmp[ICMP_F_CODE] != 0 || pi->dip != myip)
     return NP_DROP_ICMP;
   return NP_ICMP_ECHO;
 }
@@ -112,14 +113,14 @@ parse_udp(const uint8 *f, struct np_info *pi)
 
   if(pi->len < UDP_HLEN)
     return NP_DROP_UDP_LEN;
-  ulen = np_get16(udp + 4);
+  ulen = np_get16(udp + UDP_F_LEN);
   if(ulen < UDP_HLEN || ulen > pi->len)
     return NP_DROP_UDP_LEN;
   // A zero checksum field means the sender did not compute one.
-  if(np_get16(udp + 6) != 0 && np_udp_cksum(pi->sip, pi->dip, udp, ulen) != 0)
+  if(np_get16(udp + UDP_F_CKSUM) != 0 && np_udp_cksum(pi->sip, pi->dip, udp, ulen) != 0)
     return NP_DROP_UDP_CKSUM;
-  pi->sport = np_get16(udp);
-  pi->dport = np_get16(udp + 2);
+  pi->sport = np_get16(udp + UDP_F_SPORT);
+  pi->dport = np_get16(udp + UDP_F_DPORT);
   pi->off += UDP_HLEN;
   pi->len = ulen - UDP_HLEN;
   return NP_UDP;
@@ -136,25 +137,25 @@ parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
 
   if(n < IP_HLEN)
     return NP_DROP_IP_LEN;
-  if(ip[0] != 0x45)                       // version 4, no options
+  if(ip[IP_F_VHL] != 0x45)                       // version 4, no options
     return NP_DROP_IP_HDR;
-  total = np_get16(ip + 2);
+  total = np_get16(ip + IP_F_TOTLEN);
   if(total < IP_HLEN || total > n)        // n may include Ethernet padding
     return NP_DROP_IP_LEN;
   if(np_fold(np_sum(0, ip, IP_HLEN)) != 0)
     return NP_DROP_IP_CKSUM;
-  if(np_get16(ip + 6) & 0x3fff)           // MF flag or a fragment offset
+  if(np_get16(ip + IP_F_FRAG) & 0x3fff)           // MF flag or a fragment offset
     return NP_DROP_IP_FRAG;
-  pi->sip = np_get32(ip + 12);
-  pi->dip = np_get32(ip + 16);
-  if((pi->dip != myip && pi->dip != IP_BROADCAST) || ip[8] == 0)
+  pi->sip = np_get32(ip + IP_F_SRC);
+  pi->dip = np_get32(ip + IP_F_DST);
+  if((pi->dip != myip && pi->dip != IP_BROADCAST) || ip[IP_F_TTL] == 0)
     return NP_DROP_IP_HDR;
   pi->framelen = ETH_HLEN + total;
   pi->off = ETH_HLEN + IP_HLEN;
   pi->len = total - IP_HLEN;
-  if(ip[9] == IP_PROTO_ICMP)
+  if(ip[IP_F_PROTO] == IPPROTO_ICMP)
     return parse_icmp(f, myip, pi);
-  if(ip[9] == IP_PROTO_UDP)
+  if(ip[IP_F_PROTO] == IPPROTO_UDP)
     return parse_udp(f, pi);
   return NP_DROP_IP_PROTO;
 }
@@ -171,12 +172,12 @@ np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
 
   if(len < ETH_HLEN)
     return NP_DROP_ETH;
-  if(!mac_eq(f, mymac) && !mac_eq(f, mac_broadcast))
+  if(!mac_eq(f + ETH_F_DST, mymac) && !mac_eq(f + ETH_F_DST, np_mac_broadcast))
     return NP_DROP_ETH;
-  type = np_get16(f + 12);
-  if(type == ETH_TYPE_ARP)
+  type = np_get16(f + ETH_F_TYPE);
+  if(type == ETHTYPE_ARP)
     return parse_arp(f + ETH_HLEN, len - ETH_HLEN, myip, pi);
-  if(type == ETH_TYPE_IP)
+  if(type == ETHTYPE_IP)
     return parse_ip(f, len, myip, pi);
   return NP_DROP_ETH;
 }
@@ -188,11 +189,11 @@ np_arp_reply(uint8 *f, const uint8 *mymac, uint32 myip)
 {
   uint8 *a = f + ETH_HLEN;
   uint8 sha[6];
-  uint32 sip = np_get32(a + 14);
+  uint32 sip = np_get32(a + ARP_F_SPA);
 
-  mac_copy(sha, a + 8);
-  np_put_arp(a, ARP_REPLY, mymac, myip, sha, sip);
-  np_put_eth(f, sha, mymac, ETH_TYPE_ARP);
+  mac_copy(sha, a + ARP_F_SHA);
+  np_put_arp(a, ARP_OP_REPLY, mymac, myip, sha, sip);
+  np_put_eth(f, sha, mymac, ETHTYPE_ARP);
   return ETH_HLEN + ARP_LEN;
 }
 
@@ -205,18 +206,18 @@ np_icmp_reply(uint8 *f, const uint8 *mymac, const struct np_info *pi)
   uint8 *icmp = f + pi->off;
   uint8 src[6];
 
-  mac_copy(src, f + 6);
-  np_put_eth(f, src, mymac, ETH_TYPE_IP);
+  mac_copy(src, f + ETH_F_SRC);
+  np_put_eth(f, src, mymac, ETHTYPE_IP);
 
-  np_put32(ip + 12, pi->dip);
-  np_put32(ip + 16, pi->sip);
-  ip[8] = 64;                             // fresh TTL
-  np_put16(ip + 10, 0);
-  np_put16(ip + 10, np_fold(np_sum(0, ip, IP_HLEN)));
+  np_put32(ip + IP_F_SRC, pi->dip);
+  np_put32(ip + IP_F_DST, pi->sip);
+  ip[IP_F_TTL] = 64;                      // fresh TTL
+  np_put16(ip + IP_F_CKSUM, 0);
+  np_put16(ip + IP_F_CKSUM, np_fold(np_sum(0, ip, IP_HLEN)));
 
-  icmp[0] = ICMP_ECHO_REPLY;
-  np_put16(icmp + 2, 0);
-  np_put16(icmp + 2, np_fold(np_sum(0, icmp, pi->len)));
+  icmp[ICMP_F_TYPE] = ICMP_ECHO_REPLY;
+  np_put16(icmp + ICMP_F_CKSUM, 0);
+  np_put16(icmp + ICMP_F_CKSUM, np_fold(np_sum(0, icmp, pi->len)));
   return pi->framelen;
 }
 
@@ -224,9 +225,9 @@ np_icmp_reply(uint8 *f, const uint8 *mymac, const struct np_info *pi)
 void
 np_put_eth(uint8 *f, const uint8 *dst, const uint8 *src, uint16 type)
 {
-  mac_copy(f, dst);
-  mac_copy(f + 6, src);
-  np_put16(f + 12, type);
+  mac_copy(f + ETH_F_DST, dst);
+  mac_copy(f + ETH_F_SRC, src);
+  np_put16(f + ETH_F_TYPE, type);
 }
 
 // Fill in the ARP_LEN-byte ARP body at a. tha may be 0 (all zeros, as in
@@ -235,16 +236,16 @@ void
 np_put_arp(uint8 *a, int op, const uint8 *sha, uint32 sip,
            const uint8 *tha, uint32 tip)
 {
-  np_put16(a, 1);                         // hardware: Ethernet
-  np_put16(a + 2, ETH_TYPE_IP);
-  a[4] = 6;
-  a[5] = 4;
-  np_put16(a + 6, op);
-  mac_copy(a + 8, sha);
-  np_put32(a + 14, sip);
+  np_put16(a + ARP_F_HTYPE, ARP_HRD_ETHER);
+  np_put16(a + ARP_F_PTYPE, ETHTYPE_IP);
+  a[ARP_F_HALEN] = 6;
+  a[ARP_F_PALEN] = 4;
+  np_put16(a + ARP_F_OPER, op);
+  mac_copy(a + ARP_F_SHA, sha);
+  np_put32(a + ARP_F_SPA, sip);
   for(int i = 0; i < 6; i++)
-    a[18 + i] = tha ? tha[i] : 0;
-  np_put32(a + 24, tip);
+    a[ARP_F_THA + i] = tha ? tha[i] : 0;
+  np_put32(a + ARP_F_TPA, tip);
 }
 
 // Fill in the IPv4 header at ip for datalen bytes of payload: no options,
@@ -253,17 +254,17 @@ void
 np_put_ip(uint8 *ip, uint32 sip, uint32 dip, uint8 proto, uint16 id,
           uint datalen)
 {
-  ip[0] = 0x45;
-  ip[1] = 0;
-  np_put16(ip + 2, IP_HLEN + datalen);
-  np_put16(ip + 4, id);
-  np_put16(ip + 6, 0);
-  ip[8] = 64;
-  ip[9] = proto;
-  np_put16(ip + 10, 0);
-  np_put32(ip + 12, sip);
-  np_put32(ip + 16, dip);
-  np_put16(ip + 10, np_fold(np_sum(0, ip, IP_HLEN)));
+  ip[IP_F_VHL] = 0x45;
+  ip[IP_F_TOS] = 0;
+  np_put16(ip + IP_F_TOTLEN, IP_HLEN + datalen);
+  np_put16(ip + IP_F_ID, id);
+  np_put16(ip + IP_F_FRAG, 0);
+  ip[IP_F_TTL] = 64;
+  ip[IP_F_PROTO] = proto;
+  np_put16(ip + IP_F_CKSUM, 0);
+  np_put32(ip + IP_F_SRC, sip);
+  np_put32(ip + IP_F_DST, dip);
+  np_put16(ip + IP_F_CKSUM, np_fold(np_sum(0, ip, IP_HLEN)));
 }
 
 // Fill in the UDP header at udp; the datalen payload bytes must already
@@ -274,10 +275,10 @@ np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
 {
   uint16 sum;
 
-  np_put16(udp, sport);
-  np_put16(udp + 2, dport);
-  np_put16(udp + 4, UDP_HLEN + datalen);
-  np_put16(udp + 6, 0);
+  np_put16(udp + UDP_F_SPORT, sport);
+  np_put16(udp + UDP_F_DPORT, dport);
+  np_put16(udp + UDP_F_LEN, UDP_HLEN + datalen);
+  np_put16(udp + UDP_F_CKSUM, 0);
   sum = np_udp_cksum(sip, dip, udp, UDP_HLEN + datalen);
-  np_put16(udp + 6, sum ? sum : 0xffff);  // 0 would mean "no checksum"
+  np_put16(udp + UDP_F_CKSUM, sum ? sum : 0xffff);  // 0 would mean "no checksum"
 }

@@ -7,25 +7,56 @@
 // network order, so alignment and host byte order never matter.
 // Addresses and ports in the API are in host byte order.
 //
-// Needs kernel/types.h included first.
+// Needs kernel/types.h included first. Protocol numbers (ETHTYPE_*,
+// IPPROTO_*, ARP_OP_*) come from kernel/net.h, the one place that names them.
 
-// Frame layout (offsets from the start of each header).
+#include "kernel/net.h"
+
+// Header lengths.
 #define ETH_HLEN      14
 #define ETH_MINLEN    60      // shortest frame on the wire, without CRC
-#define ETH_TYPE_IP   0x0800
-#define ETH_TYPE_ARP  0x0806
 #define ARP_LEN       28      // ARP body for Ethernet/IPv4
-#define ARP_REQUEST   1
-#define ARP_REPLY     2
 #define IP_HLEN       20      // we neither send nor accept IP options
-#define IP_PROTO_ICMP 1
-#define IP_PROTO_UDP  17
 #define ICMP_HLEN     8
-#define ICMP_ECHO_REPLY   0
-#define ICMP_ECHO_REQUEST 8
 #define UDP_HLEN      8
 #define UDP_MAXDATA   1472    // 1500-byte MTU - IP_HLEN - UDP_HLEN
 #define IP_BROADCAST  0xFFFFFFFF
+#define ICMP_ECHO_REPLY   0
+#define ICMP_ECHO_REQUEST 8
+
+// Field offsets, from the start of each header (smoltcp's `field`
+// constants): every byte np_* reads or writes is named here.
+#define ETH_F_DST     0       // 6 bytes
+#define ETH_F_SRC     6       // 6 bytes
+#define ETH_F_TYPE    12
+#define ARP_F_HTYPE   0       // hardware type: 1, Ethernet
+#define ARP_F_PTYPE   2       // protocol type: ETHTYPE_IP
+#define ARP_F_HALEN   4       // hardware address length: 6
+#define ARP_F_PALEN   5       // protocol address length: 4
+#define ARP_F_OPER    6
+#define ARP_F_SHA     8       // sender hardware address
+#define ARP_F_SPA     14      // sender IPv4 address
+#define ARP_F_THA     18      // target hardware address
+#define ARP_F_TPA     24      // target IPv4 address
+#define IP_F_VHL      0       // version and header length: 0x45
+#define IP_F_TOS      1
+#define IP_F_TOTLEN   2       // total length, header included
+#define IP_F_ID       4
+#define IP_F_FRAG     6       // flags and fragment offset
+#define IP_F_TTL      8
+#define IP_F_PROTO    9
+#define IP_F_CKSUM    10
+#define IP_F_SRC      12
+#define IP_F_DST      16
+#define ICMP_F_TYPE   0
+#define ICMP_F_CODE   1
+#define ICMP_F_CKSUM  2
+#define UDP_F_SPORT   0
+#define UDP_F_DPORT   2
+#define UDP_F_LEN     4
+#define UDP_F_CKSUM   6
+
+extern const uint8 np_mac_broadcast[6];   // ff:ff:ff:ff:ff:ff
 
 // What np_parse() decided about a received frame. The NP_DROP_* values
 // name the netstat drop counter the caller must bump.

@@ -110,8 +110,8 @@ test_build_udp(void)
     for(uint i = 0; i < n; i++)
       f[42 + i] = i * 7;
     np_put_udp(f + 34, PEERIP, MYIP, 1234, 2000, n);
-    np_put_ip(f + 14, PEERIP, MYIP, IP_PROTO_UDP, 77, UDP_HLEN + n);
-    np_put_eth(f, mymac, peermac, ETH_TYPE_IP);
+    np_put_ip(f + 14, PEERIP, MYIP, IPPROTO_UDP, 77, UDP_HLEN + n);
+    np_put_eth(f, mymac, peermac, ETHTYPE_IP);
     CHECK(np_get16(f + 40) != 0);
     CHECK(parse(f, 42 + n, &pi) == NP_UDP && pi.len == n && pi.off == 42);
     CHECK(pi.sport == 1234 && pi.dport == 2000);
@@ -119,8 +119,8 @@ test_build_udp(void)
   // Our own first frame must match the Python-built one byte for byte.
   memcpy(f + 42, "hello", 5);
   np_put_udp(f + 34, PEERIP, MYIP, 25099, 2000, 5);
-  np_put_ip(f + 14, PEERIP, MYIP, IP_PROTO_UDP, 0x1234, UDP_HLEN + 5);
-  np_put_eth(f, mymac, peermac, ETH_TYPE_IP);
+  np_put_ip(f + 14, PEERIP, MYIP, IPPROTO_UDP, 0x1234, UDP_HLEN + 5);
+  np_put_eth(f, mymac, peermac, ETHTYPE_IP);
   CHECK(memcmp(f, udp_frame, sizeof(udp_frame)) == 0);
 }
 
@@ -179,14 +179,14 @@ test_arp(void)
   static const uint8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
   memset(f, 0, sizeof(f));
-  np_put_eth(f, bcast, peermac, ETH_TYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_REQUEST, peermac, PEERIP, 0, MYIP);
+  np_put_eth(f, bcast, peermac, ETHTYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
   CHECK(parse(f, sizeof(f), &pi) == NP_ARP_REQUEST);
   CHECK(pi.sip == PEERIP && memcmp(pi.sha, peermac, 6) == 0);
 
   CHECK(np_arp_reply(f, mymac, MYIP) == 42);
   CHECK(memcmp(f, peermac, 6) == 0 && memcmp(f + 6, mymac, 6) == 0);
-  CHECK(np_get16(f + 20) == ARP_REPLY);
+  CHECK(np_get16(f + 20) == ARP_OP_REPLY);
   CHECK(memcmp(f + 22, mymac, 6) == 0 && np_get32(f + 28) == MYIP);
   CHECK(memcmp(f + 32, peermac, 6) == 0 && np_get32(f + 38) == PEERIP);
   // The peer accepts it as a reply to it.
@@ -196,7 +196,7 @@ test_arp(void)
   CHECK(parse(f, 42, &pi) == NP_DROP_ETH);        // not to our MAC
   memset(f, 0xff, 6);
   CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // not to our IP
-  np_put_arp(f + ETH_HLEN, ARP_REQUEST, peermac, PEERIP, 0, MYIP);
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
   memcpy(f, mymac, 6);
   CHECK(parse(f, 41, &pi) == NP_DROP_ARP);        // too short
   f[15] = 6;                                      // hardware type 6
@@ -217,8 +217,8 @@ test_icmp(void)
   icmp[0] = ICMP_ECHO_REQUEST;
   memcpy(icmp + ICMP_HLEN, "ping", 4);
   np_put16(icmp + 2, np_fold(np_sum(0, icmp, ICMP_HLEN + 4)));
-  np_put_ip(f + ETH_HLEN, PEERIP, MYIP, IP_PROTO_ICMP, 9, ICMP_HLEN + 4);
-  np_put_eth(f, mymac, peermac, ETH_TYPE_IP);
+  np_put_ip(f + ETH_HLEN, PEERIP, MYIP, IPPROTO_ICMP, 9, ICMP_HLEN + 4);
+  np_put_eth(f, mymac, peermac, ETHTYPE_IP);
   CHECK(parse(f, sizeof(f), &pi) == NP_ICMP_ECHO);
 
   CHECK(np_icmp_reply(f, mymac, &pi) == sizeof(f));

@@ -93,17 +93,17 @@ fix_sums(uint8 *f, uint len, int ctl)
   uint8 *ip = f + ETH_HLEN, *l4 = ip + IP_HLEN;
   uint total, ulen;
 
-  if(len < ETH_HLEN + IP_HLEN || np_get16(f + 12) != ETH_TYPE_IP)
+  if(len < ETH_HLEN + IP_HLEN || np_get16(f + 12) != ETHTYPE_IP)
     return;
   total = np_get16(ip + 2);
   if((ctl & 4) && total >= IP_HLEN + UDP_HLEN && ETH_HLEN + total <= len){
-    if(ip[9] == IP_PROTO_UDP){
+    if(ip[9] == IPPROTO_UDP){
       ulen = np_get16(l4 + 4);
       if(ulen >= UDP_HLEN && ulen <= total - IP_HLEN){
         l4[6] = l4[7] = 0;
         np_put16(l4 + 6, np_udp_cksum(np_get32(ip + 12), np_get32(ip + 16), l4, ulen));
       }
-    } else if(ip[9] == IP_PROTO_ICMP){
+    } else if(ip[9] == IPPROTO_ICMP){
       put_cksum(l4, total - IP_HLEN, l4 + 2);
     }
   }
@@ -160,8 +160,8 @@ check_udp(const uint8 *f, struct np_info *pi)
 
   memcpy(r + ETH_HLEN + IP_HLEN + UDP_HLEN, f + pi->off, pi->len);
   np_put_udp(r + ETH_HLEN + IP_HLEN, pi->sip, pi->dip, pi->sport, pi->dport, pi->len);
-  np_put_ip(r + ETH_HLEN, pi->sip, pi->dip, IP_PROTO_UDP, 1, UDP_HLEN + pi->len);
-  np_put_eth(r, mymac, f + 6, ETH_TYPE_IP);
+  np_put_ip(r + ETH_HLEN, pi->sip, pi->dip, IPPROTO_UDP, 1, UDP_HLEN + pi->len);
+  np_put_eth(r, mymac, f + 6, ETHTYPE_IP);
   CHECK(np_parse(r, n, mymac, MYIP, &ri) == NP_UDP);
   CHECK(ri.sport == pi->sport && ri.dport == pi->dport && ri.len == pi->len);
   CHECK(ri.sip == pi->sip && ri.dip == pi->dip && ri.framelen == n);
