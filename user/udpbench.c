@@ -3,7 +3,7 @@
 //   udpbench lat   [-n N] [-s SIZE] [-p PORT] [-B USEC]  round trips to the echo role
 //   udpbench tx    [-n N] [-s SIZE] [-p PORT] [-b N]     send as fast as we can to the sink role
 //   udpbench rx    [-n N] [-s SIZE] [-r RATE] [-p PORT] [-b N]  have the source role send to us
-//   udpbench ceiling [-n N] [-s SIZE] -p SINKPORT -q SOURCEPORT  the device path alone
+//   udpbench ceiling [-n N] [-s SIZE] -p SINKPORT [-q SOURCEPORT]  the device path alone
 //   udpbench spare [-t MS]                               compute loop: user CPU left over
 //   udpbench sys   [-n N]                                cost of a null system call (getpid)
 //
@@ -11,8 +11,9 @@
 // before they sleep (sockopt SO_BUSY_POLL). -b N: move up to N datagrams
 // per system call with sendmsgs()/recvmsgs() (1..64; RESULT adds batch=N).
 // ceiling: TX, the kernel puts N prebuilt frames straight into the TX ring
-// toward the sink; RX, the source floods port 2000 while the driver counts
-// and frees frames (netceiling()); RESULT has tx_per_s and rx_per_s.
+// toward the sink; RX, the source (-q, by default -p: bench/peer.py's sink
+// answers ?rx too) floods port 2000 while the driver counts and frees
+// frames (netceiling()); RESULT has tx_per_s and rx_per_s.
 //
 // PORT is the peer's UDP port on the host, reached as 10.0.2.2:PORT
 // (default: make's SERVERPORT at build time); SIZE is the UDP payload,
@@ -590,7 +591,7 @@ ceiling(struct opts *o)
 
   // The request goes out through a normal socket; the driver then eats
   // everything, the source's reply and its data alike.
-  fd = opensock(RX_LPORT, o->port2, CTL_TIMEO_MS);
+  fd = opensock(RX_LPORT, o->port2 ? o->port2 : o->port, CTL_TIMEO_MS);
   ctlmsg(&l, "?rx", run);
   lput(&l, " ");
   lnum(&l, o->n);
@@ -713,7 +714,7 @@ main(int argc, char *argv[])
     tx(&o);
   else if(strcmp(argv[1], "rx") == 0)
     rx(&o);
-  else if(strcmp(argv[1], "ceiling") == 0 && o.port2)
+  else if(strcmp(argv[1], "ceiling") == 0)
     ceiling(&o);
   else if(strcmp(argv[1], "spare") == 0)
     spare(&o);
