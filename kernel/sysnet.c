@@ -81,6 +81,16 @@ sys_sockopt(void)
   return socksetopt(so, opt, val);
 }
 
+// The arguments (int fd, struct udpmsg *msgs, int n) of the batched calls;
+// n is checked by sock.c. Returns 0, or -1 if fd is not a socket.
+static int
+argbatch(struct sock **so, uint64 *msgs, int *n)
+{
+  argaddr(1, msgs);
+  argint(2, n);
+  return argsock(0, so);
+}
+
 // int recvmsgs(int fd, struct udpmsg *msgs, int n): receive up to n datagrams.
 uint64
 sys_recvmsgs(void)
@@ -89,9 +99,7 @@ sys_recvmsgs(void)
   uint64 msgs;
   int n;
 
-  argaddr(1, &msgs);
-  argint(2, &n);
-  if(argsock(0, &so) < 0)
+  if(argbatch(&so, &msgs, &n) < 0)
     return -1;
   return sockrecvmsgs(so, msgs, n);
 }
@@ -104,9 +112,7 @@ sys_sendmsgs(void)
   uint64 msgs;
   int n;
 
-  argaddr(1, &msgs);
-  argint(2, &n);
-  if(argsock(0, &so) < 0)
+  if(argbatch(&so, &msgs, &n) < 0)
     return -1;
   return socksendmsgs(so, msgs, n);
 }

@@ -453,6 +453,19 @@ tx(struct opts *o)
 
 // ---- rx -----------------------------------------------------------------
 
+// The source's request "?rx RUN N SIZE RATE" in l.
+static void
+rxrequest(struct line *l, uint32 run, struct opts *o, int rate)
+{
+  ctlmsg(l, "?rx", run);
+  lput(l, " ");
+  lnum(l, o->n);
+  lput(l, " ");
+  lnum(l, o->size);
+  lput(l, " ");
+  lnum(l, rate);
+}
+
 // What an rx run saw.
 struct rxcount {
   uint64 got;        // this run's data datagrams
@@ -535,13 +548,7 @@ rx(struct opts *o)
   struct line l;
 
   fd = opensock(RX_LPORT, o->port, RX_TIMEO_MS);
-  ctlmsg(&l, "?rx", run);
-  lput(&l, " ");
-  lnum(&l, o->n);
-  lput(&l, " ");
-  lnum(&l, o->size);
-  lput(&l, " ");
-  lnum(&l, o->rate);
+  rxrequest(&l, run, o, o->rate);
   getstats(&ns0);
   rxloop(fd, o, &l, run, &c);
   getstats(&ns1);
@@ -592,12 +599,7 @@ ceiling(struct opts *o)
   // The request goes out through a normal socket; the driver then eats
   // everything, the source's reply and its data alike.
   fd = opensock(RX_LPORT, o->port2 ? o->port2 : o->port, CTL_TIMEO_MS);
-  ctlmsg(&l, "?rx", run);
-  lput(&l, " ");
-  lnum(&l, o->n);
-  lput(&l, " ");
-  lnum(&l, o->size);
-  lput(&l, " 0");
+  rxrequest(&l, run, o, 0);
   getstats(&ns0);
   write(fd, l.buf, l.n);
   if(netceiling(CEIL_RX, o->n, 0, 0, 0, &r) < 0)
