@@ -147,7 +147,7 @@ def ci(st, digits=None):
     if st is None:
         return "-"
     if st[1] is None:
-        return fmt(st[0], digits) + " [too few rounds]"
+        return "%s [n<%d]" % (fmt(st[0], digits), MIN_ROUNDS)
     return "%s [%s-%s]" % (fmt(st[0], digits), fmt(st[1], digits), fmt(st[2], digits))
 
 
@@ -307,7 +307,9 @@ def report(data):
            "ratios (both values from the same round, so host drift cancels), with its own "
            "interval. A difference is claimed only when that interval excludes 1. The modes "
            "of one boot are switched at run time (`netmode`) and alternate within each "
-           "round; other boots are paired by round number.\n\n"]
+           "round. A ratio across boots (mitigation on/off, CPUS=3/CPUS=1, this tree/the "
+           "baseline) pairs rounds by number: they ran minutes apart, so host drift does "
+           "not cancel as well there.\n\n"]
     others = sorted({e["round"] for e in data["runs"] if e.get("others")})
     if others:
         out.append("**Warning:** other QEMU processes shared the host during rounds %s.\n\n"
@@ -394,7 +396,12 @@ def plot(data, outdir):
                 high = [(g[2] if g[2] is not None else g[0]) - g[0] for g in got]
                 ax.errorbar(rates, [g[0] for g in got], yerr=[low, high], marker="o",
                             capsize=3, label=m + (" (mitigation on)" if b == "mit" else ""))
+    ceil = bootstrap(values(data, "cpus1", None, "ceiling", "rx_per_s").values(), "ceil-rx")
+    if ceil and ceil[0]:
+        ax.axhline(ceil[0], color="gray", linestyle="--", label="RX ceiling")
     ax.set_xscale("log")
+    ax.set_xticks(rates, ["%dk" % (r // 1000) for r in rates])
+    ax.minorticks_off()
     ax.set_title("Receive, 64 B, one read() each, CPUS=1 (median, 95% CI)")
     ax.set_xlabel("offered datagrams/s")
     ax.set_ylabel("delivered datagrams/s")

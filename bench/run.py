@@ -70,7 +70,6 @@ SIZE = 64                 # UDP payload bytes of every probe
 BUSY_US = 500             # SO_BUSY_POLL of the busy probe: longer than a round trip
 BATCH = 32                # datagrams per sendmsgs()/recvmsgs() call
 BASELINE = "5865c3a"      # "today's tree" of issue 10: the last commit before it
-SETTLE_S = 1.0            # quiet before the idle CPU measurement
 RUN_TIMEOUT = 120         # seconds for one udpbench command, a ceiling
 
 
@@ -98,9 +97,11 @@ BOOTS = [
 # rounds per visit; visits interleave the boots.
 PLANS = {
     "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
-                 rx_rates=(5000, 10000, 20000, 40000), idle_s=3.0, ceiling_n=50000),
-    "quick": dict(rounds=5, visits=1, lat_n=300, tx_n=5000, rx_s=0.5,
-                  rx_rates=(10000, 20000, 40000), idle_s=1.0, ceiling_n=20000),
+                 rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
+                 ceiling_n=50000),
+    "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
+                  rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
+                  ceiling_n=20000),
 }
 
 
@@ -311,10 +312,12 @@ class Guest:
         if not self.q.alive():
             raise TestFailure("QEMU is gone")
         cmd = "udpbench " + args
+        t0 = time.monotonic()
         try:
             out = self.q.run(cmd, timeout=RUN_TIMEOUT)
         except TestFailure as e:
             out = "harness: %s" % e
+        wall = round(time.monotonic() - t0, 3)
         res = parse_result(out)
         lines = out.strip().splitlines() or ["no output"]
         if res is None:
@@ -326,7 +329,7 @@ class Guest:
             return self.record(point, error="`%s` ran in mode %s" % (cmd, res["mode"]))
         if "got" in res and "lost" in res and res["got"] + res["lost"]:
             res["loss_pct"] = round(100.0 * res["lost"] / (res["got"] + res["lost"]), 3)
-        return self.record(point, res, cmd=cmd)
+        return self.record(point, res, cmd=cmd, wall_s=wall)
 
     def set_mode(self, mode):
         """Switch the driver to mode with the netmode program; True if it
@@ -340,10 +343,11 @@ class Guest:
         self.record("switch", error="netmode %s: %s" % (mode, out.strip()[-200:]))
         return False
 
-    def idle(self, seconds):
-        """Host CPU of QEMU with the guest idle at the shell prompt."""
+    def idle(self, settle, seconds):
+        """Host CPU of QEMU with the guest idle at the shell prompt, after
+        settle seconds (poll mode's net thread sleeps after 200 ms idle)."""
         pid = self.q.proc.pid
-        time.sleep(SETTLE_S)
+        time.sleep(settle)
         c0 = thread_times(pid)
         time.sleep(seconds)
         self.record("idle", cpu_delta(c0, thread_times(pid), seconds))
@@ -383,7 +387,7 @@ def probe(g, name, plan):
             g.udpbench("rxb@%d" % rate, "rx -n %d -s %d -r %d -b %d -p %d"
                        % (n, SIZE, rate, BATCH, p["source"]), need="batch")
     elif name == "idle":
-        g.idle(plan["idle_s"])
+        g.idle(plan["settle_s"], plan["idle_s"])
     elif name == "shell":
         g.shell()
     elif name == "ceiling":
