@@ -127,7 +127,8 @@ def collapse(data, boot, mode):
 
 
 def of_ceiling(data, boot, mode, name):
-    """Per round: METRICS[name] in % of the same round's ceiling."""
+    """({round: METRICS[name]}, {round: the same round's ceiling}), for
+    paired(): the figure in % of the ceiling, round by round."""
     ceil = values(data, boot, None, "ceiling", METRICS[name][5])
     return metric(data, boot, mode, name), ceil
 
@@ -330,12 +331,28 @@ def report(data):
             out.append("\n## %s\n\n" % boot["title"].replace("BASELINE", m["baseline"]))
             out.append(mode_table(data, boot))
     out.append(rx_table(data))
-    missing = ["%s: %s: %s" % (b, p, why) for b, d in data["unavailable"].items()
-               for p, why in sorted(d.items())]
-    if missing or data["errors"]:
-        out.append("\n## Unavailable in this run\n\n")
-        out += ["- %s\n" % x for x in missing + data["errors"]]
+    lines = problems(data)
+    if lines:
+        out.append("\n## Unavailable or failed in this run\n\n")
+        out += ["- %s\n" % x for x in lines]
     return "".join(out)
+
+
+def problems(data):
+    """What went wrong, one line per boot and point: never measured (a
+    feature the kernel lacks, most likely), or failed in some rounds."""
+    runs = {}
+    for e in data["runs"]:
+        runs.setdefault((e["boot"], e["point"]), []).append(e)
+    lines = []
+    for (b, p), es in sorted(runs.items()):
+        bad = [e for e in es if "error" in e]
+        if bad and len(bad) == len(es):
+            lines.append("%s %s: unavailable: %s" % (b, p, bad[-1]["error"]))
+        elif bad:
+            lines.append("%s %s: failed in %d of %d runs (last: %s)"
+                         % (b, p, len(bad), len(es), bad[-1]["error"]))
+    return lines + data["errors"]
 
 
 def rx_table(data):

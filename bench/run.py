@@ -281,14 +281,13 @@ def parse_result(out):
 class Guest:
     """One booted configuration: runs commands and records every result as
     an entry of data["runs"]: {boot, round, mode, point, result | error}.
-    A probe that fails on its first try is taken as a feature this kernel
-    lacks: it is listed in unavailable and not tried again in this boot."""
+    A point that fails on its first try is taken as a feature this kernel
+    lacks and is not tried again in this boot (the report lists it)."""
 
     def __init__(self, boot, q, peers, data):
         self.boot, self.q, self.peers, self.data = boot, q, peers, data
         self.round, self.mode = None, boot.modes[0]
-        self.tried = set()
-        self.unavailable = data["unavailable"].setdefault(boot.name, {})
+        self.tried, self.skip = set(), set()
 
     def record(self, point, result=None, error=None, **extra):
         entry = dict(boot=self.boot.name, round=self.round, mode=self.mode, point=point,
@@ -298,7 +297,7 @@ class Guest:
         else:
             entry["error"] = error
             if point not in self.tried:
-                self.unavailable[point] = error
+                self.skip.add(point)
             progress("  %s %s: %s" % (self.mode, point, error))
         self.tried.add(point)
         self.data["runs"].append(entry)
@@ -307,7 +306,7 @@ class Guest:
     def udpbench(self, point, args, need=None):
         """Run `udpbench ARGS` and record its RESULT under point; need: a
         key the RESULT must have (the mark of a feature)."""
-        if point in self.unavailable:
+        if point in self.skip:
             return None
         if not self.q.alive():
             raise TestFailure("QEMU is gone")
@@ -468,8 +467,7 @@ def run_all(boots, plan, args, outdir, data):
             progress("building the baseline tree %s" % args.baseline)
             roots["baseline"] = build_baseline(args.baseline, tmp, log)
             if roots["baseline"] is None:
-                data["unavailable"]["baseline"] = {"build": "could not build %s"
-                                                   % args.baseline}
+                data["errors"].append("baseline: could not build %s" % args.baseline)
                 boots = [b for b in boots if b.tree != "baseline"]
         per = plan["rounds"] // plan["visits"]
         for v in range(plan["visits"]):
@@ -532,8 +530,7 @@ def main():
     started = datetime.datetime.now()
     outdir = os.path.join(OUT, "run-" + started.strftime("%Y%m%d-%H%M%S"))
     os.makedirs(outdir)
-    data = dict(meta=host_meta(args, started), plan=plan, runs=[], unavailable={},
-                errors=[], boots=[dict(name=b.name, title=b.title, modes=b.modes)
+    data = dict(meta=host_meta(args, started), plan=plan, runs=[], errors=[], boots=[dict(name=b.name, title=b.title, modes=b.modes)
                                   for b in boots])
     t0 = time.monotonic()
     try:
