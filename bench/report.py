@@ -153,7 +153,8 @@ def ci(st, digits=None):
 
 
 def conclusion(what, a, b, st, lower, words):
-    """One line: a vs b on what, from the ratio a/b's bootstrap st."""
+    """One line: a vs b on what, from the ratio a/b's bootstrap st. A
+    difference is said in % up to 2x, as a factor beyond."""
     if st is None:
         return None
     m, lo, hi = st
@@ -162,15 +163,15 @@ def conclusion(what, a, b, st, lower, words):
     if lo <= 1.0 <= hi:
         return ("%s: no difference detected between %s and %s (ratio %.2f, 95%% CI "
                 "%.2f-%.2f)" % (what, a, b, m, lo, hi))
-    better = (m < 1) == lower
-    if lower:
-        pct, plo, phi = (1 - m) * 100, (1 - hi) * 100, (1 - lo) * 100
-    else:
-        pct, plo, phi = (m - 1) * 100, (lo - 1) * 100, (hi - 1) * 100
-    if not better:
-        pct, plo, phi = -pct, -phi, -plo
-    return "%s: %s is %.0f%% %s than %s, 95%% CI %.0f-%.0f%%" % (
-        what, a, pct, words[0] if better else words[1], b, plo, phi)
+    word = words[0] if (m < 1) == lower else words[1]
+    if m > 2 or m < 0.5:
+        f, flo, fhi = (m, lo, hi) if m > 1 else (1 / m, 1 / hi, 1 / lo)
+        return "%s: %s is %.1fx %s than %s, 95%% CI %.1f-%.1fx" % (what, a, f, word, b,
+                                                                  flo, fhi)
+    # "31% faster": the ratio's distance from 1 (for a time: 1 - ratio).
+    d = sorted(abs(1 - x) * 100 for x in (lo, hi))
+    return "%s: %s is %.0f%% %s than %s, 95%% CI %.0f-%.0f%%" % (what, a, abs(1 - m) * 100,
+                                                                word, b, d[0], d[1])
 
 
 def verdict(st, limit, at_most):
@@ -188,10 +189,10 @@ def targets(data):
     """(target, read off the run, verdict) rows for issue 10's targets."""
     rows = []
 
-    def add(what, st, limit, at_most, unit=""):
-        rows.append((what, ci(st) + (unit if st else ""), "%s %s%s" % ("<=" if at_most else ">=",
-                                                      fmt(limit), unit),
-                     verdict(st, limit, at_most)))
+    def add(what, st, limit, at_most, unit="", shown_only=False):
+        bound = "%s %s%s" % ("<=" if at_most else ">=", fmt(limit), unit)
+        rows.append((what, ci(st) + (unit if st else ""), bound,
+                     "(no target)" if shown_only else verdict(st, limit, at_most)))
 
     for b in ("cpus1", "cpus3"):
         add("%s: poll -B p50 RTT / intr p50 RTT" % b,
@@ -224,9 +225,9 @@ def targets(data):
             paired(*of_ceiling(data, "cpus1", mode, "rxbmax"), "t-rxbc-" + mode, 100),
             75, False, "%")
     for mode in MODES:
-        add("%s: rx above the peak rate, %% of the best (collapse%s)"
-            % (mode, "; shown, no target" if mode == "intr" else ""),
-            bootstrap(collapse(data, "cpus1", mode).values(), "t-coll-" + mode), 80, False, "%")
+        add("%s: rx above the peak rate, %% of the best (collapse)" % mode,
+            bootstrap(collapse(data, "cpus1", mode).values(), "t-coll-" + mode), 80, False, "%",
+            shown_only=mode == "intr")
     add("poll: idle QEMU, % of a host core",
         bootstrap(metric(data, "cpus1", "poll", "idle").values(), "t-idle"), 5, True, "%")
     return rows
@@ -275,7 +276,7 @@ def conclusions(data):
     """One line per mode comparison that has data."""
     lines = []
     for b in ("cpus1", "cpus3"):
-        for n in ("lat", "busy", "tx", "txb", "rxbmax", "rxmax", "idle"):
+        for n in ("lat", "lat99", "busy", "tx", "txb", "rxbmax", "rxmax", "idle"):
             for m in ("poll", "hybrid"):
                 st = paired(metric(data, b, m, n), metric(data, b, "intr", n),
                             "r-%s-%s-%s" % (b, m, n))
@@ -361,13 +362,17 @@ def rx_table(data):
     for b in data["boots"]:
         for mode in b["modes"]:
             got = [values(data, b["name"], mode, "rx@%d" % r, "dgrams_per_s") for r in rates]
+            loss = [values(data, b["name"], mode, "rx@%d" % r, "loss_pct") for r in rates]
             if all(got):
-                rows.append(["%s %s" % (b["name"], mode)] +
-                            [ci(bootstrap(g.values(), "rx-%s-%s-%d" % (b["name"], mode, r)))
-                             for g, r in zip(got, rates)])
+                rows.append(["%s %s" % (b["name"], mode)] + [
+                    "%s, %s%% lost" % (ci(bootstrap(g.values(), "rx-%s-%s-%d" % (b["name"], mode,
+                                                                               r))),
+                                       fmt(statistics.median(x.values()) if x else None))
+                    for g, x, r in zip(got, loss, rates)])
     if not rows:
         return ""
-    return ("\n## Receive, one read() per datagram: delivered/s at each offered rate\n\n" +
+    return ("\n## Receive, one read() per datagram: delivered/s at each offered rate, "
+            "median loss\n\n" +
             table(["", *("%d/s" % r for r in rates)], rows))
 
 
@@ -486,6 +491,8 @@ def main():
         return 0
     with open(path) as f:
         data = json.load(f)
+    if "boots" not in data:
+        sys.exit("%s: not the results.json of a paired run (older bench/run.py?)" % path)
     write(data, os.path.dirname(path), args.save)
     return 0
 
