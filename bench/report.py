@@ -38,6 +38,7 @@ SAVED = os.path.join(BENCH, "results")    # committed: latest.* (--save)
 MODES = ("intr", "poll", "hybrid")
 SEED = 10                 # bootstrap seed (mixed with each statistic's name)
 RESAMPLES = 2000          # bootstrap resamples
+CPUS = {"cpus1": "CPUS=1", "cpus3": "CPUS=3"}   # the two boots the modes are compared in
 MIN_ROUNDS = 5            # fewer rounds give a median but no interval (issue 10: >= 5)
 
 
@@ -195,7 +196,7 @@ def targets(data):
                      "(no target)" if shown_only else verdict(st, limit, at_most)))
 
     for b in ("cpus1", "cpus3"):
-        add("%s: poll -B p50 RTT / intr p50 RTT" % b,
+        add("%s: poll -B p50 RTT / intr p50 RTT" % CPUS[b],
             paired(metric(data, b, "poll", "busy"), metric(data, b, "intr", "lat"),
                    "t-busy-" + b), 0.7, True)
     for mode in MODES:
@@ -214,7 +215,7 @@ def targets(data):
             "%")
     for b in ("cpus1", "cpus3"):
         for mode in ("poll", "hybrid"):
-            add("%s %s: loss at 10k/s, one read()" % (b, mode),
+            add("%s %s: loss at 10k/s, one read()" % (CPUS[b], mode),
                 bootstrap(metric(data, b, mode, "rx10k").values(), "t-rx10k-%s-%s" % (b, mode)),
                 1.0, True, "%")
     for mode in ("poll", "hybrid"):
@@ -280,7 +281,7 @@ def conclusions(data):
             for m in ("poll", "hybrid"):
                 st = paired(metric(data, b, m, n), metric(data, b, "intr", n),
                             "r-%s-%s-%s" % (b, m, n))
-                line = conclusion("%s, %s" % (b, METRICS[n][2]), m, "intr", st,
+                line = conclusion("%s, %s" % (CPUS[b], METRICS[n][2]), m, "intr", st,
                                   *METRICS[n][4::2])
                 if line:
                     lines.append(line)
