@@ -387,6 +387,7 @@ def plot(data, outdir):
     import matplotlib.pyplot as plt
 
     files = []
+    boot_label = dict(CPUS, mit="CPUS=1, mitigation on")
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), sharex=True, sharey=True)
     for ax, mode in zip(axes, MODES + (None,)):
         for b, m, p in [(b, m, p) for b in ("cpus1", "cpus3", "mit") for m in MODES
@@ -396,8 +397,8 @@ def plot(data, outdir):
             if gaps:
                 ax.step(gaps, [(i + 1) / len(gaps) for i in range(len(gaps))], where="post",
                         linestyle="--" if p == "busy" else "-", label="%s%s, %s" % (
-                            m if mode is None else b, " -B" if p == "busy" else "",
-                            len(gaps)))
+                            m if mode is None else boot_label[b],
+                            " -B" if p == "busy" else "", len(gaps)))
         ax.set_xscale("log")
         ax.set_title("%s, 64 B round trips" % (mode or "CPUS=1, every mode"))
         ax.set_xlabel("us between pings at the host's echo")

@@ -538,7 +538,7 @@ def main():
     finally:
         data["meta"]["seconds"] = round(time.monotonic() - t0, 1)
         report.write(data, outdir, args.save)
-    print(open(os.path.join(outdir, "report.md")).read().split("## Targets")[0])
+    print(open(os.path.join(outdir, "report.md")).read().split("## The ceiling")[0])
     return 1 if data["errors"] else 0
 
 
