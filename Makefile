@@ -253,9 +253,10 @@ wire:
 test: checkdeps
 	python3 test/run.py $(T)
 
-# make bench [QUICK=1]: the UDP benchmarks of every mode (bench/README.md).
+# make bench [QUICK=1] [SAVE=1] [BASELINE=rev]: the UDP benchmarks of every
+# mode, paired rounds in one boot (bench/README.md) -> bench/out/run-DATE/.
 bench: checkdeps
-	python3 bench/run.py $(if $(QUICK),--quick)
+	python3 bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE))
 
 # ---- fuzzing ----------------------------------------------------------------
 
@@ -287,7 +288,7 @@ help:
 	@echo "  make test [T=name]                run the test suite (or one test)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
-	@echo "  make bench [QUICK=1]              UDP benchmarks of every mode -> bench/results/"
+	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"
 	@echo "variables: NETMODE=$(NETMODE) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP)"

@@ -5,10 +5,15 @@
 
 ROLE is one of:
 
-  echo    send every datagram back to its sender (udpbench lat)
-  sink    count data datagrams per run and answer count queries (udpbench tx)
+  echo    send every datagram back to its sender (udpbench lat); with
+          --record FILE it also notes when each ping arrives, for
+          bench/run.py's latency CDF (below)
+  sink    count data datagrams per run and answer count queries (udpbench
+          tx); it also answers ?rx as the source does, so that a guest
+          program that knows only the sink's port (udpbench ceiling) can
+          ask for a flood
   source  on request, send N datagrams of SIZE bytes at RATE per second
-          (udpbench rx; bench/run.py's floods)
+          (udpbench rx)
 
 The guest reaches PORT as 10.0.2.2:PORT through QEMU's slirp. The protocol
 is described at the top of user/udpbench.c; in short, control datagrams are
@@ -32,10 +37,23 @@ The source answers two requests:
                           "!flood RUN" and "!done RUN SENT" to the requester.
 
 RATE 0 means as fast as this process can call sendto(); QEMU then drops
-what its socket buffer cannot hold. Python 3 standard library only.
+what its socket buffer cannot hold.
+
+The echo role with --record FILE answers two requests from the host:
+"?mark TAG" -> "!mark TAG" starts a new record, and "?save TAG" ->
+"!save TAG" writes it to FILE as JSON: the arrival times (seconds, this
+process's monotonic clock) of every ping ('P' + seq, warm-up pings with
+seq >= 10^9 left out) since the mark. udpbench lat sends the next ping as
+soon as the last echo is back, so the gaps between arrivals are round
+trips as the host sees them (plus the guest's loop, a few us), one per
+ping: a distribution where udpbench prints only percentiles. Everything
+else, a "?mark" without --record included, is echoed as usual.
+
+Python 3 standard library only.
 """
 
 import argparse
+import json
 import socket
 import struct
 import sys
@@ -76,11 +94,36 @@ def reply(sock, addr, *words):
 
 # ---- roles ------------------------------------------------------------------
 
+WARMUP_SEQ = 10 ** 9        # udpbench lat numbers its warm-up pings from here
+PING = struct.Struct('<I')  # sequence number (after the b'P')
+
+
 def role_echo(sock, args):
-    """Send every datagram straight back."""
+    """Send every datagram straight back; with --record, note ping arrivals."""
+    if not args.record:
+        while True:
+            data, addr = sock.recvfrom(65535)
+            sock.sendto(data, addr)
+    arrivals, tag, clock = [], None, time.monotonic
     while True:
         data, addr = sock.recvfrom(65535)
-        sock.sendto(data, addr)
+        now = clock()
+        if data[:1] == b'P' and len(data) >= 5:
+            sock.sendto(data, addr)
+            if tag is not None and PING.unpack_from(data, 1)[0] < WARMUP_SEQ:
+                arrivals.append(now)
+            continue
+        w = fields(data)
+        if len(w) == 2 and w[0] == '?mark':
+            arrivals, tag = [], w[1]
+            reply(sock, addr, '!mark', tag)
+        elif len(w) == 2 and w[0] == '?save' and w[1] == tag:
+            with open(args.record, 'w') as f:
+                json.dump([round(t, 7) for t in arrivals], f)
+            arrivals, tag = [], None
+            reply(sock, addr, '!save', w[1])
+        else:
+            sock.sendto(data, addr)
 
 
 def role_sink(sock, args):
@@ -105,7 +148,9 @@ def role_sink(sock, args):
         if len(w) < 2 or not w[1].isdigit():
             continue
         run = int(w[1])
-        if w[0] == '?start':
+        if w[0] == '?rx':
+            serve_source(sock, args, w, addr)
+        elif w[0] == '?start':
             runs.pop(run, None)
             while len(runs) > 64:          # forget the oldest runs
                 del runs[next(iter(runs))]
@@ -142,31 +187,35 @@ def send_paced(sock, dest, run, n, size, rate):
 
 
 def role_source(sock, args):
-    """Answer ?rx and ?flood: acknowledge to the requester, send the data
-    to the forwarded port (or, for ?rx without --fwdport, back to the
-    requester), then "!done" to both."""
+    """Answer ?rx and ?flood requests."""
     while True:
         data, addr = sock.recvfrom(65535)
-        w = fields(data)
-        if len(w) != 5 or w[0] not in ('?rx', '?flood') \
-                or not all(x.isdigit() for x in w[1:]):
-            continue
-        run, n, size, rate = (int(x) for x in w[1:])
-        dest = addr
-        if args.fwdport:
-            dest = ('127.0.0.1', args.fwdport)
-        elif w[0] == '?flood':
-            log('?flood needs --fwdport')
-            continue
-        reply(sock, addr, '!' + w[0][1:], run)
-        sent, secs, errors = send_paced(sock, dest, run, n, size, rate)
-        for _ in range(3):       # the guest may miss one; it ignores extras
-            reply(sock, addr, '!done', run, sent)
-            if dest != addr:
-                reply(sock, dest, '!done', run, sent)
-        log('source %s run %d to %s:%d: %d x %d bytes in %.3f s (%d/s, %d errors)'
-            % (w[0], run, dest[0], dest[1], sent, size, secs,
-               sent / secs if secs else 0, errors))
+        serve_source(sock, args, fields(data), addr)
+
+
+def serve_source(sock, args, w, addr):
+    """One ?rx or ?flood request, its words w: acknowledge to the requester,
+    send the data to the forwarded port (or, for ?rx without --fwdport,
+    back to the requester), then "!done" to both. Ignores anything else."""
+    if len(w) != 5 or w[0] not in ('?rx', '?flood') \
+            or not all(x.isdigit() for x in w[1:]):
+        return
+    run, n, size, rate = (int(x) for x in w[1:])
+    dest = addr
+    if args.fwdport:
+        dest = ('127.0.0.1', args.fwdport)
+    elif w[0] == '?flood':
+        log('?flood needs --fwdport')
+        return
+    reply(sock, addr, '!' + w[0][1:], run)
+    sent, secs, errors = send_paced(sock, dest, run, n, size, rate)
+    for _ in range(3):       # the guest may miss one; it ignores extras
+        reply(sock, addr, '!done', run, sent)
+        if dest != addr:
+            reply(sock, dest, '!done', run, sent)
+    log('%s %s run %d to %s:%d: %d x %d bytes in %.3f s (%d/s, %d errors)'
+        % (args.role, w[0], run, dest[0], dest[1], sent, size, secs,
+           sent / secs if secs else 0, errors))
 
 
 ROLES = {'echo': role_echo, 'sink': role_sink, 'source': role_source}
@@ -179,7 +228,9 @@ def main():
     ap.add_argument('--host', default='127.0.0.1',
                     help='address to bind (default 127.0.0.1)')
     ap.add_argument('--fwdport', type=int, default=0,
-                    help="source: QEMU's hostfwd port to the guest's port 2000")
+                    help="source, sink: QEMU's hostfwd port to the guest's port 2000")
+    ap.add_argument('--record', metavar='FILE',
+                    help='echo: where "?save" writes the ping arrival times')
     args = ap.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -1,32 +1,43 @@
 #!/usr/bin/env python3
-"""xv6-netpoll's UDP benchmarks: the same matrix in every driver mode.
+"""xv6-netpoll's UDP benchmarks: the three driver modes, paired and interleaved.
 
-    python3 bench/run.py [--quick] [--reps N] [--only NAME ...]
-                         [--wait-quiet SECONDS] [--plot FILE.json]
-    (or: make bench [QUICK=1])
+    python3 bench/run.py [--quick] [--rounds N] [--only BOOT ...]
+                         [--baseline REV|none] [--save] [--wait-quiet S]
+    (or: make bench [QUICK=1] [SAVE=1] [BASELINE=REV])
 
-For each configuration (NETMODE x E1000 mitigation x CPUS, see CONFIGS) it
-builds the kernel, boots it in QEMU with the capture off (PCAP=off), starts
-bench/peer.py's echo, sink and source roles on free host ports, and runs
-user/udpbench in the guest:
+How a run goes. The kernel boots in intr mode and `netmode intr|poll|hybrid`
+switches it at run time, so the three modes are measured in ONE boot. A
+round measures every mode back to back, in an order rotated from round to
+round; whatever the host does (other programs, a slower core) hits the
+modes of a round alike, and comparisons use per-round pairs. What needs
+another boot (QEMU's E1000 `mitigation` property, CPUS=3, the kernel of an
+older commit for the transmit target) is a separate boot configuration
+(BOOTS), and the boots are interleaved too: each boot runs a few rounds,
+then the next boot, and round numbers pair across boots.
 
-  idle  host CPU time of the QEMU process while the network is idle
-  lat   ping-pong round trips, payload sizes 64, 512, 1472
-  tx    guest -> host as fast as the guest can send
-  rx    host -> guest, source at full speed, then at increasing rates
-  spare a compute loop's speed, idle and while the host floods the guest
+Per mode and round (the probes each boot runs are listed in BOOTS):
 
-Each point is repeated (--reps, 3 by default) for a median and a spread.
-Results: raw JSON in bench/results/bench-DATE.json (and latest.json), a
-Markdown report in bench/results/latest.md, PNG plots next to it when
-matplotlib is available (Debian: python3-matplotlib; the preflight installs
-it when run as root).
+  lat    udpbench lat: 64 B round trips (p50, p99); the host's echo also
+         records each ping's arrival, for the latency CDF
+  busy   the same with a busy-polling read (-B BUSY_US)
+  tx     udpbench tx: one write() per datagram;  txb: batched (-b BATCH)
+  rx     udpbench rx at RX_RATES offered (one read() per datagram)
+  rxb    batched reads at 25k/s and at the source's full speed
+  idle   host CPU of the QEMU process, network idle, after a settle
+  shell  the shell's `echo x` round trip, as the cpus-latency test does
+and per round, once: ceiling (udpbench ceiling: the device path alone).
 
-Benchmarks on a shared host measure the host too: the report records the
-load average and any other QEMU processes seen; --wait-quiet waits for the
-others to finish before each configuration.
+This file measures and writes every RESULT to results.json; bench/report.py
+turns that into medians with bootstrap intervals, per-round ratios, the
+conclusions, the targets and the plots, from the JSON alone.
 
-Python 3 standard library only (matplotlib optional, for the plots).
+Output: bench/out/run-DATE/ (untracked): results.json, report.md, *.png,
+bench.log (the consoles; .peers: the host roles). --save also copies them
+to bench/results/latest.* (the committed reference results).
+
+A udpbench feature the booted kernel lacks (busy polling, batching, the
+ceiling) is reported as unavailable, not fatal. Python 3 standard library
+only (matplotlib for the plots).
 """
 
 import sys
@@ -37,7 +48,7 @@ import datetime
 import json
 import os
 import platform
-import random
+import shlex
 import shutil
 import socket
 import statistics
@@ -47,47 +58,51 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "test"))
-from qemu import REPO, Log, Qemu, TestFailure, build, free_udp_ports  # noqa: E402
+sys.path.insert(0, BENCH)
+import report  # noqa: E402
+from qemu import (REPO, Log, Qemu, TestFailure, build, free_udp_ports,  # noqa: E402
+                  make_command)
 
-RESULTS = os.path.join(BENCH, "results")
+OUT = os.path.join(BENCH, "out")          # untracked: every run's folder
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-SIZES = (64, 512, 1472)
+MODES = ("intr", "poll", "hybrid")
+SIZE = 64                 # UDP payload bytes of every probe
+BUSY_US = 500             # SO_BUSY_POLL of the busy probe: longer than a round trip
+BATCH = 32                # datagrams per sendmsgs()/recvmsgs() call
+BASELINE = "5865c3a"      # "today's tree" of issue 10: the last commit before it
+RUN_TIMEOUT = 120         # seconds for one udpbench command, a ceiling
 
 
-class Config:
-    """One way to build and boot the kernel. full: run the whole matrix;
-    otherwise only idle CPU and latency."""
+class Boot:
+    """One way to boot: QEMU options, the modes measured, the probes run,
+    and which tree ("current" or "baseline") the kernel comes from."""
 
-    def __init__(self, name, netmode, mitigation, cpus, full):
-        self.name, self.netmode, self.mitigation = name, netmode, mitigation
-        self.cpus, self.full = cpus, full
+    def __init__(self, name, title, cpus, mitigation, modes, probes, tree="current"):
+        self.name, self.title, self.cpus, self.mitigation = name, title, cpus, mitigation
+        self.modes, self.probes, self.tree = modes, probes, tree
 
 
-# Grouped by NETMODE so that each mode is built once.
-CONFIGS = [
-    Config("intr-mit", "intr", "on", 1, True),
-    Config("intr-nomit", "intr", "off", 1, True),
-    Config("intr-mit-3cpu", "intr", "on", 3, False),
-    Config("intr-nomit-3cpu", "intr", "off", 3, False),
-    Config("poll", "poll", "on", 1, True),
-    Config("poll-3cpu", "poll", "on", 3, False),
-    Config("hybrid", "hybrid", "on", 1, True),
-    Config("hybrid-3cpu", "hybrid", "on", 3, False),
+BOOTS = [
+    Boot("cpus1", "CPUS=1, mitigation off", 1, "off", MODES,
+         ("lat", "busy", "tx", "txb", "rx", "rxb", "idle", "shell", "ceiling")),
+    Boot("cpus3", "CPUS=3, mitigation off", 3, "off", MODES,
+         ("lat", "busy", "rx10k", "idle", "shell")),
+    Boot("mit", "CPUS=1, intr with mitigation on", 1, "on", ("intr",),
+         ("lat", "tx", "rx", "idle")),
+    Boot("baseline", "today's tree (BASELINE), poll, CPUS=1, mitigation off", 1, "off",
+         ("poll",), ("tx",), tree="baseline"),
 ]
 
-# How much of everything: (full run, --quick).
-PLAN = {
-    False: dict(reps=3, lat_n=2000, tx_n=20000, rx_n=20000, idle_s=5.0,
-                rx_rates=(5000, 10000, 20000, 30000, 40000, 60000),
-                rx_rate_s=1.0, spare_ms=2000,
-                flood_rates=(10000, 25000, 50000)),
-    True: dict(reps=1, lat_n=300, tx_n=5000, rx_n=5000, idle_s=3.0,
-               rx_rates=(5000, 10000, 25000, 50000), rx_rate_s=0.5,
-               spare_ms=1000, flood_rates=(25000, 50000)),
+# How much of everything: full run and --quick. A boot runs `rounds/visits`
+# rounds per visit; visits interleave the boots.
+PLANS = {
+    "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
+                 rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
+                 ceiling_n=50000),
+    "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
+                  rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
+                  ceiling_n=20000),
 }
-RETRIES_IF_SHARED = 3   # --wait-quiet: re-measure a point other QEMUs disturbed
-SETTLE_S = 1.0          # idle time before the idle CPU measurement starts
-RUN_TIMEOUT = 180       # seconds for one udpbench command, a ceiling
 
 
 def progress(msg):
@@ -98,16 +113,32 @@ def progress(msg):
 
 class BenchQemu(Qemu):
     """Qemu with named threads (vCPUs show as "CPU n/TCG" in /proc), so the
-    host CPU time can be split between the guest's harts and QEMU's own
-    main loop (where slirp and the e1000 model's receive side run)."""
+    host CPU time splits between the guest's harts and QEMU's main loop
+    (slirp, the e1000 model's receive side). root: the tree whose Makefile
+    gives the command line and whose kernel boots."""
+
+    def __init__(self, log, makevars, root=REPO):
+        super().__init__(log, makevars)
+        self.root = root
 
     def command(self):
-        return super().command() + ["-name", "xv6,debug-threads=on"]
+        if self.root == REPO:
+            argv = super().command()
+        else:
+            args = ["qemu-cmd"] + ["%s=%s" % kv for kv in self.makevars.items()]
+            r = subprocess.run(make_command(args), cwd=self.root, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            lines = [l for l in r.stdout.splitlines() if "qemu" in l]
+            if r.returncode or not lines:
+                raise TestFailure("no QEMU command from %s" % self.root)
+            argv = [os.path.join(self.root, a) if a == "kernel/kernel" else a
+                    for a in shlex.split(lines[-1])]
+        return argv + ["-name", "xv6,debug-threads=on"]
 
 
 def thread_times(pid):
-    """CPU seconds (user + system) of pid as a whole and per thread name:
-    ({"total": s, "vcpu": s, "main": s, "other": s})."""
+    """CPU seconds (user + system) of pid as a whole and per thread kind:
+    {"total": s, "vcpu": s, "main": s, "other": s}."""
     out = {"total": 0.0, "vcpu": 0.0, "main": 0.0, "other": 0.0}
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -154,28 +185,24 @@ def foreign_qemus(ours):
     return pids
 
 
-def wait_quiet(limit, ours):
-    """Wait up to limit seconds for other QEMUs to exit. Returns how many
-    are still running."""
+def wait_quiet(limit):
+    """Wait up to limit seconds for other QEMUs to exit."""
     deadline = time.monotonic() + limit
-    others = foreign_qemus(ours)
-    if others and limit > 0:
-        progress("waiting up to %d s for %d other QEMU process(es) to finish"
-                 % (limit, len(others)))
-    while others and time.monotonic() < deadline:
+    while foreign_qemus(set()) and time.monotonic() < deadline:
         time.sleep(2)
-        others = foreign_qemus(ours)
-    return len(others)
 
 
 class Peers:
-    """bench/peer.py's three roles, each its own process on its own port."""
+    """bench/peer.py's three roles, each its own process on its own port;
+    the echo role records ping arrivals in LOG.echo.json (see peer.py)."""
 
     def __init__(self, log, fwdport):
         self.log = log
         self.ports = dict(zip(("echo", "sink", "source"), free_udp_ports(3)))
         self.fwdport = fwdport
+        self.record = log.path + ".echo.json"
         self.procs = []
+        self.sock = None
 
     def start(self):
         """Start the roles; their output goes to LOG.peers."""
@@ -183,6 +210,8 @@ class Peers:
             for role, port in self.ports.items():
                 argv = [sys.executable, os.path.join(BENCH, "peer.py"), role,
                         str(port), "--fwdport", str(self.fwdport)]
+                if role == "echo":
+                    argv += ["--record", self.record]
                 self.log.line("[bench] " + " ".join(argv))
                 self.procs.append(subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=out,
@@ -192,6 +221,30 @@ class Peers:
             if p.poll() is not None:
                 raise TestFailure("bench/peer.py exited at start (see %s.peers)"
                                   % self.log.path)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+
+    def echo_ask(self, verb, tag):
+        """Send "?VERB TAG" to the echo role and wait for "!VERB TAG"."""
+        for _ in range(3):
+            self.sock.sendto(("?%s %s" % (verb, tag)).encode(),
+                             ("127.0.0.1", self.ports["echo"]))
+            self.sock.settimeout(1.0)
+            try:
+                while self.sock.recv(2048).decode().split() != ["!" + verb, tag]:
+                    pass
+                return True
+            except (socket.timeout, UnicodeDecodeError):
+                pass
+        return False
+
+    def echo_gaps(self, tag):
+        """Microseconds between successive ping arrivals since ?mark tag."""
+        if not self.echo_ask("save", tag):
+            return None
+        with open(self.record) as f:
+            t = json.load(f)
+        return [round((b - a) * 1e6, 1) for a, b in zip(t, t[1:])]
 
     def stop(self):
         for p in self.procs:
@@ -203,46 +256,8 @@ class Peers:
                     p.kill()
                     p.wait()
         self.procs = []
-
-
-class Flood:
-    """Asks the source role, from the host, to send to the guest's port 2000
-    (which nobody in the guest listens on, so the stack drops them after
-    full processing) while the guest runs something else."""
-
-    def __init__(self, port):
-        self.port = port
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.run = None
-
-    def start(self, n, size, rate):
-        self.run = random.randrange(1, 10 ** 9)
-        msg = ("?flood %d %d %d %d" % (self.run, n, size, rate)).encode()
-        self.sock.settimeout(2.0)
-        for _ in range(3):
-            self.sock.sendto(msg, ("127.0.0.1", self.port))
-            if self._await("!flood", 2.0):
-                return
-        raise TestFailure("the source role does not answer ?flood")
-
-    def wait_done(self, timeout):
-        return self._await("!done", timeout)
-
-    def _await(self, verb, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                data = self.sock.recv(2048).decode("ascii", "replace").split()
-            except socket.timeout:
-                return False
-            if len(data) >= 2 and data[0] == verb and data[1] == str(self.run):
-                return True
-        return False
-
-    def close(self):
-        self.sock.close()
+        if self.sock:
+            self.sock.close()
 
 
 # ---- the guest side --------------------------------------------------------
@@ -263,485 +278,210 @@ def parse_result(out):
     return None
 
 
-class Session:
-    """One booted configuration: runs udpbench commands and records every
-    result, with the QEMU process's host CPU use during each. With
-    wait_quiet, a command during which another QEMU ran on the host is
-    measured again (up to RETRIES_IF_SHARED times) once the host is quiet;
-    a point that stays disturbed is recorded with "others" > 0."""
+class Guest:
+    """One booted configuration: runs commands and records every result as
+    an entry of data["runs"]: {boot, round, mode, point, result | error}.
+    A point that fails on its first try is taken as a feature this kernel
+    lacks and is not tried again in this boot (the report lists it)."""
 
-    def __init__(self, cfg, q, peers, record, wait_quiet):
-        self.cfg, self.q, self.peers, self.record = cfg, q, peers, record
-        self.wait_quiet = wait_quiet
+    def __init__(self, boot, q, peers, data):
+        self.boot, self.q, self.peers, self.data = boot, q, peers, data
+        self.round, self.mode = None, boot.modes[0]
+        self.tried, self.skip = set(), set()
 
-    def udpbench(self, test, args, flood=None, **point):
-        """Run `udpbench TEST ARGS`, with the host flooding the guest first
-        if flood is (n, size, rate); record its RESULT (or the error)."""
-        for attempt in range(1 + (RETRIES_IF_SHARED if self.wait_quiet else 0)):
-            if not self.q.alive():
-                raise TestFailure("QEMU is gone")
-            ours = {self.q.proc.pid}
-            wait_quiet(self.wait_quiet, ours)
-            others = len(foreign_qemus(ours))
-            entry = self.run_once(test, args, flood, point)
-            entry["others"] = max(others, len(foreign_qemus(ours)))
-            if not entry["others"]:
-                break
-        if entry["others"]:
-            self.record["others_max"] = max(self.record.get("others_max", 0),
-                                            entry["others"])
-        self.record["runs"].append(entry)
-        return entry.get("result")
+    def record(self, point, result=None, error=None, **extra):
+        entry = dict(boot=self.boot.name, round=self.round, mode=self.mode, point=point,
+                     others=len(foreign_qemus({self.q.proc.pid})), **extra)
+        if result is not None:
+            entry["result"] = result
+        else:
+            entry["error"] = error
+            if point not in self.tried:
+                self.skip.add(point)
+            progress("  %s %s: %s" % (self.mode, point, error))
+        self.tried.add(point)
+        self.data["runs"].append(entry)
+        return result
 
-    def run_once(self, test, args, flood, point):
-        cmd = "udpbench %s %s" % (test, args)
-        pid = self.q.proc.pid
-        if flood:
-            fl = Flood(self.peers.ports["source"])
-            fl.start(*flood)
-            time.sleep(0.3)                      # into the steady state
-        t0, c0 = time.monotonic(), thread_times(pid)
+    def udpbench(self, point, args, need=None):
+        """Run `udpbench ARGS` and record its RESULT under point; need: a
+        key the RESULT must have (the mark of a feature)."""
+        if point in self.skip:
+            return None
+        if not self.q.alive():
+            raise TestFailure("QEMU is gone")
+        cmd = "udpbench " + args
+        t0 = time.monotonic()
         try:
             out = self.q.run(cmd, timeout=RUN_TIMEOUT)
         except TestFailure as e:
             out = "harness: %s" % e
-        wall = time.monotonic() - t0
-        entry = dict(point, test=test, cmd=cmd, wall_s=round(wall, 3),
-                     host_cpu_pct=cpu_delta(c0, thread_times(pid), wall))
-        if flood:
-            if not fl.wait_done(flood[0] / flood[2] + 10):
-                progress("  flood at %d/s: no !done from the source" % flood[2])
-            fl.close()
+        wall = round(time.monotonic() - t0, 3)
         res = parse_result(out)
+        lines = out.strip().splitlines() or ["no output"]
         if res is None:
-            entry["error"] = out.strip()[-500:]
-            progress("  %s: no RESULT: %s" % (cmd, entry["error"][-200:]))
-        else:
-            entry["result"] = res
-        return entry
+            why = "no such option or test" if "usage:" in out else lines[-1][:200]
+            return self.record(point, error="`%s`: %s" % (cmd, why))
+        if need and need not in res:
+            return self.record(point, error="`%s`: no %s= in RESULT" % (cmd, need))
+        if res.get("mode", self.mode) != self.mode:
+            return self.record(point, error="`%s` ran in mode %s" % (cmd, res["mode"]))
+        if "got" in res and "lost" in res and res["got"] + res["lost"]:
+            res["loss_pct"] = round(100.0 * res["lost"] / (res["got"] + res["lost"]), 3)
+        return self.record(point, res, cmd=cmd, wall_s=wall)
 
-    def idle_cpu(self, seconds):
-        """Host CPU of QEMU with the guest idle at the shell prompt."""
+    def set_mode(self, mode):
+        """Switch the driver to mode with the netmode program; True if it
+        says so (a boot with one mode only checks it booted in that one)."""
+        self.mode = mode
+        if len(self.boot.modes) == 1:
+            return True
+        out = self.q.run("netmode %s" % mode)
+        if out.strip().endswith("-> " + mode):
+            return True
+        self.record("switch", error="netmode %s: %s" % (mode, out.strip()[-200:]))
+        return False
+
+    def idle(self, settle, seconds):
+        """Host CPU of QEMU with the guest idle at the shell prompt, after
+        settle seconds (poll mode's net thread sleeps after 200 ms idle)."""
         pid = self.q.proc.pid
-        for attempt in range(1 + (RETRIES_IF_SHARED if self.wait_quiet else 0)):
-            wait_quiet(self.wait_quiet, {pid})
-            time.sleep(SETTLE_S)
-            c0 = thread_times(pid)
-            time.sleep(seconds)
-            pct = cpu_delta(c0, thread_times(pid), seconds)
-            if not foreign_qemus({pid}):
-                break
-        self.record["idle_cpu_pct"] = pct
-        progress("  idle: QEMU uses %.1f%% of a core (vCPUs %.1f%%, main loop "
-                 "%.1f%%) after %.0f s idle" % (pct["total"], pct["vcpu"],
-                                                pct["main"], SETTLE_S))
+        time.sleep(settle)
+        c0 = thread_times(pid)
+        time.sleep(seconds)
+        self.record("idle", cpu_delta(c0, thread_times(pid), seconds))
+
+    def shell(self, n=5):
+        """Median Enter-to-prompt time of `echo x`, in us."""
+        rtts = []
+        for _ in range(n):
+            self.q.run("echo x")
+            rtts.append(self.q.last_rtt * 1e6)
+        self.record("shell", dict(rtt_us=round(statistics.median(rtts), 1)))
 
 
-def run_matrix(s, plan):
-    """The measurements of one booted configuration."""
-    p = s.peers.ports
-    s.udpbench("lat", "-n 20 -p %d" % p["echo"], warmup=True)
-    s.udpbench("rx", "-n 20 -r 1000 -p %d" % p["source"], warmup=True)
-    s.idle_cpu(plan["idle_s"])
-    for rep in range(plan["reps"]):
-        s.udpbench("sys", "-n 50000", rep=rep)
-        progress("  rep %d/%d: lat%s" % (rep + 1, plan["reps"],
-                                         ", tx, rx" if s.cfg.full else ""))
-        for size in SIZES:
-            s.udpbench("lat", "-n %d -s %d -p %d" % (plan["lat_n"], size, p["echo"]),
-                       size=size, rep=rep)
-            if not s.cfg.full:
+def probe(g, name, plan):
+    """Run probe name (see the docstring) in the guest's current mode."""
+    p = g.peers.ports
+    if name in ("lat", "busy"):
+        tag = "%s-%s-%s-%d" % (g.boot.name, g.mode, name, g.round)
+        marked = g.peers.echo_ask("mark", tag)
+        busy = " -B %d" % BUSY_US if name == "busy" else ""
+        res = g.udpbench(name, "lat -n %d -s %d%s -p %d" % (plan["lat_n"], SIZE, busy,
+                                                            p["echo"]))
+        gaps = g.peers.echo_gaps(tag) if marked else None
+        if res is not None and gaps:
+            g.data["runs"][-1]["gaps_us"] = gaps
+    elif name in ("tx", "txb"):
+        batch = " -b %d" % BATCH if name == "txb" else ""
+        g.udpbench(name, "tx -n %d -s %d%s -p %d" % (plan["tx_n"], SIZE, batch, p["sink"]),
+                   need="batch" if batch else None)
+    elif name in ("rx", "rx10k"):
+        for rate in plan["rx_rates"] if name == "rx" else (10000,):
+            g.udpbench("rx@%d" % rate, "rx -n %d -s %d -r %d -p %d"
+                       % (int(rate * plan["rx_s"]), SIZE, rate, p["source"]))
+    elif name == "rxb":
+        for rate in (25000, 0):
+            n = int((rate or 25000) * plan["rx_s"])
+            g.udpbench("rxb@%d" % rate, "rx -n %d -s %d -r %d -b %d -p %d"
+                       % (n, SIZE, rate, BATCH, p["source"]), need="batch")
+    elif name == "idle":
+        g.idle(plan["settle_s"], plan["idle_s"])
+    elif name == "shell":
+        g.shell()
+    elif name == "ceiling":
+        g.udpbench("ceiling", "ceiling -n %d -s %d -p %d" % (plan["ceiling_n"], SIZE,
+                                                             p["sink"]), need="rx_per_s")
+
+
+def run_rounds(g, rounds, plan):
+    """The rounds of one visit: every mode, order rotated per round."""
+    modes = g.boot.modes
+    for r in rounds:
+        g.round = r
+        order = modes[r % len(modes):] + modes[:r % len(modes)]
+        progress("  round %d: %s" % (r + 1, " ".join(order)))
+        for mode in order:
+            if not g.set_mode(mode):
                 continue
-            s.udpbench("tx", "-n %d -s %d -p %d" % (plan["tx_n"], size, p["sink"]),
-                       size=size, rep=rep)
-            s.udpbench("rx", "-n %d -s %d -p %d" % (plan["rx_n"], size, p["source"]),
-                       size=size, rep=rep, rate=0)
-        if s.cfg.full:
-            run_rates(s, plan, rep)
-            run_spare(s, plan, rep)
+            for name in g.boot.probes:
+                if name != "ceiling":
+                    probe(g, name, plan)
+        if "ceiling" in g.boot.probes:
+            probe(g, "ceiling", plan)
 
 
-def run_rates(s, plan, rep):
-    """rx of 64-byte datagrams at increasing offered rates."""
-    for rate in plan["rx_rates"]:
-        n = int(rate * plan["rx_rate_s"])
-        s.udpbench("rx", "-n %d -s 64 -r %d -p %d" % (n, rate, s.peers.ports["source"]),
-                   size=64, rep=rep, rate=rate)
-
-
-def run_spare(s, plan, rep):
-    """The compute loop, idle and under host floods of 64-byte datagrams."""
-    ms = plan["spare_ms"]
-    progress("  rep %d/%d: spare, idle and under floods of %s/s"
-             % (rep + 1, plan["reps"], ", ".join(map(str, plan["flood_rates"]))))
-    s.udpbench("spare", "-t %d" % ms, rep=rep, rate=0)
-    for rate in plan["flood_rates"]:
-        n = int(rate * (ms / 1000.0 + 1.0))      # outlasts the loop
-        s.udpbench("spare", "-t %d" % ms, flood=(n, 64, rate), rep=rep, rate=rate)
-
-
-def run_config(cfg, plan, args, log):
-    """Build, boot and measure one configuration. Returns its record."""
-    record = dict(name=cfg.name, netmode=cfg.netmode, mitigation=cfg.mitigation,
-                  cpus=cfg.cpus, full=cfg.full, runs=[], errors=[])
+def visit(boot, rounds, plan, root, log, data):
+    """Boot once, warm up, run the given rounds. Errors are recorded, not
+    raised: the other boots still run."""
     fwdport, fwdport2 = free_udp_ports(2)
     peers = Peers(log, fwdport)
     q = None
     tmp = tempfile.mkdtemp(prefix="xv6bench-")
     try:
-        record["others_before"] = wait_quiet(args.wait_quiet, {os.getpid()})
-        record["loadavg_before"] = os.getloadavg()
-        build(cfg.netmode, log)
         img = os.path.join(tmp, "fs.img")
-        shutil.copyfile(os.path.join(REPO, "fs.img"), img)
+        shutil.copyfile(os.path.join(root, "fs.img"), img)
         peers.start()
-        q = BenchQemu(log, dict(NETMODE=cfg.netmode, CPUS=cfg.cpus, FSIMG=img,
+        q = BenchQemu(log, dict(NETMODE=boot.modes[0], CPUS=boot.cpus, FSIMG=img,
                                 PCAP="off", FWDPORT=fwdport, FWDPORT2=fwdport2,
                                 SERVERPORT=peers.ports["echo"],
-                                E1000_MITIGATION=cfg.mitigation))
+                                E1000_MITIGATION=boot.mitigation), root)
         q.start()
-        record["qemu_cmd"] = " ".join(q.command())
         q.wait_boot()
-        run_matrix(Session(cfg, q, peers, record, args.wait_quiet), plan)
-        record["others_after"] = len(foreign_qemus({q.proc.pid}))
+        # The first rx after a boot can miss its request; ARP fills here.
+        q.run("udpbench lat -n 20 -p %d" % peers.ports["echo"], timeout=RUN_TIMEOUT)
+        q.run("udpbench rx -n 20 -r 1000 -p %d" % peers.ports["source"], timeout=RUN_TIMEOUT)
+        run_rounds(Guest(boot, q, peers, data), rounds, plan)
     except TestFailure as e:
-        record["errors"].append(str(e))
+        data["errors"].append("%s, rounds %s: %s" % (boot.name, list(rounds), e))
         progress("  FAILED: %s (log: %s)" % (e, log.path))
     finally:
         if q is not None:
             q.quit()
         peers.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    record["loadavg_after"] = os.getloadavg()
-    return record
 
 
-# ---- summary ---------------------------------------------------------------
-
-def runs(rec, test, **match):
-    """rec's non-warmup runs of test whose point matches; only those no
-    other QEMU disturbed, if there are any."""
-    out = [r for r in rec["runs"] if r["test"] == test and not r.get("warmup")
-           and "result" in r and all(r.get(k) == v for k, v in match.items())]
-    clean = [r for r in out if not r.get("others")]
-    return clean or out
-
-
-def points(rec, test, **match):
-    """The RESULT dicts of runs(rec, test, **match)."""
-    return [r["result"] for r in runs(rec, test, **match)]
-
-
-def stat(results, key):
-    """(median, min, max) of key over results, or None."""
-    vals = [r[key] for r in results if isinstance(r.get(key), (int, float))]
-    if not vals:
+def build_baseline(rev, tmp, log):
+    """Build rev's tree (NETMODE=poll) in tmp; returns its root or None."""
+    root = os.path.join(tmp, "baseline")
+    os.makedirs(root)
+    archive = subprocess.run(["git", "archive", rev], cwd=REPO, stdout=subprocess.PIPE)
+    if archive.returncode or subprocess.run(["tar", "-x", "-C", root],
+                                            input=archive.stdout).returncode:
         return None
-    return statistics.median(vals), min(vals), max(vals)
+    r = subprocess.run(make_command(["NETMODE=poll"]), cwd=root, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    log.line(r.stdout)
+    return root if r.returncode == 0 else None
 
 
-def loss_pct(results):
-    """Median loss in percent of what was sent."""
-    vals = []
-    for r in results:
-        sent = r.get("got", 0) + r.get("lost", 0)
-        if sent:
-            vals.append(100.0 * r.get("lost", 0) / sent)
-    return statistics.median(vals) if vals else None
-
-
-def fmt(st, scale=1.0, digits=0, spread=True):
-    if st is None:
-        return "-"
-    m, lo, hi = (x * scale for x in st)
-    f = "%%.%df" % digits
-    if not spread or lo == hi:
-        return f % m
-    return (f + " (" + f + "-" + f + ")") % (m, lo, hi)
-
-
-def summarize(data):
-    """Per-configuration medians the report and the plots use."""
-    summ = {}
-    for rec in data["configs"]:
-        s = summ[rec["name"]] = {"idle": rec.get("idle_cpu_pct", {})}
-        # A compute loop should keep its vCPU thread at ~100% of a host
-        # core; much less means the host was busy with something else.
-        loops = [r["host_cpu_pct"]["vcpu"] for r in runs(rec, "spare", rate=0)]
-        s["loop_vcpu"] = statistics.median(loops) if loops else None
-        s["sys"] = stat(points(rec, "sys"), "call_us")
-        for size in SIZES:
-            s["lat", size] = stat(points(rec, "lat", size=size), "p50_us")
-            s["lat99", size] = stat(points(rec, "lat", size=size), "p99_us")
-            s["tx", size] = stat(points(rec, "tx", size=size), "dgrams_per_s")
-            s["txmb", size] = stat(points(rec, "tx", size=size), "mbit_per_s")
-            s["txloss", size] = loss_pct(points(rec, "tx", size=size))
-            s["rx", size] = stat(points(rec, "rx", size=size, rate=0), "dgrams_per_s")
-            s["rxmb", size] = stat(points(rec, "rx", size=size, rate=0), "mbit_per_s")
-            s["rxloss", size] = loss_pct(points(rec, "rx", size=size, rate=0))
-        for rate in data["plan"]["rx_rates"]:
-            res = points(rec, "rx", size=64, rate=rate)
-            s["rxr", rate] = stat(res, "dgrams_per_s")
-            s["rxrloss", rate] = loss_pct(res)
-        base = stat(points(rec, "spare", rate=0), "iters_per_s")
-        s["spare_base"] = base
-        gbase = guest_speed(rec, 0)
-        for rate in data["plan"]["flood_rates"]:
-            res = points(rec, "spare", rate=rate)
-            st = stat(res, "iters_per_s")
-            s["spare", rate] = (st[0] / base[0] * 100.0) if st and base else None
-            g = guest_speed(rec, rate)
-            s["spare_guest", rate] = g / gbase * 100.0 if g and gbase else None
-            s["spare_vcpu", rate] = stat([r["host_cpu_pct"] for r in runs(rec, "spare", rate=rate)],
-                                         "vcpu")
-            s["spare_rx", rate] = stat(res, "rx_frames")
-    return summ
-
-
-def guest_speed(rec, rate):
-    """Median loop speed per unit of host CPU its vCPU thread got: the
-    speed the loop would have had with a host core all to itself."""
-    vals = [r["result"]["iters_per_s"] / r["host_cpu_pct"]["vcpu"]
-            for r in runs(rec, "spare", rate=rate) if r["host_cpu_pct"]["vcpu"] > 0]
-    return statistics.median(vals) if vals else None
-
-
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def report(data):
-    """The Markdown report."""
-    summ = summarize(data)
-    m, plan = data["meta"], data["plan"]
-    names = [r["name"] for r in data["configs"]]
-    full = [r["name"] for r in data["configs"] if r["full"]]
-    out = ["# xv6-netpoll UDP benchmarks\n",
-           "`%s` on %s: %s, %d cores, %s; %s. Started %s, took %.0f s. "
-           "Load average before: %s. Tree: %s.\n"
-           % (m["command"], m["host"], m["cpu"], m["nproc"], m["kernel"],
-              m["qemu"], m["started"], m["seconds"], m["loadavg"], m["tree"]),
-           "Medians of %d run(s), with (min-max) when there are several. "
-           "Sizes are UDP payload bytes; Mbit/s counts payload only.\n"
-           % plan["reps"]]
-    noisy = ["%s (%d of %d)" % (r["name"], sum(1 for x in r["runs"] if x.get("others")),
-                                len(r["runs"]))
-             for r in data["configs"] if any(x.get("others") for x in r["runs"])]
-    if noisy:
-        out.append("**Warning:** other QEMU processes shared the host during some "
-                   "commands (disturbed/all): %s. Where a point has undisturbed runs, "
-                   "only those are used.\n" % ", ".join(noisy))
-    out.append("\n## Idle host CPU of QEMU (%% of one core, %.0f s after %.0f s idle)\n\n"
-               % (plan["idle_s"], SETTLE_S))
-    out.append(table(["config", "total", "vCPU threads", "main loop",
-                      "vCPU thread during the idle compute loop (~100 on a quiet host)",
-                      "null system call, us"],
-                     [(n, summ[n]["idle"].get("total", "-"), summ[n]["idle"].get("vcpu", "-"),
-                       summ[n]["idle"].get("main", "-"), pct(summ[n]["loop_vcpu"]),
-                       fmt(summ[n]["sys"], digits=1)) for n in names]))
-    out.append("\n## Round-trip time, p50 us (p99 us), %d round trips\n\n" % plan["lat_n"])
-    out.append(table(["config"] + ["%d B" % z for z in SIZES],
-                     [[n] + ["%s (%s)" % (fmt(summ[n]["lat", z], digits=1),
-                                          fmt(summ[n]["lat99", z], digits=0, spread=False))
-                             for z in SIZES] for n in names]))
-    out.append("\n## Transmit: datagrams/s (Mbit/s), loss %%, %d datagrams\n\n" % plan["tx_n"])
-    out.append(table(["config"] + ["%d B" % z for z in SIZES],
-                     [[n] + ["%s (%s) %s%%" % (fmt(summ[n]["tx", z]),
-                                               fmt(summ[n]["txmb", z], digits=1, spread=False),
-                                               pct(summ[n]["txloss", z]))
-                             for z in SIZES] for n in full]))
-    out.append("\n## Receive, source at full speed: delivered datagrams/s (Mbit/s), loss %\n\n")
-    out.append(table(["config"] + ["%d B" % z for z in SIZES],
-                     [[n] + ["%s (%s) %s%%" % (fmt(summ[n]["rx", z]),
-                                               fmt(summ[n]["rxmb", z], digits=1, spread=False),
-                                               pct(summ[n]["rxloss", z]))
-                             for z in SIZES] for n in full]))
-    out.append("\n## Receive at offered rates, 64 B: delivered datagrams/s, loss %\n\n")
-    out.append(table(["config"] + ["%d/s" % r for r in plan["rx_rates"]],
-                     [[n] + ["%s %s%%" % (fmt(summ[n]["rxr", r], spread=False),
-                                         pct(summ[n]["rxrloss", r]))
-                             for r in plan["rx_rates"]] for n in full]))
-    out.append("\n## Compute loop under a receive flood (64 B to a port nobody reads)\n\n"
-               "Speed in % of the same loop with the network idle (idle speed in million "
-               "iterations/s). In brackets: the host CPU the vCPU thread got (% of a core), "
-               "and the speed per unit of that CPU in % of idle's, i.e. the share of the "
-               "guest's own CPU time left to the loop, whatever the host did.\n\n")
-    out.append(table(["config", "idle Miter/s"] + ["%d/s" % r for r in plan["flood_rates"]],
-                     [[n, fmt(summ[n]["spare_base"], 1e-6, 1)] +
-                      ["%s (vCPU %s, guest %s)" % (pct(summ[n]["spare", r]),
-                                                    fmt(summ[n]["spare_vcpu", r], spread=False),
-                                                    pct(summ[n]["spare_guest", r]))
-                       for r in plan["flood_rates"]] for n in full]))
-    out.append("\n## Targets\n\n")
-    out.append(table(["target", "measured", "met"], targets(summ, plan)))
-    return "".join(out)
-
-
-def pct(v):
-    return "-" if v is None else "%.1f" % v
-
-
-def med(st):
-    return None if st is None else st[0]
-
-
-def targets(summ, plan):
-    """(target, measured, yes/no) rows for the project's stated goals."""
-    rows = []
-
-    def add(what, val, ok, unit=""):
-        rows.append((what, "-" if val is None else "%.1f%s" % (val, unit),
-                     "-" if val is None else ("yes" if ok(val) else "**no**")))
-
-    for n in ("poll", "poll-3cpu"):
-        if n in summ:
-            add("%s: median 64 B RTT <= 250 us" % n, med(summ[n]["lat", 64]),
-                lambda v: v <= 250, " us")
-    for h, p in (("hybrid", "poll"), ("hybrid-3cpu", "poll-3cpu")):
-        if h in summ and p in summ and med(summ[p]["lat", 64]):
-            ratio = med(summ[h]["lat", 64]) / med(summ[p]["lat", 64]) * 100 \
-                if med(summ[h]["lat", 64]) else None
-            add("%s 64 B RTT within 20%% of %s" % (h, p), ratio,
-                lambda v: v <= 120, "% of poll")
-    if "poll" in summ:
-        add("poll: 64 B tx >= 25000/s", med(summ["poll"]["tx", 64]), lambda v: v >= 25000, "/s")
-        add("poll: 64 B rx (full speed) >= 25000/s", med(summ["poll"]["rx", 64]),
-            lambda v: v >= 25000, "/s")
-        best = [r for r in plan["rx_rates"]
-                if summ["poll"]["rxrloss", r] is not None and summ["poll"]["rxrloss", r] < 1.0]
-        add("poll: highest offered 64 B rate with < 1% loss", max(best) if best else 0,
-            lambda v: v >= 25000, "/s")
-        add("poll: idle QEMU <= 10% of a core", summ["poll"]["idle"].get("total"),
-            lambda v: v <= 10, "%")
-    flood = 2 * 25000
-    if flood in plan["flood_rates"]:
-        for n in ("poll", "hybrid", "intr-mit", "intr-nomit"):
-            if n in summ:
-                add("%s: compute loop keeps >= 50%% under a %d/s flood" % (n, flood),
-                    summ[n]["spare", flood], lambda v: v >= 50, "%")
-                add("%s: same, share of the guest's own CPU" % n,
-                    summ[n]["spare_guest", flood], lambda v: v >= 50, "%")
-    return rows
-
-
-# ---- plots -----------------------------------------------------------------
-
-def plot(data, outdir):
-    """PNG plots of the summary. Needs matplotlib; returns the files."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    summ, plan = summarize(data), data["plan"]
-    names = [r["name"] for r in data["configs"]]
-    full = [r["name"] for r in data["configs"] if r["full"]]
-    files = []
-
-    def bars(fname, title, ylabel, cfgs, key, sizes=SIZES):
-        fig, ax = plt.subplots(figsize=(9, 4.5))
-        w = 0.8 / len(sizes)
-        for i, z in enumerate(sizes):
-            vals = [med(summ[n][key, z]) or 0 for n in cfgs]
-            ax.bar([x + i * w for x in range(len(cfgs))], vals, w, label="%d B" % z)
-        ax.set_xticks([x + w * (len(sizes) - 1) / 2 for x in range(len(cfgs))])
-        ax.set_xticklabels(cfgs, rotation=20)
-        ax.set_title(title)
-        ax.set_ylabel(ylabel)
-        ax.legend()
-        save(fig, fname)
-
-    def save(fig, fname):
-        fig.tight_layout()
-        path = os.path.join(outdir, fname)
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        files.append(path)
-
-    bars("lat.png", "Round-trip time, median", "us", names, "lat")
-    bars("tx.png", "Transmit rate", "datagrams/s", full, "tx")
-    bars("rx.png", "Receive rate, source at full speed", "datagrams/s", full, "rx")
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    rates = plan["rx_rates"]
-    ax.plot(rates, rates, "k:", label="offered")
-    for n in full:
-        ax.plot(rates, [med(summ[n]["rxr", r]) or 0 for r in rates], "o-", label=n)
-    ax.set_title("Receive, 64 B: delivered vs offered")
-    ax.set_xlabel("offered datagrams/s")
-    ax.set_ylabel("delivered datagrams/s")
-    ax.legend()
-    save(fig, "rx-rates.png")
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    frates = [0] + list(plan["flood_rates"])
-    for n in full:
-        ax.plot(frates, [100] + [summ[n]["spare", r] or 0 for r in plan["flood_rates"]],
-                "o-", label=n)
-    ax.axhline(50, color="k", linestyle=":")
-    ax.set_ylim(0, 110)
-    ax.set_title("Compute loop speed under a receive flood")
-    ax.set_xlabel("flood, datagrams/s")
-    ax.set_ylabel("% of idle speed")
-    ax.legend()
-    save(fig, "spare.png")
-
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar(names, [summ[n]["idle"].get("total", 0) for n in names])
-    ax.axhline(10, color="k", linestyle=":")
-    ax.set_title("Host CPU of an idle QEMU")
-    ax.set_ylabel("% of one core")
-    ax.tick_params(axis="x", rotation=20)
-    save(fig, "idle-cpu.png")
-    return files
-
-
-def make_plots(jsonpath):
-    """Plot with this interpreter's matplotlib, or with the system python3's
-    (Debian's python3-matplotlib) when this one has none."""
+def run_all(boots, plan, args, outdir, data):
+    """Build, then visit the boots in turn; the boot order rotates per visit."""
+    log = Log(os.path.join(outdir, "bench.log"))
+    tmp = tempfile.mkdtemp(prefix="xv6bench-base-")
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        syspy = "/usr/bin/python3"
-        if os.path.realpath(sys.executable) != os.path.realpath(syspy) and \
-                subprocess.run([syspy, "-c", "import matplotlib"],
-                               stderr=subprocess.DEVNULL).returncode == 0:
-            subprocess.run([syspy, os.path.abspath(__file__), "--plot", jsonpath])
-            return
-        progress("no matplotlib: plots skipped (apt-get install python3-matplotlib)")
-        return
-    with open(jsonpath) as f:
-        data = json.load(f)
-    for path in plot(data, os.path.dirname(jsonpath)):
-        progress("wrote %s" % os.path.relpath(path))
+        build("intr", log)
+        roots = {"current": REPO}
+        if any(b.tree == "baseline" for b in boots):
+            progress("building the baseline tree %s" % args.baseline)
+            roots["baseline"] = build_baseline(args.baseline, tmp, log)
+            if roots["baseline"] is None:
+                data["errors"].append("baseline: could not build %s" % args.baseline)
+                boots = [b for b in boots if b.tree != "baseline"]
+        per = plan["rounds"] // plan["visits"]
+        for v in range(plan["visits"]):
+            rounds = range(v * per, plan["rounds"] if v == plan["visits"] - 1 else (v + 1) * per)
+            for boot in boots[v % len(boots):] + boots[:v % len(boots)]:
+                wait_quiet(args.wait_quiet)
+                progress("visit %d/%d: %s" % (v + 1, plan["visits"], boot.title))
+                visit(boot, rounds, plan, roots[boot.tree], log, data)
+    finally:
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-# ---- main ------------------------------------------------------------------
-
-def preflight():
-    """Make sure the build tools exist (make checkdeps) and, if possible,
-    matplotlib for the plots."""
-    subprocess.run(["make", "-s", "--no-print-directory", "checkdeps"], cwd=REPO, check=True)
-    have = lambda py: subprocess.run([py, "-c", "import matplotlib"],  # noqa: E731
-                                     stderr=subprocess.DEVNULL).returncode == 0
-    if have(sys.executable) or have("/usr/bin/python3"):
-        return
-    if os.getuid() != 0:
-        progress("matplotlib missing, plots will be skipped; to get them: "
-                 "sudo apt-get install python3-matplotlib")
-        return
-    progress("installing python3-matplotlib for the plots")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    apt = ["apt-get", "install", "-y", "-qq", "python3-matplotlib"]
-    try:
-        if subprocess.run(apt, env=env, stdout=subprocess.DEVNULL, timeout=600).returncode:
-            subprocess.run(["apt-get", "update", "-qq"], env=env, timeout=600)
-            subprocess.run(apt, env=env, stdout=subprocess.DEVNULL, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        progress("could not install python3-matplotlib (%s): plots skipped" % e)
-
+# ---- main --------------------------------------------------------------------------
 
 def host_meta(args, started):
     cpu = "unknown"
@@ -752,68 +492,54 @@ def host_meta(args, started):
         pass
     qemu = subprocess.run(["qemu-system-riscv64", "--version"], stdout=subprocess.PIPE,
                           text=True).stdout.splitlines()[0]
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           cwd=REPO, text=True, stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL).stdout.strip()
-    return dict(command=" ".join(["python3", "bench/run.py"] + sys.argv[1:]), host=platform.node(), cpu=cpu, nproc=os.cpu_count(),
-                kernel=platform.system() + " " + platform.release(), qemu=qemu,
-                tree=(head or "no commit") + (" + local changes" if dirty else ""),
+    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, text=True,  # noqa: E731
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL).stdout.strip()
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return dict(command=" ".join(["bench/run.py"] + sys.argv[1:]), host=platform.node(),
+                cpu=cpu, nproc=os.cpu_count(), qemu=qemu,
+                kernel=platform.system() + " " + platform.release(),
+                tree=(git("rev-parse", "--short", "HEAD") or "no commit") +
+                (" + local changes" if dirty else ""), baseline=args.baseline,
                 started=started.strftime("%Y-%m-%d %H:%M:%S"),
                 loadavg=tuple(round(x, 2) for x in os.getloadavg()))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small matrix, one repetition")
-    ap.add_argument("--reps", type=int, help="repetitions of each point")
-    ap.add_argument("--only", nargs="+", metavar="NAME",
-                    help="configurations to run: " + " ".join(c.name for c in CONFIGS))
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter rounds (< 5 min)")
+    ap.add_argument("--rounds", type=int, help="rounds per comparison")
+    ap.add_argument("--only", nargs="+", metavar="BOOT",
+                    help="boots to run: " + " ".join(b.name for b in BOOTS))
+    ap.add_argument("--baseline", default=BASELINE, metavar="REV",
+                    help="commit whose tx the target compares with (none: skip)")
+    ap.add_argument("--save", action="store_true", help="also write bench/results/latest.*")
     ap.add_argument("--wait-quiet", type=int, default=0, metavar="S",
-                    help="before each configuration wait up to S s for other QEMUs to exit")
-    ap.add_argument("--plot", metavar="JSON", help="only redraw the plots of a results file")
+                    help="before each boot wait up to S s for other QEMUs to exit")
     args = ap.parse_args()
-    if args.plot:
-        make_plots(os.path.abspath(args.plot))
-        return 0
 
-    plan = dict(PLAN[args.quick])
-    if args.reps:
-        plan["reps"] = args.reps
-    configs = [c for c in CONFIGS if not args.only or c.name in args.only]
-    if not configs:
-        ap.error("no configuration named %s" % " ".join(args.only))
-    preflight()
-    os.makedirs(RESULTS, exist_ok=True)
+    plan = dict(PLANS["quick" if args.quick else "full"], size=SIZE, busy_us=BUSY_US,
+                batch=BATCH)
+    if args.rounds:
+        plan["rounds"], plan["visits"] = args.rounds, min(plan["visits"], args.rounds)
+    boots = [b for b in BOOTS if (not args.only or b.name in args.only)
+             and not (b.tree == "baseline" and args.baseline == "none")]
+    if not boots:
+        ap.error("no boot named %s" % " ".join(args.only))
+    subprocess.run(make_command(["checkdeps"]), cwd=REPO, check=True)
     started = datetime.datetime.now()
-    data = dict(meta=host_meta(args, started), plan=plan, configs=[])
-    log = Log(os.path.join(RESULTS, "bench.log"))
+    outdir = os.path.join(OUT, "run-" + started.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(outdir)
+    data = dict(meta=host_meta(args, started), plan=plan, runs=[], errors=[], boots=[dict(name=b.name, title=b.title, modes=b.modes)
+                                  for b in boots])
     t0 = time.monotonic()
     try:
-        for i, cfg in enumerate(configs):
-            progress("%d/%d %s: NETMODE=%s E1000_MITIGATION=%s CPUS=%d"
-                     % (i + 1, len(configs), cfg.name, cfg.netmode, cfg.mitigation, cfg.cpus))
-            data["configs"].append(run_config(cfg, plan, args, log))
+        run_all(boots, plan, args, outdir, data)
     finally:
-        data["meta"]["seconds"] = time.monotonic() - t0
-        log.close()
-        write_results(data, started)
-    return 0 if all(not r["errors"] for r in data["configs"]) else 1
-
-
-def write_results(data, started):
-    """bench-DATE.json, latest.json, latest.md and the plots."""
-    stamp = started.strftime("%Y%m%d-%H%M%S")
-    path = os.path.join(RESULTS, "bench-%s.json" % stamp)
-    with open(path, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-    shutil.copyfile(path, os.path.join(RESULTS, "latest.json"))
-    md = os.path.join(RESULTS, "latest.md")
-    with open(md, "w") as f:
-        f.write(report(data))
-    progress("wrote %s, latest.json and %s" % (os.path.relpath(path), os.path.relpath(md)))
-    make_plots(os.path.join(RESULTS, "latest.json"))
+        data["meta"]["seconds"] = round(time.monotonic() - t0, 1)
+        report.write(data, outdir, args.save)
+    print(open(os.path.join(outdir, "report.md")).read().split("## The ceiling")[0])
+    return 1 if data["errors"] else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,503 @@
+#!/usr/bin/env python3
+"""The report of a bench/run.py run: statistics, Markdown, plots.
+
+    python3 bench/report.py bench/out/run-DATE/results.json [--save]
+
+Everything here follows from results.json alone (the plan, the boots and
+every RESULT of the run are in it), so a report can be redone, or checked,
+from the JSON: the bootstrap's seed is fixed per statistic.
+
+Statistics: each figure is the median over the rounds with a 95% bootstrap
+confidence interval (rounds resampled with replacement, RESAMPLES times,
+2.5th and 97.5th percentile of the resampled medians). A ratio (poll/intr,
+CPUS=3/CPUS=1, % of the ceiling) is the median of per-round ratios, both
+values from the same round, bootstrapped the same way. A conclusion is
+printed only when the ratio's interval excludes 1; a target is met when
+its whole interval is on the right side of the limit, missed when the
+whole interval is on the wrong side, and unclear otherwise.
+
+Python 3 standard library; matplotlib (Agg) for the plots, run under
+/usr/bin/python3 when this interpreter has none.
+"""
+
+import sys
+sys.dont_write_bytecode = True
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import time
+import zlib
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+SAVED = os.path.join(BENCH, "results")    # committed: latest.* (--save)
+MODES = ("intr", "poll", "hybrid")
+SEED = 10                 # bootstrap seed (mixed with each statistic's name)
+RESAMPLES = 2000          # bootstrap resamples
+CPUS = {"cpus1": "CPUS=1", "cpus3": "CPUS=3"}   # the two boots the modes are compared in
+MIN_ROUNDS = 5            # fewer rounds give a median but no interval (issue 10: >= 5)
+
+
+def progress(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+# ---- statistics --------------------------------------------------------------
+
+def values(data, boot, mode, point, key):
+    """{round: value} of key in the RESULTs of point (mode None: any mode)."""
+    out = {}
+    for e in data["runs"]:
+        if e["boot"] == boot and e["point"] == point and (mode is None or e["mode"] == mode) \
+                and isinstance(e.get("result", {}).get(key), (int, float)):
+            out.setdefault(e["round"], e["result"][key])
+    return out
+
+
+def bootstrap(vals, name):
+    """(median, low, high): the median of vals and its 95% bootstrap interval
+    (low and high None for fewer than MIN_ROUNDS values). The seed depends
+    on name only, so a report is the same every time."""
+    vals = list(vals)
+    if not vals:
+        return None
+    if len(vals) < MIN_ROUNDS:
+        return statistics.median(vals), None, None
+    rng = random.Random(SEED ^ zlib.crc32(name.encode()))
+    meds = sorted(statistics.median(rng.choices(vals, k=len(vals)))
+                  for _ in range(RESAMPLES))
+    return (statistics.median(vals), meds[int(0.025 * RESAMPLES)],
+            meds[int(0.975 * RESAMPLES) - 1])
+
+
+def paired(a, b, name, scale=1.0):
+    """Bootstrap of the per-round ratios a[r]/b[r] (times scale) over the
+    rounds both have."""
+    return bootstrap([scale * a[r] / b[r] for r in sorted(a) if r in b and b[r]], name)
+
+
+# What the report reads off the runs: name -> (point, RESULT key, what it
+# is, unit, lower is better, ceiling key or None, words for better/worse).
+FAST, CHEAP, LESS = ("faster", "slower"), ("cheaper", "costlier"), ("lower", "higher")
+METRICS = {
+    "lat": ("lat", "p50_us", "64 B round trip, p50", "us", True, None, FAST),
+    "lat99": ("lat", "p99_us", "64 B round trip, p99", "us", True, None, FAST),
+    "busy": ("busy", "p50_us", "64 B round trip p50, busy-polling read", "us", True, None,
+             FAST),
+    "tx": ("tx", "dgrams_per_s", "transmit, one write() each", "/s", False, "tx_per_s",
+           FAST),
+    "txb": ("txb", "dgrams_per_s", "transmit, batched", "/s", False, "tx_per_s", FAST),
+    "rx10k": ("rx@10000", "loss_pct", "receive at 10k/s, one read() each: loss", "%",
+              True, None, LESS),
+    "rxb25k": ("rxb@25000", "loss_pct", "receive at 25k/s, batched: loss", "%", True, None,
+               LESS),
+    "rxbmax": ("rxb@0", "dgrams_per_s", "receive at full speed, batched: delivered", "/s",
+               False, "rx_per_s", FAST),
+    "rxmax": ("rx@40000", "dgrams_per_s", "receive at 40k/s offered, one read(): delivered",
+              "/s", False, "rx_per_s", FAST),
+    "idle": ("idle", "total", "idle network: QEMU's host CPU", "% of a core", True, None,
+             CHEAP),
+    "shell": ("shell", "rtt_us", "shell `echo x` round trip", "us", True, None, FAST),
+}
+
+
+def metric(data, boot, mode, name):
+    """{round: value} of METRICS[name]; "collapse" is computed (below)."""
+    if name == "collapse":
+        return collapse(data, boot, mode)
+    point, key = METRICS[name][:2]
+    return values(data, boot, mode, point, key)
+
+
+def collapse(data, boot, mode):
+    """Per round: the lowest delivered rx rate above the best one, in % of
+    the best (100 if the best is at the highest offered rate). A receive
+    livelock shows as a low figure."""
+    rates = sorted(data["plan"]["rx_rates"])
+    got = [values(data, boot, mode, "rx@%d" % r, "dgrams_per_s") for r in rates]
+    out = {}
+    for r in set.intersection(*(set(g) for g in got)) if got else ():
+        d = [g[r] for g in got]
+        best = d.index(max(d))
+        out[r] = 100.0 * min(d[best:]) / d[best] if d[best] else 0.0
+    return out
+
+
+def of_ceiling(data, boot, mode, name):
+    """({round: METRICS[name]}, {round: the same round's ceiling}), for
+    paired(): the figure in % of the ceiling, round by round."""
+    ceil = values(data, boot, None, "ceiling", METRICS[name][5])
+    return metric(data, boot, mode, name), ceil
+
+
+# ---- the report ----------------------------------------------------------------
+
+def fmt(v, digits=None):
+    if v is None:
+        return "-"
+    if digits is None:
+        digits = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2
+    return "%.*f" % (digits, v)
+
+
+def ci(st, digits=None):
+    """'median [low-high]' of a bootstrap triple."""
+    if st is None:
+        return "-"
+    if st[1] is None:
+        return "%s [n<%d]" % (fmt(st[0], digits), MIN_ROUNDS)
+    return "%s [%s-%s]" % (fmt(st[0], digits), fmt(st[1], digits), fmt(st[2], digits))
+
+
+def conclusion(what, a, b, st, lower, words):
+    """One line: a vs b on what, from the ratio a/b's bootstrap st. A
+    difference is said in % up to 2x, as a factor beyond."""
+    if st is None:
+        return None
+    m, lo, hi = st
+    if lo is None:
+        return "%s: %s/%s = %.2f, too few rounds to tell" % (what, a, b, m)
+    if lo <= 1.0 <= hi:
+        return ("%s: no difference detected between %s and %s (ratio %.2f, 95%% CI "
+                "%.2f-%.2f)" % (what, a, b, m, lo, hi))
+    word = words[0] if (m < 1) == lower else words[1]
+    if m > 2 or m < 0.5:
+        f, flo, fhi = (m, lo, hi) if m > 1 else (1 / m, 1 / hi, 1 / lo)
+        return "%s: %s is %.1fx %s than %s, 95%% CI %.1f-%.1fx" % (what, a, f, word, b,
+                                                                  flo, fhi)
+    # "31% faster": the ratio's distance from 1 (for a time: 1 - ratio).
+    d = sorted(abs(1 - x) * 100 for x in (lo, hi))
+    return "%s: %s is %.0f%% %s than %s, 95%% CI %.0f-%.0f%%" % (what, a, abs(1 - m) * 100,
+                                                                word, b, d[0], d[1])
+
+
+def verdict(st, limit, at_most):
+    """met / missed / unclear (the interval straddles the limit) / no data."""
+    if st is None:
+        return "no data"
+    m, lo, hi = st
+    if lo is None:
+        return "unclear (too few rounds)"
+    ok_all, ok_none = (hi <= limit, lo > limit) if at_most else (lo >= limit, hi < limit)
+    return "met" if ok_all else "**missed**" if ok_none else "unclear"
+
+
+def targets(data):
+    """(target, read off the run, verdict) rows for issue 10's targets."""
+    rows = []
+
+    def add(what, st, limit, at_most, unit="", shown_only=False):
+        bound = "%s %s%s" % ("<=" if at_most else ">=", fmt(limit), unit)
+        rows.append((what, ci(st) + (unit if st else ""), bound,
+                     "(no target)" if shown_only else verdict(st, limit, at_most)))
+
+    for b in ("cpus1", "cpus3"):
+        add("%s: poll -B p50 RTT / intr p50 RTT" % CPUS[b],
+            paired(metric(data, b, "poll", "busy"), metric(data, b, "intr", "lat"),
+                   "t-busy-" + b), 0.7, True)
+    for mode in MODES:
+        add("%s: RTT p50, CPUS=3 / CPUS=1" % mode,
+            paired(metric(data, "cpus3", mode, "lat"), metric(data, "cpus1", mode, "lat"),
+                   "t-cpus-" + mode), 1.1, True)
+    add("shell `echo x`, CPUS=3 / CPUS=1 (intr)",
+        paired(metric(data, "cpus3", "intr", "shell"), metric(data, "cpus1", "intr", "shell"),
+               "t-shell"), 1.1, True)
+    add("poll tx, one write(): this tree / %s" % data["meta"]["baseline"],
+        paired(metric(data, "cpus1", "poll", "tx"), metric(data, "baseline", "poll", "tx"),
+               "t-txbase"), 1.5, False)
+    for mode in ("poll", "hybrid"):
+        add("%s: batched tx, %% of the TX ceiling" % mode,
+            paired(*of_ceiling(data, "cpus1", mode, "txb"), "t-txb-" + mode, 100), 50, False,
+            "%")
+    for b in ("cpus1", "cpus3"):
+        for mode in ("poll", "hybrid"):
+            add("%s %s: loss at 10k/s, one read()" % (CPUS[b], mode),
+                bootstrap(metric(data, b, mode, "rx10k").values(), "t-rx10k-%s-%s" % (b, mode)),
+                1.0, True, "%")
+    for mode in ("poll", "hybrid"):
+        add("%s: loss at 25k/s, batched reads" % mode,
+            bootstrap(metric(data, "cpus1", mode, "rxb25k").values(), "t-rxb-" + mode),
+            1.0, True, "%")
+        add("%s: batched rx at full speed, %% of the RX ceiling" % mode,
+            paired(*of_ceiling(data, "cpus1", mode, "rxbmax"), "t-rxbc-" + mode, 100),
+            75, False, "%")
+    for mode in MODES:
+        add("%s: rx above the peak rate, %% of the best (collapse)" % mode,
+            bootstrap(collapse(data, "cpus1", mode).values(), "t-coll-" + mode), 80, False, "%",
+            shown_only=mode == "intr")
+    add("poll: idle QEMU, % of a host core",
+        bootstrap(metric(data, "cpus1", "poll", "idle").values(), "t-idle"), 5, True, "%")
+    return rows
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def mode_table(data, boot):
+    """Rows metric x mode for one boot: median [CI], % of ceiling, and the
+    ratio of each mode to the first (intr), paired by round."""
+    name = boot["name"]
+    modes = [m for m in boot["modes"] if any(e["mode"] == m and e["boot"] == name
+                                             for e in data["runs"])]
+    names = [n for n in list(METRICS) + ["collapse"] if metric(data, name, None, n)]
+    rows = []
+    for n in names:
+        row = [label(n)]
+        for m in modes:
+            cell = ci(bootstrap(metric(data, name, m, n).values(),
+                                "%s-%s-%s" % (name, m, n)))
+            if n in METRICS and METRICS[n][5]:
+                c = paired(*of_ceiling(data, name, m, n), "c-%s-%s-%s"
+                           % (name, m, n), 100)
+                if c:
+                    cell += " (%s%% of ceiling)" % fmt(c[0], 0)
+            row.append(cell)
+        for m in modes[1:]:
+            row.append(ci(paired(metric(data, name, m, n),
+                                 metric(data, name, modes[0], n),
+                                 "r-%s-%s-%s" % (name, m, n)), 2))
+        rows.append(row)
+    return table(["", *modes] + ["%s/%s" % (m, modes[0]) for m in modes[1:]], rows)
+
+
+def label(n):
+    if n == "collapse":
+        return "rx above the peak rate, % of the best"
+    return "%s (%s)" % (METRICS[n][2], METRICS[n][3])
+
+
+def conclusions(data):
+    """One line per mode comparison that has data."""
+    lines = []
+    for b in ("cpus1", "cpus3"):
+        for n in ("lat", "lat99", "busy", "tx", "txb", "rxbmax", "rxmax", "idle"):
+            for m in ("poll", "hybrid"):
+                st = paired(metric(data, b, m, n), metric(data, b, "intr", n),
+                            "r-%s-%s-%s" % (b, m, n))
+                line = conclusion("%s, %s" % (CPUS[b], METRICS[n][2]), m, "intr", st,
+                                  *METRICS[n][4::2])
+                if line:
+                    lines.append(line)
+    for n in ("lat", "tx", "rxmax"):
+        st = paired(metric(data, "mit", "intr", n), metric(data, "cpus1", "intr", n),
+                    "r-mit-" + n)
+        line = conclusion("intr, " + METRICS[n][2], "mitigation on", "off", st,
+                          *METRICS[n][4::2])
+        if line:
+            lines.append(line)
+    return lines
+
+
+def report(data):
+    """The Markdown report."""
+    m, plan = data["meta"], data["plan"]
+    out = ["# xv6-netpoll UDP benchmarks\n\n",
+           "`%s` on %s (%s, %d cores, %s; %s). Tree: %s. Started %s, took %.0f s; load "
+           "average before %s. %d rounds, each boot configuration booted %d time(s); "
+           "%d B payloads, busy polling `-B %d`, batches `-b %d`.\n\n"
+           % (m["command"], m["host"], m["cpu"], m["nproc"], m["kernel"], m["qemu"], m["tree"],
+              m["started"], m["seconds"], m["loadavg"], plan["rounds"], plan["visits"],
+              plan["size"], plan["busy_us"], plan["batch"]),
+           "How to read it: every figure is the median over the rounds, with its 95% "
+           "bootstrap confidence interval in brackets. A ratio is the median of per-round "
+           "ratios (both values from the same round, so host drift cancels), with its own "
+           "interval. A difference is claimed only when that interval excludes 1. The modes "
+           "of one boot are switched at run time (`netmode`) and alternate within each "
+           "round. A ratio across boots (mitigation on/off, CPUS=3/CPUS=1, this tree/the "
+           "baseline) pairs rounds by number: they ran minutes apart, so host drift does "
+           "not cancel as well there.\n\n"]
+    others = sorted({e["round"] for e in data["runs"] if e.get("others")})
+    if others:
+        out.append("**Warning:** other QEMU processes shared the host during rounds %s.\n\n"
+                   % ", ".join(str(r + 1) for r in others))
+    out.append("## Conclusions\n\n")
+    out += ["- %s\n" % line for line in conclusions(data)] or ["- (no paired data)\n"]
+    out.append("\n## Targets (issue 10)\n\nMet: the whole interval is on the right side "
+               "of the limit; missed: the whole interval is on the wrong side; unclear: it "
+               "straddles the limit.\n\n")
+    out.append(table(["target", "this run", "limit", "verdict"], targets(data)))
+    out.append("\n## The ceiling: the device path alone (`udpbench ceiling`), frames/s\n\n")
+    out.append(table(["boot", "TX", "RX"], [
+        (b, *(ci(bootstrap(values(data, b, None, "ceiling", k).values(), "ceil-%s-%s" % (k, b)))
+              for k in ("tx_per_s", "rx_per_s")))
+        for b in ("cpus1",)]))
+    for boot in data["boots"]:
+        if any(e["boot"] == boot["name"] for e in data["runs"]):
+            out.append("\n## %s\n\n" % boot["title"].replace("BASELINE", m["baseline"]))
+            out.append(mode_table(data, boot))
+    out.append(rx_table(data))
+    lines = problems(data)
+    if lines:
+        out.append("\n## Unavailable or failed in this run\n\n")
+        out += ["- %s\n" % x for x in lines]
+    return "".join(out)
+
+
+def problems(data):
+    """What went wrong, one line per boot and point: never measured (a
+    feature the kernel lacks, most likely), or failed in some rounds."""
+    runs = {}
+    for e in data["runs"]:
+        runs.setdefault((e["boot"], e["point"]), []).append(e)
+    lines = []
+    for (b, p), es in sorted(runs.items()):
+        bad = [e for e in es if "error" in e]
+        if bad and len(bad) == len(es):
+            lines.append("%s %s: unavailable: %s" % (b, p, bad[-1]["error"]))
+        elif bad:
+            lines.append("%s %s: failed in %d of %d runs (last: %s)"
+                         % (b, p, len(bad), len(es), bad[-1]["error"]))
+    return lines + data["errors"]
+
+
+def rx_table(data):
+    """Delivered rx rates at every offered rate, per boot and mode."""
+    rates, rows = data["plan"]["rx_rates"], []
+    for b in data["boots"]:
+        for mode in b["modes"]:
+            got = [values(data, b["name"], mode, "rx@%d" % r, "dgrams_per_s") for r in rates]
+            loss = [values(data, b["name"], mode, "rx@%d" % r, "loss_pct") for r in rates]
+            if all(got):
+                rows.append(["%s %s" % (b["name"], mode)] + [
+                    "%s, %s%% lost" % (ci(bootstrap(g.values(), "rx-%s-%s-%d" % (b["name"], mode,
+                                                                               r))),
+                                       fmt(statistics.median(x.values()) if x else None))
+                    for g, x, r in zip(got, loss, rates)])
+    if not rows:
+        return ""
+    return ("\n## Receive, one read() per datagram: delivered/s at each offered rate, "
+            "median loss\n\n" +
+            table(["", *("%d/s" % r for r in rates)], rows))
+
+
+# ---- plots -----------------------------------------------------------------------
+
+def plot(data, outdir):
+    """PNG plots: latency CDF per mode, rx delivered vs offered. Needs
+    matplotlib; returns the files written."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    boot_label = dict(CPUS, mit="CPUS=1, mitigation on")
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), sharex=True, sharey=True)
+    for ax, mode in zip(axes, MODES + (None,)):
+        for b, m, p in [(b, m, p) for b in ("cpus1", "cpus3", "mit") for m in MODES
+                        for p in ("lat", "busy") if m == mode or (mode is None and b == "cpus1")]:
+            gaps = sorted(g for e in data["runs"] if (e["boot"], e["mode"], e["point"]) ==
+                          (b, m, p) for g in e.get("gaps_us", ()))
+            if gaps:
+                ax.step(gaps, [(i + 1) / len(gaps) for i in range(len(gaps))], where="post",
+                        linestyle="--" if p == "busy" else "-", label="%s%s, %s" % (
+                            m if mode is None else boot_label[b],
+                            " -B" if p == "busy" else "", len(gaps)))
+        ax.set_xscale("log")
+        ax.set_title("%s, 64 B round trips" % (mode or "CPUS=1, every mode"))
+        ax.set_xlabel("us between pings at the host's echo")
+        ax.grid(True, which="both", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, title="curve, round trips", title_fontsize=8)
+    axes[0].set_ylabel("fraction of round trips <= x")
+    files.append(save(fig, plt, outdir, "lat-cdf.png"))
+
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    rates = sorted(data["plan"]["rx_rates"])
+    ax.plot(rates, rates, "k:", label="offered")
+    for b in ("cpus1", "mit"):
+        for m in MODES:
+            got = [bootstrap(values(data, b, m, "rx@%d" % r, "dgrams_per_s").values(),
+                             "rx-%s-%s-%d" % (b, m, r)) for r in rates]
+            if all(got):
+                low = [g[0] - (g[1] if g[1] is not None else g[0]) for g in got]
+                high = [(g[2] if g[2] is not None else g[0]) - g[0] for g in got]
+                ax.errorbar(rates, [g[0] for g in got], yerr=[low, high], marker="o",
+                            capsize=3, label=m + (" (mitigation on)" if b == "mit" else ""))
+    ceil = bootstrap(values(data, "cpus1", None, "ceiling", "rx_per_s").values(), "ceil-rx")
+    if ceil and ceil[0]:
+        ax.axhline(ceil[0], color="gray", linestyle="--", label="RX ceiling")
+    ax.set_xscale("log")
+    ax.set_xticks(rates, ["%dk" % (r // 1000) for r in rates])
+    ax.minorticks_off()
+    ax.set_title("Receive, 64 B, one read() each, CPUS=1 (median, 95% CI)")
+    ax.set_xlabel("offered datagrams/s")
+    ax.set_ylabel("delivered datagrams/s")
+    ax.legend(fontsize=8)
+    files.append(save(fig, plt, outdir, "rx-rates.png"))
+    return files
+
+
+def save(fig, plt, outdir, name):
+    fig.tight_layout()
+    path = os.path.join(outdir, name)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def make_plots(jsonpath):
+    """Plot with this interpreter's matplotlib, or with /usr/bin/python3's
+    (Debian's python3-matplotlib) when this one has none."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        syspy = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(syspy) and \
+                subprocess.run([syspy, "-c", "import matplotlib"],
+                               stderr=subprocess.DEVNULL).returncode == 0:
+            subprocess.run([syspy, os.path.abspath(__file__), "--plot", jsonpath])
+            return
+        progress("no matplotlib: plots skipped (apt-get install python3-matplotlib)")
+        return
+    with open(jsonpath) as f:
+        data = json.load(f)
+    for path in plot(data, os.path.dirname(jsonpath)):
+        progress("wrote %s" % os.path.relpath(path))
+
+
+def write(data, outdir, save_copy):
+    """results.json, report.md and plots in outdir; with save_copy also
+    bench/results/latest.json, latest.md and latest-*.png."""
+    path = os.path.join(outdir, "results.json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write(report(data))
+    make_plots(path)
+    progress("wrote %s/" % os.path.relpath(outdir))
+    if save_copy:
+        shutil.copyfile(path, os.path.join(SAVED, "latest.json"))
+        shutil.copyfile(os.path.join(outdir, "report.md"), os.path.join(SAVED, "latest.md"))
+        for png in sorted(os.listdir(outdir)):
+            if png.endswith(".png"):
+                shutil.copyfile(os.path.join(outdir, png), os.path.join(SAVED, "latest-" + png))
+        progress("saved as %s/latest.*" % os.path.relpath(SAVED))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json", help="a run's results.json")
+    ap.add_argument("--save", action="store_true", help="also write bench/results/latest.*")
+    ap.add_argument("--plot", action="store_true", help="only the plots")
+    args = ap.parse_args()
+    path = os.path.abspath(args.json)
+    if args.plot:
+        make_plots(path)
+        return 0
+    with open(path) as f:
+        data = json.load(f)
+    if "boots" not in data:
+        sys.exit("%s: not the results.json of a paired run (older bench/run.py?)" % path)
+    write(data, os.path.dirname(path), args.save)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
