@@ -144,7 +144,7 @@ $K/%.o: $K/%.S
 
 # ---- user programs ----------------------------------------------------------
 
-ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o
+ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o $U/resolv.o
 
 _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
@@ -180,7 +180,8 @@ UPROGS = \
 	$U/_netstat \
 	$U/_netmode \
 	$U/_udpbench \
-	$U/_udpecho
+	$U/_udpecho \
+	$U/_nslookup
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c

@@ -13,7 +13,8 @@ By hand, in two terminals (ports from `make help`):
     make qemu NET=wire     # then, in xv6:  nettests SERVERPORT
 
 This program plays the host 10.0.2.2 with a made-up MAC (HOST_MAC): it
-answers ARP requests for 10.0.2.2, answers ICMP echo requests to it, and
+answers ARP requests for 10.0.2.2 (and for slirp's DNS address 10.0.2.3),
+answers ICMP echo requests to it, and
 echoes UDP datagrams sent to 10.0.2.2:ECHOPORT back to their sender, so
 `nettests` and `udpecho ping` work against it as against server.py.
 Datagrams to other host ports are dropped and counted (`noanswer` needs a
@@ -47,6 +48,7 @@ import time
 import dnsd
 
 HOST_IP = "10.0.2.2"
+DNS_IP = "10.0.2.3"          # slirp's DNS server: ARP answered for it too
 GUEST_IP = "10.0.2.15"
 HOST_MAC = bytes.fromhex("52550a000202")     # made up (locally administered)
 GUEST_MAC = bytes.fromhex("525400123456")    # QEMU's default for the e1000
@@ -367,10 +369,10 @@ class Wire:
 
     def _arp(self, f):
         htype, ptype, hlen, plen, op, sha, spa, tha, tpa = f.arp
-        if op == 1 and tpa == ip_bytes(HOST_IP):
+        if op == 1 and tpa in (ip_bytes(HOST_IP), ip_bytes(DNS_IP)):
             self.stats["arp_answered"] += 1
             self.send(eth(sha, HOST_MAC, ETH_ARP,
-                          arp(2, HOST_MAC, HOST_IP, sha, spa)))
+                          arp(2, HOST_MAC, tpa, sha, spa)))
         else:
             self.stats["arp_other"] += 1
 
