@@ -239,13 +239,30 @@ qemu-gdb: checkdeps $K/kernel .gdbinit fs.img
 	@echo "*** Now run 'gdb-multiarch' in another window." 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
-server:
-	python3 server.py $(SERVERPORT)
+# LAB=2020: the host side of MIT's 2020-23 net lab instead of our echo: it
+# answers every datagram with "this is the host!" (README, "Using it with
+# MIT's net lab"). Our nettests needs the echo.
+LAB ?=
+ifeq ($(filter $(LAB),2020),)
+ifneq ($(LAB),)
+$(error LAB must be 2020 or empty, not '$(LAB)')
+endif
+endif
+LAB_REPLY = this is the host!
 
-# The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2
-# and echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works).
+server:
+ifeq ($(LAB),2020)
+	python3 test/labserver.py $(SERVERPORT)
+else
+	python3 server.py $(SERVERPORT)
+endif
+
+# The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2,
+# echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works; with
+# LAB=2020 it answers "this is the host!"), and answers DNS (test/hosts).
 wire:
-	python3 test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT)
+	python3 test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
+	  $(if $(filter 2020,$(LAB)),--reply "$(LAB_REPLY)")
 
 # ---- tests ------------------------------------------------------------------
 
@@ -283,8 +300,10 @@ help:
 	@echo "  make qemu                         boot xv6 in QEMU (Ctrl-a x quits)"
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
+	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
 	@echo "  make test [T=name]                run the test suite (or one test)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
+	@echo "                                   (the wire answers DNS from test/hosts; LAB=2020 as above)"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
 	@echo "  make bench [QUICK=1]              UDP benchmarks of every mode -> bench/results/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
