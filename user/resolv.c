@@ -16,14 +16,12 @@
 #include "user/user.h"
 
 #define DNS_PORT     53
-#define DNS_HLEN     12       // the header: id, flags, four counts
-#define DNS_RRFIXED  10       // type, class, ttl, rdlength after a record's name
+#define DNS_HLEN     sizeof(struct dns)        // id, flags, four counts
+#define DNS_RRFIXED  sizeof(struct dns_data)   // after a record's name
 #define DNS_MAXNAME  255      // RFC 1035 2.3.4, dots included
 #define DNS_MAXLABEL 63
-#define TYPE_A       1
-#define TYPE_CNAME   5
+#define TYPE_CNAME   5        // (A and IN are ARECORD and QCLASS, kernel/net.h)
 #define TYPE_OPT     41
-#define CLASS_IN     1
 #define EDNS_SIZE    1232     // UDP payload size we say we can take
 #define MAXMSG       1472     // one UDP datagram
 #define TRIES        3
@@ -110,8 +108,8 @@ mkquery(const char *name, int id)
   if((n = putname(msg + DNS_HLEN, name)) < 0)
     return -1;
   p = msg + DNS_HLEN + n;
-  put16(p, TYPE_A);
-  put16(p + 2, CLASS_IN);
+  put16(p, ARECORD);
+  put16(p + 2, QCLASS);
   p += 4;
   *p++ = 0;                           // OPT: the root name,
   put16(p, TYPE_OPT);
@@ -175,8 +173,8 @@ answers(uint8 *m, int n, int off, char *name, uint32 *addr)
     off += DNS_RRFIXED;
     if(off + rdlen > n)
       return RESOLV_EBADREPLY;
-    if(class == CLASS_IN && samename(owner, cur)){
-      if(type == TYPE_A && rdlen == 4){
+    if(class == QCLASS && samename(owner, cur)){
+      if(type == ARECORD && rdlen == 4){
         *addr = ((uint32)m[off] << 24) | (m[off+1] << 16) | (m[off+2] << 8) | m[off+3];
         return 0;
       }
@@ -210,7 +208,7 @@ parse(uint8 *m, int n, int id, char *name, uint32 *addr)
   if(get16(m + 4) != 1)
     return RESOLV_EBADREPLY;
   if((off = getname(m, n, DNS_HLEN, qname)) < 0 || off + 4 > n ||
-     !samename(qname, name) || get16(m + off) != TYPE_A)
+     !samename(qname, name) || get16(m + off) != ARECORD)
     return RESOLV_EBADREPLY;
   return answers(m, n, off + 4, qname, addr);
 }
