@@ -132,8 +132,12 @@ $U/nettests.o $U/udpbench.o: | $U/serverport.h
 
 # MIT's net-lab test programs take their host port from the compiler's
 # command line (NET_TESTS_PORT), ours from serverport.h; both are SERVERPORT.
+# user.h checks printf formats, as xv6-riscv has since 2024; programs of
+# older lab generations (2020-23 usertests) have format slips, so in user
+# programs these stay warnings.
+UCFLAGS = -Wno-error=format -Wno-error=format-extra-args
 $U/%.o: $U/%.c
-	$(CC) $(CFLAGS) -DNET_TESTS_PORT=$(SERVERPORT) -c -o $@ $<
+	$(CC) $(CFLAGS) $(UCFLAGS) -DNET_TESTS_PORT=$(SERVERPORT) -c -o $@ $<
 
 $K/kernel: $(OBJS) $K/kernel.ld
 	$(LD) $(LDFLAGS) -T $K/kernel.ld -o $K/kernel $(OBJS)
@@ -145,7 +149,7 @@ $K/%.o: $K/%.S
 
 # ---- user programs ----------------------------------------------------------
 
-ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o
+ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o $U/resolv.o
 
 _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
@@ -181,7 +185,8 @@ UPROGS = \
 	$U/_netstat \
 	$U/_netmode \
 	$U/_udpbench \
-	$U/_udpecho
+	$U/_udpecho \
+	$U/_nslookup
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -239,13 +244,30 @@ qemu-gdb: checkdeps $K/kernel .gdbinit fs.img
 	@echo "*** Now run 'gdb-multiarch' in another window." 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
-server:
-	python3 server.py $(SERVERPORT)
+# LAB=2020: the host side of MIT's 2020-23 net lab instead of our echo: it
+# answers every datagram with "this is the host!" (README, "Using it with
+# MIT's net lab"). Our nettests needs the echo.
+LAB ?=
+ifeq ($(filter $(LAB),2020),)
+ifneq ($(LAB),)
+$(error LAB must be 2020 or empty, not '$(LAB)')
+endif
+endif
+LAB_REPLY = this is the host!
 
-# The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2
-# and echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works).
+server:
+ifeq ($(LAB),2020)
+	python3 test/labserver.py $(SERVERPORT)
+else
+	python3 server.py $(SERVERPORT)
+endif
+
+# The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2,
+# echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works; with
+# LAB=2020 it answers "this is the host!"), and answers DNS (test/hosts).
 wire:
-	python3 test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT)
+	python3 test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
+	  $(if $(filter 2020,$(LAB)),--reply "$(LAB_REPLY)")
 
 # ---- tests ------------------------------------------------------------------
 
@@ -285,8 +307,10 @@ help:
 	@echo "  make qemu                         boot xv6 in QEMU (Ctrl-a x quits)"
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
+	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
 	@echo "  make test [T=name]                run the test suite (or one test)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
+	@echo "                                   (the wire answers DNS from test/hosts; LAB=2020 as above)"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"

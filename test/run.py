@@ -36,6 +36,7 @@ from hostnet import Server, check_pcap
 import nettest
 from gdbtest import test_gdb
 import wiretest
+import dnstest
 sys.path.insert(0, os.path.join(REPO, "bench"))
 from smoke import test_udpbench
 
@@ -265,6 +266,11 @@ register("wire-flood", wiretest.test_wire_flood, modes=MODES)
 register("wire-longrun", wiretest.test_wire_longrun, modes=MODES)
 register("wire-reply", wiretest.test_wire_reply_to_sender)
 register("fuzz-replay", wiretest.test_fuzz_replay)
+# DNS on the wire: test/dnsd.py, the resolver and nslookup (test/dnstest.py).
+register("dnsd", dnstest.test_dnsd)
+register("nslookup", dnstest.test_nslookup, modes=MODES)
+register("dns-lab", dnstest.test_dns_lab)
+register("dns-malformed", dnstest.test_dns_malformed)
 
 
 # ---- running ----------------------------------------------------------------

@@ -13,11 +13,15 @@ By hand, in two terminals (ports from `make help`):
     make qemu NET=wire     # then, in xv6:  nettests SERVERPORT
 
 This program plays the host 10.0.2.2 with a made-up MAC (HOST_MAC): it
-answers ARP requests for 10.0.2.2, answers ICMP echo requests to it, and
+answers ARP requests for 10.0.2.2 (and for slirp's DNS address 10.0.2.3),
+answers ICMP echo requests to it, and
 echoes UDP datagrams sent to 10.0.2.2:ECHOPORT back to their sender, so
 `nettests` and `udpecho ping` work against it as against server.py.
 Datagrams to other host ports are dropped and counted (`noanswer` needs a
-port nobody answers).
+port nobody answers).  A DNS query to port 53 of any address is answered
+from that address by test/dnsd.py, from the names in test/hosts.
+With --reply TEXT the wire answers every datagram to ECHOPORT with TEXT
+instead of an echo, as MIT's 2020-23 lab server does (`make wire LAB=2020`).
 
 As a library (test/wiretest.py), Wire can also inject any bytes as a frame
 (inject), ping the guest (ping), hand the guest's UDP to other host ports
@@ -41,7 +45,10 @@ import sys
 import threading
 import time
 
+import dnsd
+
 HOST_IP = "10.0.2.2"
+DNS_IP = "10.0.2.3"          # slirp's DNS server: ARP answered for it too
 GUEST_IP = "10.0.2.15"
 HOST_MAC = bytes.fromhex("52550a000202")     # made up (locally administered)
 GUEST_MAC = bytes.fromhex("525400123456")    # QEMU's default for the e1000
@@ -57,6 +64,7 @@ ICMP_ECHO = 8
 
 SOCKBUF = 4 << 20            # our socket buffers (capped by net.core.*mem_max)
 PING_ID = 0x5778             # ICMP identifier of Wire.ping's requests
+DNS_PORT = 53
 
 
 # ---- building frames --------------------------------------------------------
@@ -230,6 +238,7 @@ class Wire:
         self.stats = collections.Counter()
         self.bad = []
         self._handlers = {}
+        self.dns = Wire._dns               # fn(wire, frame) for UDP to port 53
         if echo_port:
             self._handlers[echo_port] = self._echo
         self._lock = threading.Lock()      # guards _pongs, _recording
@@ -342,6 +351,8 @@ class Wire:
             return
         if f.arp:
             self._arp(f)
+        elif f.proto == PROTO_UDP and f.dport == DNS_PORT and self.dns:
+            self.dns(self, f)            # to any address: we play every server
         elif f.dip is None or f.dip != ip_bytes(HOST_IP):
             st["other"] += 1
         elif f.proto == PROTO_ICMP:
@@ -358,10 +369,10 @@ class Wire:
 
     def _arp(self, f):
         htype, ptype, hlen, plen, op, sha, spa, tha, tpa = f.arp
-        if op == 1 and tpa == ip_bytes(HOST_IP):
+        if op == 1 and tpa in (ip_bytes(HOST_IP), ip_bytes(DNS_IP)):
             self.stats["arp_answered"] += 1
             self.send(eth(sha, HOST_MAC, ETH_ARP,
-                          arp(2, HOST_MAC, HOST_IP, sha, spa)))
+                          arp(2, HOST_MAC, tpa, sha, spa)))
         else:
             self.stats["arp_other"] += 1
 
@@ -380,11 +391,20 @@ class Wire:
         else:
             self.stats["other"] += 1
 
-    def reply_udp(self, f, payload):
-        """Send payload back to where the guest's datagram f came from."""
+    def reply_udp(self, f, payload, src=HOST_IP):
+        """Send payload back to where the guest's datagram f came from,
+        from address src."""
         self.send(eth(f.src, HOST_MAC, ETH_IP,
-                      ipv4(HOST_IP, f.sip, PROTO_UDP,
-                           udp(HOST_IP, f.sip, f.dport, f.sport, payload))))
+                      ipv4(src, f.sip, PROTO_UDP,
+                           udp(src, f.sip, f.dport, f.sport, payload))))
+
+    @staticmethod
+    def _dns(wire, f):
+        """Answer a DNS query from test/hosts, from the address it went to."""
+        rep = dnsd.answer(f.data)
+        wire.stats["dns_answered" if rep else "dns_ignored"] += 1
+        if rep:
+            wire.reply_udp(f, rep, src=f.dip)
 
     @staticmethod
     def _echo(wire, f):
@@ -402,12 +422,17 @@ def main():
                          "the guest's first frame if not given")
     ap.add_argument("--echo", type=int, default=0, metavar="ECHOPORT",
                     help="echo UDP sent to 10.0.2.2:ECHOPORT")
+    ap.add_argument("--reply", metavar="TEXT",
+                    help="answer ECHOPORT with TEXT instead of an echo")
     ap.add_argument("--verbose", action="store_true",
                     help="print a line for every frame the guest sends")
     args = ap.parse_args()
 
     w = Wire(args.port, args.qemu_port, args.echo,
              log=lambda line: print(line, flush=True))
+    if args.reply and args.echo:
+        text = args.reply.encode()
+        w.on_udp(args.echo, lambda wire, f: wire.reply_udp(f, text))
     if args.verbose:
         inner = w._dispatch
 

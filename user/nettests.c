@@ -556,6 +556,313 @@ switchflood(void)
   close(fd);
 }
 
+// ---- bind/unbind/send/recv: MIT's 2024-25 interface ---------------------
+// The echo comes back to the bound port it was sent from. recv() has no
+// timeout, so these tests call it only once socklist() shows a datagram
+// queued; a datagram lost on the way is sent again.
+
+#define BWAIT 50            // polls of socklist() (10 ticks apart) before giving up
+#define BFILL 24            // datagrams sent to fill a port of BIND_RXQMAX
+
+// What socklist() says about the port bound as port (a copy), or fails.
+static struct sockinfo
+boundinfo(int port)
+{
+  static struct sockinfo si[32];
+  int n;
+
+  if((n = socklist(si, 32)) < 0)
+    fail("socklist");
+  for(int i = 0; i < n && i < 32; i++)
+    if(si[i].bound && si[i].lport == port)
+      return si[i];
+  fail("bound port missing from socklist");
+  return si[0];
+}
+
+// Wait until port has at least n datagrams queued or dropped; returns
+// how many are queued (fewer than n if some never came).
+static int
+waitqueued(int port, int n)
+{
+  struct sockinfo si;
+
+  for(int i = 0; i < BWAIT; i++){
+    si = boundinfo(port);
+    if(si.qlen + si.drops >= n)
+      return si.qlen;
+    sleep(10);
+  }
+  return boundinfo(port).qlen;
+}
+
+static void
+bsend(int port, char *msg)
+{
+  if(send(port, SERVER_IP, serverport, msg, strlen(msg)) != 0)
+    fail("send");
+}
+
+// recv() one queued datagram on port into buf; checks its sender.
+// Returns its length. Call only when one is queued.
+static int
+brecv(int port)
+{
+  uint32 src = 0;
+  uint16 sport = 0;
+  int n = recv(port, &src, &sport, buf, MAXDATA);
+
+  if(n < 0)
+    fail("recv");
+  if(src != SERVER_IP || sport != serverport)
+    fail("recv: wrong sender");
+  buf[n] = 0;
+  return n;
+}
+
+// Send msg from bound port and recv its echo, skipping stale echoes and
+// sending again if it is lost.
+static void
+bping(int port, char *msg)
+{
+  for(int try = 0; try < TRIES; try++){
+    bsend(port, msg);
+    while(waitqueued(port, 1) > 0)
+      if(brecv(port) == strlen(msg) && strcmp(buf, msg) == 0)
+        return;
+  }
+  fail("no echo on a bound port");
+}
+
+static void
+mustbind(int port)
+{
+  if(bind(port) != 0)
+    fail("bind");
+}
+
+static uint64
+qfulldrops(void)
+{
+  static struct netstat ns;
+
+  if(netstat(&ns) < 0)
+    fail("netstat");
+  return ns.drop_udp_qfull;
+}
+
+// Send BFILL datagrams "fill N" from port without reading: exactly
+// BIND_RXQMAX stay queued, the rest are the port's drops and netstat's.
+static void
+fillport(int port)
+{
+  uint64 before = qfulldrops();
+  struct sockinfo si;
+  char msg[16];
+
+  for(int i = 0; i < BFILL; i++){
+    strcpy(msg, "fill ");
+    appendnum(msg, i);
+    bsend(port, msg);
+  }
+  waitqueued(port, BFILL);
+  si = boundinfo(port);
+  if(si.qlen != BIND_RXQMAX || si.rx != BIND_RXQMAX)
+    fail("a full bound port does not hold exactly 16");
+  if(si.drops == 0 || si.drops > BFILL - BIND_RXQMAX)
+    fail("wrong drop count on a full bound port");
+  if(qfulldrops() - before != si.drops)
+    fail("netstat drop_udp_qfull disagrees with the port's drops");
+}
+
+// 20 echoes through one bound port, each checked.
+void
+bindping(void)
+{
+  char msg[32];
+
+  mustbind(3800);
+  for(int i = 0; i < 20; i++){
+    strcpy(msg, "bound ping ");
+    appendnum(msg, i);
+    bping(3800, msg);
+  }
+  if(unbind(3800) != 0)
+    fail("unbind");
+}
+
+// A port holds at most 16; they come out oldest first.
+void
+bindfull(void)
+{
+  int last = -1, n;
+
+  mustbind(3810);
+  fillport(3810);
+  for(int i = 0; i < BIND_RXQMAX; i++){
+    brecv(3810);
+    if(memcmp(buf, "fill ", 5) != 0 || (n = atoi(buf + 5)) <= last)
+      fail("queued datagrams out of order");
+    last = n;
+  }
+  if(boundinfo(3810).qlen != 0)
+    fail("datagrams left after 16 recvs");
+  if(unbind(3810) != 0)
+    fail("unbind");
+}
+
+// A full port does not affect another one.
+void
+bindisolate(void)
+{
+  mustbind(3820);
+  mustbind(3821);
+  fillport(3820);
+  for(int i = 0; i < 3; i++)
+    bping(3821, "the other port");
+  if(boundinfo(3821).drops != 0 || boundinfo(3820).qlen != BIND_RXQMAX)
+    fail("ports affected each other");
+  if(unbind(3820) != 0 || unbind(3821) != 0)
+    fail("unbind");
+}
+
+// After unbind: recv fails, datagrams to the port are noport drops, the
+// port can be bound again, empty.
+void
+unbindport(void)
+{
+  static struct netstat ns;
+  uint64 noport;
+  uint32 src;
+  uint16 sport;
+
+  mustbind(3830);
+  bsend(3830, "left queued");
+  if(waitqueued(3830, 1) != 1)
+    fail("no echo");
+  if(unbind(3830) != 0)
+    fail("unbind");
+  if(recv(3830, &src, &sport, buf, MAXDATA) != -1)
+    fail("recv on an unbound port");
+  if(unbind(3830) != -1)
+    fail("second unbind");
+  if(netstat(&ns) < 0)
+    fail("netstat");
+  noport = ns.drop_udp_noport;
+  for(int i = 0; i < BWAIT && ns.drop_udp_noport == noport; i++){
+    if(i % 10 == 0)
+      bsend(3830, "to nobody");
+    sleep(10);
+    if(netstat(&ns) < 0)
+      fail("netstat");
+  }
+  if(ns.drop_udp_noport == noport)
+    fail("a datagram to an unbound port was not counted in drop_udp_noport");
+  mustbind(3830);
+  if(boundinfo(3830).qlen != 0)
+    fail("a port bound again is not empty");
+  if(unbind(3830) != 0)
+    fail("unbind");
+}
+
+// unbind while another process waits in recv: its recv returns -1.
+void
+unbindblocked(void)
+{
+  uint32 src;
+  uint16 sport;
+  int pid, xs;
+
+  mustbind(3831);
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0)
+    exit(recv(3831, &src, &sport, buf, MAXDATA) == -1 ? 0 : 1);
+  sleep(10);
+  if(unbind(3831) != 0)
+    fail("unbind");
+  if(wait(&xs) != pid || xs != 0)
+    fail("the blocked recv did not return -1");
+}
+
+// recv with one bad pointer: -1, the datagram is consumed, no harm done.
+static void
+badrecv(int port, uint32 *src, uint16 *sport, char *b)
+{
+  bsend(port, "bad pointer");
+  if(waitqueued(port, 1) < 1)
+    fail("no echo");
+  if(recv(port, src, sport, b, MAXDATA) != -1)
+    fail("recv to a bad address");
+}
+
+// Bad arguments return -1 instead of doing harm.
+void
+bindmisuse(void)
+{
+  char *bad = (char *)0xfffffffff0L;
+  uint32 src;
+  uint16 sport;
+
+  if(bind(0) != -1 || unbind(0) != -1)
+    fail("bind/unbind of port 0");
+  mustbind(3840);
+  if(bind(3840) != -1)
+    fail("double bind");
+  if(unbind(3841) != -1)
+    fail("unbind of a port never bound");
+  if(recv(3841, &src, &sport, buf, MAXDATA) != -1)
+    fail("recv on a port never bound");
+  if(send(0, SERVER_IP, serverport, "x", 1) != -1 ||
+     send(3840, SERVER_IP, 0, "x", 1) != -1 || send(3840, 0, serverport, "x", 1) != -1)
+    fail("send with port or address 0");
+  if(send(3840, SERVER_IP, serverport, buf, MAXDATA + 1) != -1 ||
+     send(3840, SERVER_IP, serverport, buf, -1) != -1)
+    fail("send of a bad length");
+  if(send(3840, SERVER_IP, serverport, bad, 10) != -1)
+    fail("send from a bad address");
+  if(recv(3840, 0, &sport, buf, MAXDATA) != -1 || recv(3840, &src, 0, buf, MAXDATA) != -1)
+    fail("recv with a null src or sport");
+  badrecv(3840, (uint32 *)bad, &sport, buf);
+  badrecv(3840, &src, (uint16 *)bad, buf);
+  badrecv(3840, &src, &sport, bad);
+  bsend(3840, "truncate me");
+  if(waitqueued(3840, 1) < 1 || recv(3840, &src, &sport, buf, 4) != 4 ||
+     memcmp(buf, "trun", 4) != 0)
+    fail("recv of 4 bytes of a longer datagram");
+  bping(3840, "still works");
+  if(unbind(3840) != 0)
+    fail("unbind");
+}
+
+// bind, queue datagrams, unbind, many times: no pages or mbufs lost.
+void
+bindleak(void)
+{
+  struct sysinfo before, now;
+  int same = 0;
+
+  if(sysinfo(&before) < 0)
+    fail("sysinfo");
+  for(int i = 0; i < 10; i++){
+    mustbind(3845);
+    bsend(3845, "one");
+    bsend(3845, "two");
+    waitqueued(3845, 2);
+    if(unbind(3845) != 0)
+      fail("unbind");
+  }
+  for(int i = 0; i < 20 && !same; i++){
+    if(sysinfo(&now) < 0)
+      fail("sysinfo");
+    same = now.freepages == before.freepages && now.mbufs_inuse == before.mbufs_inuse;
+    if(!same)
+      sleep(10);
+  }
+  if(!same)
+    fail("bind/unbind lost pages or mbufs");
+}
+
 // Tests marked SWITCHES change the driver's mode, and with it which
 // counters move (a poll-mode boot takes interrupts while switched to intr):
 // they run only when named, so that a plain `nettests` leaves the mode's
@@ -584,6 +891,15 @@ struct test {
   { busypoll,     "busypoll" },
   { busykill,     "busykill" },
   { busyclose,    "busyclose" },
+  // bind/unbind/send/recv
+  { bindping,      "bindping" },
+  { bindfull,      "bindfull" },
+  { bindisolate,   "bindisolate" },
+  { unbindport,    "unbindport" },
+  { unbindblocked, "unbindblocked" },
+  { bindmisuse,    "bindmisuse" },
+  { bindleak,      "bindleak" },
+  // they switch the driver's mode: run only when named
   { modeswitch,   "modeswitch",   SWITCHES },
   { switchflood,  "switchflood",  SWITCHES },
   { 0, 0 },
