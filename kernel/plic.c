@@ -56,8 +56,8 @@ plic_disable(int irq)
 }
 
 // Per-hart setup: take UART and disk interrupts, accept any priority.
-// The E1000 source is left to its driver (plic_enable), since poll mode
-// never wants it.
+// The E1000 source is left to its driver: e1000_init enables it on the
+// boot hart only (the device's own mask decides whether it ever rises).
 void
 plicinithart(void)
 {
