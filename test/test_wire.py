@@ -772,6 +772,11 @@ class LongRun:
 
     def run(self):
         pad = b"L" * 28
+        # One packet, its fields changed for each datagram: scapy then
+        # recomputes only what depends on them (lengths, checksums).
+        frame = Ether(dst=GUEST_MAC, src=HOST_MAC) \
+            / IP(src=HOST_IP, dst=GUEST_IP) \
+            / UDP(sport=LR_HOST_PORT, dport=SERVE_PORT) / Raw(b"")
         self.t0 = time.monotonic()
         for seq in range(self.n):
             with self.cv:
@@ -779,9 +784,9 @@ class LongRun:
                     self.cv.wait(0.5)
                     self._expire()
                 self.waiting[seq] = time.monotonic()
-            self.w.send(udp_frame(LR_HOST_PORT, SERVE_PORT,
-                                  struct.pack("!I", seq) + pad,
-                                  ident=seq & 0xFFFF))
+            frame[IP].id = seq & 0xFFFF
+            frame[Raw].load = struct.pack("!I", seq) + pad
+            self.w.send(bytes(frame))
         with self.cv:
             while self.waiting:
                 self.cv.wait(0.5)

@@ -39,9 +39,10 @@ import sys
 import threading
 import time
 
-from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet import ICMP, IP, UDP, in4_chksum
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
+from scapy.utils import checksum
 
 try:
     import dnsd                    # test/dnsd.py: answer(query) -> reply
@@ -86,25 +87,27 @@ def data(pkt):
     return pkt[Raw].load if Raw in pkt else b""
 
 
-def well_formed(raw):
-    """True unless the IPv4 header, UDP or ICMP checksum of frame raw is
-    wrong or a length does not fit (a guest bug: the guest must send only
-    well-formed frames).  scapy rebuilds the frame with those fields
-    recomputed; a well-formed frame comes out the same."""
-    pkt = Ether(raw)
+def well_formed(raw, pkt=None):
+    """True unless frame raw (pkt: as scapy decoded it) has a wrong IPv4
+    header, UDP or ICMP checksum or a length that does not fit: a guest
+    bug, since the guest must send only well-formed frames."""
+    pkt = pkt or Ether(raw)
     if len(raw) < 14:
         return False
     if IP not in pkt:
         return True
-    if pkt[IP].version != 4 or pkt[IP].ihl != 5:
+    ip = pkt[IP]
+    end = 14 + ip.len
+    if ip.version != 4 or ip.ihl != 5 or not 20 <= ip.len <= len(raw) - 14 \
+            or checksum(raw[14:34]) != 0:
         return False
-    for layer in (IP, UDP, ICMP):
-        if layer in pkt and not (layer is UDP and pkt[UDP].chksum == 0):
-            del pkt[layer].chksum          # 0: the sender computed none
-    for layer in (IP, UDP):
-        if layer in pkt:
-            del pkt[layer].len
-    return bytes(pkt) == raw
+    if ip.proto == PROTO_UDP:
+        # A UDP datagram fills its IP packet; checksum 0 means none.
+        return UDP in ip and ip[UDP].len == ip.len - 20 and (
+            ip[UDP].chksum == 0 or in4_chksum(PROTO_UDP, ip, raw[34:end]) == 0)
+    if ip.proto == PROTO_ICMP:
+        return ip.len >= 28 and checksum(raw[34:end]) == 0
+    return True
 
 
 # ---- the wire ---------------------------------------------------------------
@@ -230,12 +233,12 @@ class Wire:
     def _dispatch(self, raw):
         st = self.stats
         st["rx"] += 1
-        if not well_formed(raw):
+        pkt = Ether(raw)
+        if not well_formed(raw, pkt):
             st["bad"] += 1
             if len(self.bad) < 10:
                 self.bad.append(raw)
             return
-        pkt = Ether(raw)
         if pkt.dst not in (HOST_MAC, BROADCAST):
             st["not_for_us"] += 1        # e.g. replies to injected frames
         elif ARP in pkt:
