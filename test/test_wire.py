@@ -490,7 +490,6 @@ def wire(guest, request):
     try:
         q = guest.boot(NET="wire", WIREPORT=wport, WIRE_QEMUPORT=qport,
                        **makevars)
-        check_alive(q, w, "boot")
         yield w, q
     finally:
         w.close()
@@ -607,6 +606,7 @@ def test_wire_malformed(guest, wire):
     """Malformed, oversized, junk, random and mutated frames: every one
     counted where predict() says, and the kernel keeps working."""
     w, q = wire
+    check_alive(q, w, "boot")
     seed = int(os.environ.get("WIRE_SEED") or random.randrange(1 << 32))
     guest.note("seed %d (WIRE_SEED=%d repeats this run)" % (seed, seed))
     base = guest_mem(q)
@@ -668,6 +668,7 @@ def test_wire_flood(guest, wire):
     queue stays bounded, drops are counted, the shell answers during the
     flood, memory comes back, and delivery works afterwards."""
     w, q = wire
+    check_alive(q, w, "boot")
     base = guest_mem(q)
     before = netstat(guest, q)
     q.sendline("udpecho sink %d %d 1500 &" % (SINK_PORT, SINK_TICKS))
@@ -801,6 +802,7 @@ def test_wire_longrun(guest, wire):
     """LONGRUN_N datagrams each way through one guest socket: no stall,
     and every datagram lost is counted by some drop counter."""
     w, q = wire
+    check_alive(q, w, "boot")
     base = guest_mem(q)
     before = netstat(guest, q)
     q.sendline("udpecho serve %d 3000" % SERVE_PORT)
@@ -853,6 +855,7 @@ def test_wire_reply(guest, wire):
     (which sleeps before each read); each echo must go back to its own
     sender (sockread() records the sender of the datagram it returns)."""
     w, q = wire
+    check_alive(q, w, "boot")
     echoes = []
     for port in (5001, 5002):
         w.on_udp(port, lambda wire, pkt: echoes.append(

@@ -91,9 +91,10 @@ def well_formed(raw, pkt=None):
     """True unless frame raw (pkt: as scapy decoded it) has a wrong IPv4
     header, UDP or ICMP checksum or a length that does not fit: a guest
     bug, since the guest must send only well-formed frames."""
-    pkt = pkt or Ether(raw)
     if len(raw) < 14:
         return False
+    if pkt is None:
+        pkt = Ether(raw)
     if IP not in pkt:
         return True
     ip = pkt[IP]
