@@ -20,6 +20,7 @@ from scapy.utils import wrpcap
 
 from qemu import PROMPT, Log, Qemu, TestFailure, free_udp_ports
 from hostnet import Server, check_pcap, pcap_frames
+import wire
 
 
 # ---- the fake guest ---------------------------------------------------------
@@ -200,6 +201,42 @@ def test_server(log):
     finally:
         srv.stop()
     assert "[server] server.py: echo on" in "\n".join(log.tail(10))
+
+
+class FakeDns:
+    """Stands in for test/dnsd.py: answers b"q..." with b"r...", and
+    records the queries it was asked."""
+
+    def __init__(self):
+        self.asked = []
+
+    def answer(self, query):
+        self.asked.append(query)
+        return b"r" + query[1:] if query.startswith(b"q") else None
+
+
+def test_wire_dns(monkeypatch):
+    """wire.py hands a datagram to port 53 of any address to dnsd.answer()
+    and sends the answer back from that address and port."""
+    dns = FakeDns()
+    monkeypatch.setattr(wire, "dnsd", dns)
+    w = wire.Wire(*free_udp_ports(2))    # no thread: we feed it by hand
+    try:
+        w.record(True)
+        for payload in (b"query", b"xignored"):
+            w._dispatch(wire.udp_frame(10000, 53, payload, src=wire.GUEST_IP,
+                                       dst="8.8.8.8", smac=wire.GUEST_MAC,
+                                       dmac=wire.HOST_MAC))
+        sent = w.record(False)
+    finally:
+        w.close()
+    assert dns.asked == [b"query", b"xignored"]
+    assert len(sent) == 1 and wire.well_formed(sent[0])
+    reply = Ether(sent[0])
+    assert (reply.dst, reply[IP].src, reply[IP].dst) == \
+        (wire.GUEST_MAC, "8.8.8.8", wire.GUEST_IP)
+    assert (reply[UDP].sport, reply[UDP].dport) == (53, 10000)
+    assert wire.data(reply) == b"ruery"
 
 
 if __name__ == "__main__":
