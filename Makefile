@@ -83,9 +83,16 @@ LDFLAGS = -z max-page-size=4096
 
 # The packages `make deps` installs, and the commands that prove they are here.
 # clang and libclang-rt-14-dev (its libFuzzer) are for `make fuzz`.
+# python3-pytest, -pexpect and -scapy run the tests, python3-matplotlib draws
+# the benchmarks' plots.
 DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib
 NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang
+PYMODULES = pytest, pexpect, scapy
+
+# The Python that runs every script: Debian's own, which sees the python3-*
+# packages (a python3 first on PATH may be a build that does not).
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
 all: checkdeps $K/kernel fs.img
 
@@ -99,9 +106,10 @@ deps:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBPKGS)
 
-# Runs `make deps` when a needed command is missing.
+# Runs `make deps` when a needed command or Python module is missing.
 checkdeps:
 	@missing=; for c in $(NEEDCMDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	$(PYTHON) -c 'import $(PYMODULES)' >/dev/null 2>&1 || missing="$$missing python:($(PYMODULES))"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then $(MAKE) --no-print-directory deps; \
@@ -156,7 +164,7 @@ _%: %.o $(ULIB) $U/user.ld
 	$(OBJDUMP) -S $@ > $*.asm
 
 $U/usys.S: $U/usys.py $K/syscall.h
-	python3 $U/usys.py $K/syscall.h > $@
+	$(PYTHON) $U/usys.py $K/syscall.h > $@
 
 $U/usys.o: $U/usys.S
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -226,7 +234,7 @@ ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)
 endif
 QEMUOPTS += -device e1000,netdev=net0,bus=pcie.0,mitigation=$(E1000_MITIGATION)
-# More QEMU options, e.g. QEMUEXTRA="-S -gdb tcp::26000" (test/gdbtest.py).
+# More QEMU options, e.g. QEMUEXTRA="-S -gdb tcp::26000" (test/test_gdb.py).
 QEMUEXTRA ?=
 QEMUOPTS += $(QEMUEXTRA)
 
@@ -257,28 +265,34 @@ LAB_REPLY = this is the host!
 
 server:
 ifeq ($(LAB),2020)
-	python3 test/labserver.py $(SERVERPORT)
+	$(PYTHON) test/labserver.py $(SERVERPORT)
 else
-	python3 server.py $(SERVERPORT)
+	$(PYTHON) server.py $(SERVERPORT)
 endif
 
 # The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2,
 # echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works; with
 # LAB=2020 it answers "this is the host!"), and answers DNS (test/hosts).
 wire:
-	python3 test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
+	$(PYTHON) test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
 	  $(if $(filter 2020,$(LAB)),--reply "$(LAB_REPLY)")
 
 # ---- tests ------------------------------------------------------------------
 
-# make test [T=name] runs the whole suite, or one test by name.
+# make test [T=name] runs the whole suite with pytest, or the tests whose
+# names match T (pytest -k: T=nettests, T=poll, T="wire and not flood").
 test: checkdeps
-	python3 test/run.py $(T)
+	$(PYTHON) -m pytest test $(if $(T),-k '$(T)')
 
 # make bench [QUICK=1] [SAVE=1] [BASELINE=rev]: the UDP benchmarks of every
 # mode, paired rounds in one boot (bench/README.md) -> bench/out/run-DATE/.
 bench: checkdeps
-	python3 bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE))
+	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE))
+
+# The host unit test of kernel/netparse.c (make test runs it), with sanitizers.
+test/net_unit: test/net_unit.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/net_unit.c $K/netparse.c
 
 # ---- fuzzing ----------------------------------------------------------------
 
@@ -288,7 +302,7 @@ FUZZTIME ?= 60
 FUZZ = test/fuzz
 FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/types.h
+$(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_netparse.c $K/netparse.c
 
 fuzz: checkdeps $(FUZZ)/fuzz_netparse
@@ -298,7 +312,7 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse
 
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
-	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/replay
+	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/replay test/net_unit
 
 help:
 	@echo "xv6-netpoll targets:"
@@ -308,7 +322,7 @@ help:
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
 	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
-	@echo "  make test [T=name]                run the test suite (or one test)"
+	@echo "  make test [T=name]                run the test suite with pytest (or tests matching -k T)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
 	@echo "                                   (the wire answers DNS from test/hosts; LAB=2020 as above)"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
@@ -317,7 +331,7 @@ help:
 	@echo "  make clean                        remove build products"
 	@echo "variables: NETMODE=$(NETMODE) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP)"
 	@echo "           SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)"
-	@echo "           GDBPORT=$(GDBPORT)"
+	@echo "           GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)"
 	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
 
 FORCE:

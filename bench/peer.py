@@ -221,6 +221,23 @@ def serve_source(sock, args, w, addr):
 ROLES = {'echo': role_echo, 'sink': role_sink, 'source': role_source}
 
 
+def listen(host, port):
+    """A UDP socket bound to host:port, with big buffers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    big_buffers(sock)
+    sock.bind((host, port))
+    return sock
+
+
+def serve(sock, args):
+    """Run the role args.role on sock until interrupted; returns 0."""
+    try:
+        ROLES[args.role](sock, args)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('role', choices=sorted(ROLES))
@@ -232,16 +249,9 @@ def main():
     ap.add_argument('--record', metavar='FILE',
                     help='echo: where "?save" writes the ping arrival times')
     args = ap.parse_args()
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    big_buffers(sock)
-    sock.bind((args.host, args.port))
+    sock = listen(args.host, args.port)
     log('%s on %s:%d' % (args.role, args.host, args.port))
-    try:
-        ROLES[args.role](sock, args)
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(sock, args)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""Smoke test of user/udpbench for the test suite (test/run.py).
+"""Smoke test of user/udpbench for the test suite (test/test_net.py).
 
 test_udpbench(t) boots the kernel, starts server.py's echo role, runs
 `udpbench lat -n 50` against it and checks the RESULT line's format and
@@ -6,11 +6,8 @@ its consistency (min <= p50 <= p90 <= p99 <= max). It asserts nothing
 about time: the host's speed decides that. A lost datagram (slirp may
 drop one) only makes it try again; it fails if nothing ever comes back.
 
-To register it, in test/run.py:
-
-    sys.path.insert(0, os.path.join(REPO, "bench"))
-    from smoke import test_udpbench
-    register("udpbench", test_udpbench, modes=MODES)
+t is the suite's `guest` fixture; test/test_net.py runs it in every
+NETMODE as test_udpbench.
 """
 
 import os
@@ -19,7 +16,7 @@ import sys
 
 try:
     from qemu import TestFailure
-except ImportError:             # imported from outside test/run.py
+except ImportError:             # imported from outside the suite
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))), "test"))
     from qemu import TestFailure

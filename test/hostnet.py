@@ -1,18 +1,13 @@
 """Host-side network helpers for the xv6-netpoll tests.
 
-Server runs the host UDP server (`python3 server.py PORT`, as `make server`
-does) with its output in the test's log.  check_pcap() reads the capture
-QEMU wrote (-object filter-dump) with tshark and fails on any malformed
-frame or bad IPv4/UDP checksum.
-
-Python 3 standard library only (tshark is a Debian package `make deps`
-installs).
+Server runs the host UDP server (`server.py PORT`, as `make server` does)
+with its output in the test's log.  check_pcap() reads the capture QEMU
+wrote (-object filter-dump) with tshark and fails on any malformed frame or
+bad IPv4/UDP checksum.  Flooder sends UDP as fast as Python can.
 """
 
-import errno
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,26 +24,10 @@ PCAP_BAD = ('_ws.malformed || ip.checksum.status == "Bad"'
             ' || _ws.expert.severity >= error')
 
 
-def udp_port_in_use(port):
-    """True if some socket has bound UDP port `port` on this host."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("", port))
-        return False
-    except OSError as e:
-        if e.errno == errno.EADDRINUSE:
-            return True
-        raise
-    finally:
-        s.close()
-
-
 class Server:
-    """`python3 server.py PORT` as a child process of the harness.
-
-    Each output line goes to the log as "[server] ..." and is kept, so a
-    test can expect() on what the server printed.  script is relative to
-    the repository root."""
+    """`server.py PORT` as a child process, its output in a file that
+    expect() reads and stop() copies into the log as "[server] ..." lines.
+    script is relative to the repository root."""
 
     def __init__(self, log, port, args=(), script="server.py"):
         self.log = log
@@ -56,82 +35,61 @@ class Server:
         self.args = list(args)
         self.script = script
         self.proc = None
-        self._lines = []
-        self._cond = threading.Condition()
-        self._reader = None
+        self._out = log.path + ".server"
 
     def start(self):
-        """Start the server and return once it has bound its UDP port.
-        Raises TestFailure if it exits or has not bound within
+        """Start the server and return once it says it listens (after its
+        bind).  Raises TestFailure if it exits or is not listening within
         SERVER_START_TIMEOUT seconds."""
         argv = [sys.executable, self.script, str(self.port)] + self.args
         self.log.line("[harness] " + " ".join(argv))
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(argv, cwd=REPO, env=env,
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT,
-                                     text=True, errors="replace",
-                                     start_new_session=True)
-        self._reader = threading.Thread(target=self._read_output,
-                                        daemon=True)
-        self._reader.start()
-        # Readiness without the server's help: its port becomes taken.
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not udp_port_in_use(self.port):
-            if self.proc.poll() is not None:
-                raise TestFailure("%s exited with status %d"
-                                  % (self.script, self.proc.returncode))
-            if time.monotonic() > deadline:
-                raise TestFailure("%s did not bind UDP port %d"
-                                  % (self.script, self.port))
-            time.sleep(0.05)
+        with open(self._out, "w") as out:
+            self.proc = subprocess.Popen(argv, cwd=REPO, env=env,
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        self.expect("server.py: ", SERVER_START_TIMEOUT)
         return self
 
-    def _read_output(self):
-        for line in self.proc.stdout:
-            self.log.line("[server] " + line)
-            with self._cond:
-                self._lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
+    def lines(self):
+        """Everything the server has printed so far, as lines."""
+        with open(self._out, errors="replace") as f:
+            return f.read().splitlines()
 
     def expect(self, substring, timeout=30):
         """Wait until a server output line contains substring; return it."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for line in self._lines:
-                    if substring in line:
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TestFailure("%s never printed %r"
-                                      % (self.script, substring))
-                self._cond.wait(left)
+        while True:
+            for line in self.lines():
+                if substring in line:
+                    return line
+            if self.proc.poll() is not None:
+                raise TestFailure("%s exited with status %d"
+                                  % (self.script, self.proc.returncode))
+            if time.monotonic() > deadline:
+                raise TestFailure("%s never printed %r"
+                                  % (self.script, substring))
+            time.sleep(0.05)
 
     def stop(self):
-        """Stop the server (SIGTERM, then SIGKILL) and reap it."""
+        """Stop the server (SIGTERM, then SIGKILL), reap it, and move its
+        output into the log."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self._signal(signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        self._reader.join(5)
-        self.proc.stdout.close()
+        for line in self.lines():
+            self.log.line("[server] " + line)
+        os.remove(self._out)
         self.log.line("[harness] %s exited with status %d"
                       % (self.script, self.proc.returncode))
         self.proc = None
-
-    def _signal(self, sig):
-        # The server leads its own session: its group id is its pid.
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def pcap_frames(path, dfilter=None):

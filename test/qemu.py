@@ -1,27 +1,24 @@
-"""QEMU console driver for the xv6-netpoll test harness.
+"""QEMU console driver for the xv6-netpoll tests and benchmarks.
 
 Qemu boots the kernel exactly as `make qemu` would (the command line comes
-from `make qemu-cmd`), with the console on a pseudo-terminal, so a test can
-type shell commands and wait for what the guest prints.  Everything the
-guest prints is copied to the test's log file.
+from `make qemu-cmd`) under pexpect, so a test can type shell commands and
+wait for what the guest prints.  Everything the guest prints is copied to
+the test's log file.
 
 Timeouts here are generous ceilings for a slow or loaded host (QEMU TCG);
 no test may depend on how fast anything runs.
-
-Python 3 standard library only.
 """
 
-import codecs
 import os
-import pty
 import re
 import shlex
-import signal
 import socket
 import subprocess
 import threading
 import time
 import tty
+
+import pexpect
 
 # The repository root: every make and QEMU command runs there.
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,11 +32,13 @@ LOOKBACK = 4096          # longest console text one pattern may match
 
 class TestFailure(Exception):
     """A test's expectation was not met; str() is the one-line reason."""
+    __test__ = False             # not a pytest test class
 
 
 class Log:
-    """One test's log file, written by the console reader, by host servers
-    and by the harness.  Safe to call from several threads."""
+    """One test's log file, written by the console (as pexpect's logfile),
+    by host servers and by the harness.  Safe to call from several
+    threads."""
 
     def __init__(self, path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -48,7 +47,7 @@ class Log:
         self._lock = threading.Lock()
         self._at_line_start = True
 
-    def console(self, text):
+    def write(self, text):
         """Append raw guest console output, as it came."""
         if not text:
             return
@@ -56,6 +55,9 @@ class Log:
             self._file.write(text)
             self._file.flush()
             self._at_line_start = text.endswith("\n")
+
+    def flush(self):
+        pass                 # write() flushes already
 
     def line(self, text):
         """Append one whole line (harness notes, server output).  If the
@@ -70,11 +72,8 @@ class Log:
     def tail(self, n):
         """Return the last n lines of the log, carriage returns removed.
         Works after close() too."""
-        with self._lock:
-            if not self._file.closed:
-                self._file.flush()
-            with open(self.path, encoding="utf-8", errors="replace") as f:
-                lines = f.read().replace("\r", "").splitlines()
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().replace("\r", "").splitlines()
         return lines[-n:]
 
     def close(self):
@@ -102,7 +101,7 @@ def free_udp_ports(n):
 
 def make_command(args):
     """The argv of a make run in the repository, quiet and without
-    "Entering directory" lines even when run.py itself runs under make."""
+    "Entering directory" lines even when run under make itself."""
     return ["make", "-s", "--no-print-directory"] + list(args)
 
 
@@ -139,27 +138,20 @@ def build(mode, log):
 
 
 class Qemu:
-    """One QEMU run of the kernel, its console on a pseudo-terminal.
+    """One QEMU run of the kernel, its console driven by pexpect.
 
-    The console text is kept in one growing string.  A cursor marks how
-    far the test has read: expect() searches only past it and moves it
-    past each match, so the same prompt is never matched twice.
-
-    Make variables (NETMODE, CPUS, FSIMG, PCAPFILE, FWDPORT, SERVERPORT and
-    any extra ones such as E1000_MITIGATION or PCAP) select the command
-    line, exactly as they would for `make qemu`."""
+    expect() consumes the console text up to the end of each match, so the
+    same prompt is never matched twice.  Make variables (NETMODE, CPUS,
+    FSIMG, PCAPFILE, FWDPORT, SERVERPORT and any extra ones such as
+    E1000_MITIGATION or PCAP) select the command line, exactly as they
+    would for `make qemu`.  proc is the pexpect child (proc.pid is
+    QEMU's)."""
 
     def __init__(self, log, makevars):
         self.log = log
         self.makevars = dict(makevars)
         self.proc = None
         self.last_rtt = None     # seconds: last run()'s Enter-to-prompt time
-        self._fd = None          # pty master: our end of the console
-        self._reader = None
-        self._cond = threading.Condition()
-        self._out = ""           # all console text so far
-        self._pos = 0            # the test's read cursor into _out
-        self._eof = False        # QEMU closed the console
 
     def command(self):
         """Ask the Makefile for the exact QEMU argv for our variables."""
@@ -176,105 +168,45 @@ class Qemu:
         return shlex.split(lines[-1])
 
     def start(self):
-        """Start QEMU on a new pseudo-terminal and begin copying its output.
-
-        The terminal is put in raw mode so that every byte we type reaches
-        the guest unchanged (Ctrl-a x included); QEMU runs in its own
-        session so a Ctrl-C aimed at the harness does not hit it."""
+        """Start QEMU on a pseudo-terminal (in its own session, as pexpect
+        does, so a Ctrl-C aimed at the tests does not hit it).  The
+        terminal is raw from the start, so every byte typed reaches the
+        guest unchanged (Ctrl-a x included)."""
         argv = self.command()
         self.log.line("[harness] " + " ".join(argv))
-        master, slave = pty.openpty()
-        tty.setraw(slave)
-        try:
-            self.proc = subprocess.Popen(argv, cwd=REPO, stdin=slave,
-                                         stdout=slave, stderr=slave,
-                                         start_new_session=True)
-        except OSError:
-            os.close(master)
-            raise
-        finally:
-            os.close(slave)
-        self._fd = master
-        self._reader = threading.Thread(target=self._read_console,
-                                        daemon=True)
-        self._reader.start()
-
-    def _read_console(self):
-        # Runs in its own thread until QEMU closes the terminal, so QEMU
-        # never blocks on a full pty even while the test is not reading.
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        while True:
-            try:
-                data = os.read(self._fd, 4096)
-            except OSError:      # EIO: the last slave fd has been closed
-                data = b""
-            if not data:
-                break
-            text = decoder.decode(data)
-            self.log.console(text)
-            with self._cond:
-                self._out += text
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
+        self.proc = pexpect.spawn(argv[0], argv[1:], cwd=REPO,
+                                  encoding="utf-8", codec_errors="replace",
+                                  searchwindowsize=LOOKBACK,
+                                  preexec_fn=lambda: tty.setraw(0))
+        self.proc.logfile_read = self.log
 
     def send(self, text):
         """Type text on the console, all of it."""
-        data = text.encode()
-        while data:
-            n = os.write(self._fd, data)
-            data = data[n:]
+        self.proc.send(text)
 
     def sendline(self, line):
         """Type one command line, then Enter as a separate write."""
         self.send(line)
         self.send("\n")
 
-    def mark(self):
-        """The current read cursor, for expect(since=...)."""
-        with self._cond:
-            return self._pos
-
-    def expect(self, pattern, timeout=CMD_TIMEOUT, fail=PANIC, since=None):
-        """Wait for console text matching the regex pattern.
-
-        Searches from the read cursor (or from an earlier mark `since`, to
-        match text the cursor has already passed), and returns the match;
-        the cursor moves past it, never backwards.  Raises TestFailure if
-        the regex `fail` matches first, if QEMU exits, or after timeout
-        seconds.  A match may be at most LOOKBACK characters long."""
-        want = re.compile(pattern)
-        bad = re.compile(fail) if fail else None
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            start = self._pos if since is None else since
-            while True:
-                m = want.search(self._out, start)
-                b = bad.search(self._out, start) if bad else None
-                if b and (m is None or b.start() < m.start()):
-                    self._pos = max(self._pos, b.end())
-                    raise TestFailure("console: " + self._line_at(b.start()))
-                if m:
-                    self._pos = max(self._pos, m.end())
-                    return m
-                if self._eof:
-                    raise TestFailure("QEMU exited while waiting for /%s/"
-                                      % pattern)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TestFailure("no /%s/ on the console after %g s"
-                                      % (pattern, timeout))
-                # Nothing matched yet, so a match must end in text still
-                # to come: rescan only the tail, not the whole output.
-                start = max(start, len(self._out) - LOOKBACK)
-                self._cond.wait(left)
-
-    def _line_at(self, i):
-        # The whole console line around index i, for failure messages.
-        b = self._out.rfind("\n", 0, i) + 1
-        e = self._out.find("\n", i)
-        return self._out[b:e if e >= 0 else len(self._out)].strip()
+    def expect(self, pattern, timeout=CMD_TIMEOUT, fail=PANIC):
+        """Wait for console text matching the regex pattern (. matches a
+        newline too) and return the match.  Raises TestFailure if the regex
+        `fail` matches first, if QEMU exits, or after timeout seconds."""
+        pats = [pattern, fail or pexpect.TIMEOUT, pexpect.EOF,
+                pexpect.TIMEOUT]
+        i = self.proc.expect(pats, timeout=timeout)
+        if i == 0:
+            return self.proc.match
+        if i == 1 and fail:
+            before = self.proc.before.rsplit("\n", 1)[-1]
+            after = self.proc.buffer.split("\n", 1)[0]
+            raise TestFailure("console: " + (before + self.proc.after
+                                             + after).strip())
+        if i == 2:
+            raise TestFailure("QEMU exited while waiting for /%s/" % pattern)
+        raise TestFailure("no /%s/ on the console after %g s"
+                          % (pattern, timeout))
 
     def wait_boot(self, timeout=BOOT_TIMEOUT):
         """Wait for the shell's first prompt."""
@@ -291,44 +223,27 @@ class Qemu:
         self.send("\n")
         # Waiting for the echo first skips any stale prompt before it.
         self.expect(re.escape(cmd) + r"\r*\n", timeout, fail)
-        start = self.mark()
-        m = self.expect(PROMPT, timeout, fail)
+        self.expect(PROMPT, timeout, fail)
         self.last_rtt = time.monotonic() - t0
-        with self._cond:
-            return self._out[start:m.start()].replace("\r", "")
+        return self.proc.before.replace("\r", "")
 
     def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and self.proc.isalive()
 
     def quit(self, timeout=10):
         """Stop QEMU and reap it: Ctrl-a x first (QEMU's own quit key),
-        then SIGTERM, then SIGKILL.  Safe to call more than once."""
+        then signals.  Safe to call more than once."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
+        if self.proc.isalive():
             try:
                 self.send("\x01x")
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
+                self.proc.expect(pexpect.EOF, timeout=timeout)
+            except (OSError, pexpect.TIMEOUT):
                 self.log.line("[harness] QEMU ignored Ctrl-a x; killing it")
-                self._signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    self._signal(signal.SIGKILL)
-                    self.proc.wait()
-        self.log.line("[harness] QEMU exited with status %d"
-                      % self.proc.returncode)
-        self._reader.join(5)
-        os.close(self._fd)
+        self.proc.close(force=True)
+        status = self.proc.exitstatus
+        if status is None:
+            status = -self.proc.signalstatus
+        self.log.line("[harness] QEMU exited with status %d" % status)
         self.proc = None
-
-    def _signal(self, sig):
-        # QEMU leads its own session, so its process group id is its pid.
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass

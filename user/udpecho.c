@@ -1,4 +1,4 @@
-// udpecho: small UDP helpers for the wire tests (test/wiretest.py), usable
+// udpecho: small UDP helpers for the wire tests (test/test_wire.py), usable
 // by hand too. The host is 10.0.2.2 (test/wire.py or server.py).
 //
 //   udpecho ping PORT [N]           N datagrams (default 3) to 10.0.2.2:PORT,

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Write the seed corpus of test/fuzz/fuzz_netparse.c into test/fuzz/corpus:
-every targeted frame of test/wiretest.py (valid ones and each header field
+every targeted frame of test/test_wire.py (valid ones and each header field
 wrong in turn) and the mutator's templates, as fuzz inputs: a control byte
 0 (use the frame as it is; see fuzz_netparse.c) and the frame.  Frames
 over 2048 bytes are left out (the target cuts them there anyway).
 
-    python3 test/fuzz/mkcorpus.py      (from the repository root)
+    /usr/bin/python3 test/fuzz/mkcorpus.py   (from the repository root; needs scapy)
 
-Python 3 standard library only.
+
 """
 
 import os
@@ -17,7 +17,7 @@ import sys
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-import wiretest                                  # noqa: E402
+import test_wire                                 # noqa: E402
 
 MAXFRAME = 2048
 
@@ -30,10 +30,10 @@ def main():
     out = os.path.join(HERE, "corpus")
     os.makedirs(out, exist_ok=True)
     inputs = {}
-    for batch, cases in wiretest.targeted().items():
+    for batch, cases in test_wire.targeted().items():
         for case, frame, _ in cases:
             inputs["%s--%s" % (slug(batch), slug(case))] = frame
-    for i, frame in enumerate(wiretest.templates()):
+    for i, frame in enumerate(test_wire.templates()):
         inputs["template-%d" % i] = frame
     n = 0
     for name, frame in sorted(inputs.items()):

@@ -1,6 +1,6 @@
 """The gdb test: kernel/gdb_net.py's commands against a live kernel.
 
-test_gdb(t) boots QEMU halted and waiting for gdb (QEMUEXTRA="-S -gdb
+test_gdb boots QEMU halted and waiting for gdb (QEMUEXTRA="-S -gdb
 ..."), and runs `gdb-multiarch -batch` with the .gdbinit that `make
 qemu-gdb` would write (kernel/gdbinit.tmpl, which sources the extension)
 plus a script that, inside gdb:
@@ -20,19 +20,19 @@ set, the rings' head and tail agree with the registers, the datagram's
 payload is in the mbuf dump, no command failed; and the guest's shell
 still works after gdb has gone. Everything gdb printed is in the log.
 
-Registered in test/run.py with modes ("intr", "poll").  Python 3 standard
-library only.
+Runs in the intr and poll modes; gdb runs under pexpect.
 """
 
+import io
 import os
 import random
 import re
 import shutil
-import signal
 import socket
-import subprocess
 import threading
-import time
+
+import pexpect
+import pytest
 
 from qemu import REPO, TestFailure
 
@@ -107,70 +107,38 @@ def free_tcp_port():
 
 
 class Gdb:
-    """gdb-multiarch in batch mode, each output line copied to the log
-    as "[gdb] ..." and kept for wait()."""
+    """gdb-multiarch in batch mode under pexpect; close() copies all it
+    printed to the log as "[gdb] ..." lines."""
 
-    def __init__(self, log, argv):
+    def __init__(self, log, args):
         self.log = log
-        self.lines = []
-        self._cond = threading.Condition()
-        self.log.line("[harness] " + " ".join(argv))
-        self.proc = subprocess.Popen(argv, cwd=REPO, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True,
-                                     errors="replace", start_new_session=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.out = io.StringIO()
+        self.log.line("[harness] %s %s" % (GDB, " ".join(args)))
+        self.proc = pexpect.spawn(GDB, args, cwd=REPO, encoding="utf-8",
+                                  codec_errors="replace")
+        self.proc.logfile_read = self.out
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.log.line("[gdb] " + line)
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self.lines.append(None)          # end of output
-            self._cond.notify_all()
-
-    def wait(self, prefix, timeout):
-        """Wait for an output line starting with prefix; return it. Raises
-        TestFailure if gdb exits or timeout seconds pass first."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for line in self.lines:
-                    if line is None:
-                        raise TestFailure("gdb exited before printing %r"
-                                          % prefix)
-                    if line.startswith(prefix):
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TestFailure("gdb printed no %r in %d s"
-                                      % (prefix, timeout))
-                self._cond.wait(left)
+    def wait(self, text, timeout):
+        """Wait for a line starting with text; return the whole line.
+        Raises TestFailure if gdb exits or timeout seconds pass first."""
+        i = self.proc.expect([r"(?m)^%s[^\r\n]*" % re.escape(text),
+                              pexpect.EOF, pexpect.TIMEOUT], timeout=timeout)
+        if i == 1:
+            raise TestFailure("gdb exited before printing %r" % text)
+        if i == 2:
+            raise TestFailure("gdb printed no %r in %d s" % (text, timeout))
+        return self.proc.after
 
     def text(self):
-        with self._cond:
-            return "\n".join(l for l in self.lines if l is not None)
+        return self.out.getvalue().replace("\r", "")
 
-    def stop(self):
-        """Make sure gdb is gone: SIGTERM, then SIGKILL, and reap it."""
-        if self.proc.poll() is None:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(self.proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.proc.wait(5)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-        self._reader.join(5)
-        self.proc.stdout.close()
+    def close(self):
+        """Make sure gdb is gone, and log its output."""
+        self.proc.close(force=True)
+        for line in self.text().splitlines():
+            self.log.line("[gdb] " + line)
         self.log.line("[harness] gdb exited with status %s"
-                      % self.proc.returncode)
+                      % self.proc.exitstatus)
 
 
 def parse_sections(text):
@@ -287,7 +255,7 @@ def check_rx_stop(secs, desc, payload, mode):
         raise TestFailure("mbuf payload %r, sent %r" % (payload_bytes(dump), payload))
 
 
-def check_tx_stops(secs, t):
+def check_tx_stops(secs, guest):
     """Each `e1000 break tx` stop (the guest's ARP reply, if slirp asked):
     the descriptor just sent shows DD and the row tx_clean marks."""
     seen = 0
@@ -301,7 +269,7 @@ def check_tx_stops(secs, t):
                               % (tdh, tdt, tx_next, row))
         seen += 1
     if seen == 0:
-        t.note("no frame was sent while gdb watched: `e1000 break tx` not exercised")
+        guest.note("no frame was sent while gdb watched: `e1000 break tx` not exercised")
 
 
 def send_until(port, payload, done, log):
@@ -318,7 +286,8 @@ def send_until(port, payload, done, log):
         s.close()
 
 
-def test_gdb(t):
+@pytest.mark.netmodes("intr", "poll")
+def test_gdb(guest):
     """The gdb extension's commands and frame breakpoints, on a live kernel."""
     if shutil.which(GDB) is None:
         raise TestFailure("%s is not installed (make deps)" % GDB)
@@ -326,20 +295,22 @@ def test_gdb(t):
     payload = "gdbtest-%06d" % random.randrange(1000000)
     with open(os.path.join(REPO, "kernel", "gdbinit.tmpl")) as f:
         gdbinit = f.read().replace(":1234", ":%d" % gport)   # as the Makefile does
-    initpath = os.path.join(t.tmp, "gdbinit")
-    scriptpath = os.path.join(t.tmp, "gdbtest-script.py")
+    initpath = os.path.join(guest.tmp, "gdbinit")
+    scriptpath = os.path.join(guest.tmp, "gdbtest-script.py")
     with open(initpath, "w") as f:
         f.write(gdbinit)
     with open(scriptpath, "w") as f:
         f.write(GDB_SCRIPT.replace("@PAYLOAD@", repr(payload)))
 
-    q = t.boot(wait=False, QEMUEXTRA="-S -gdb tcp:127.0.0.1:%d" % gport)
-    g = Gdb(t.log, [GDB, "-nx", "-batch", "-x", initpath, "-x", scriptpath])
+    q = guest.boot(wait=False, QEMUEXTRA="-S -gdb tcp:127.0.0.1:%d" % gport)
+    # Batch mode: no pager, unlimited width; no colours in what we parse.
+    g = Gdb(guest.log, ["-nx", "-batch", "-iex", "set style enabled off",
+                        "-x", initpath, "-x", scriptpath])
     done = threading.Event()
     try:
         g.wait("GDBTEST ready", READY_TIMEOUT)
         sender = threading.Thread(target=send_until,
-                                  args=(t.fwdport, payload, done, t.log), daemon=True)
+                                  args=(guest.fwdport, payload, done, guest.log), daemon=True)
         sender.start()
         try:
             line = g.wait("GDBTEST payload", FRAME_TIMEOUT)
@@ -349,19 +320,20 @@ def test_gdb(t):
         g.wait("GDBTEST done", 20)
         done.set()
         sender.join(5)
-        g.proc.wait(20)
-    except subprocess.TimeoutExpired:
-        raise TestFailure("gdb did not exit after detaching")
+        try:
+            g.proc.expect(pexpect.EOF, timeout=20)
+        except pexpect.TIMEOUT:
+            raise TestFailure("gdb did not exit after detaching")
     finally:
         done.set()
-        g.stop()
+        g.close()
 
     text = g.text()
     secs = parse_sections(text)
     check_no_errors(text)
     check_fresh(secs)
-    check_rx_stop(secs, int(line.split("desc=")[1]), payload, t.mode)
-    check_tx_stops(secs, t)
+    check_rx_stop(secs, int(line.split("desc=")[1]), payload, guest.mode)
+    check_tx_stops(secs, guest)
 
     # gdb changed nothing: the guest runs on without it.
     q.wait_boot()

@@ -1,5 +1,4 @@
-"""Network tests for the xv6-netpoll suite; test/run.py registers each one
-in every NETMODE.
+"""Network tests, each run in every NETMODE.
 
 - nettests: server.py echoes, the guest runs `nettests` twice in one boot
   (each run checks itself for leaks, so the second proves repeated runs do
@@ -9,17 +8,26 @@ in every NETMODE.
 - flood: the host floods the guest with UDP while a compute-bound program
   runs; the program must finish, the shell must answer, the counters must
   add up and the network must still work afterwards.  The slow-down it saw
-  is printed, never asserted (it depends on the host).
-
-Python 3 standard library only.
+  is noted, never asserted (it depends on the host).
+- udpbench: bench/smoke.py's check of `udpbench lat`.
+- netmode: switching modes at run time: nettests' modeswitch and
+  switchflood, then a host flood of a port nobody reads while the shell
+  switches modes, every datagram accounted for exactly.
 """
 
+import os
 import re
 import socket
+import sys
 import time
 
-from qemu import PANIC, TestFailure
+import pytest
+
+from qemu import PANIC, REPO, TestFailure
 from hostnet import Flooder
+
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import smoke  # noqa: E402
 
 NETTESTS_TIMEOUT = 600     # seconds: a ceiling, not an expectation
 CPUHOG_MILLIONS = 800      # size of the compute-bound job in the flood test
@@ -46,45 +54,46 @@ def netstat(q):
     return counters, mode, acct.group(0).strip()
 
 
-def check_netstat(t, q):
+def check_netstat(guest, q):
     """Counters must add up and show this build's mode; returns them."""
     c, mode, acct = netstat(q)
-    if mode != t.mode:
-        raise TestFailure("netstat says mode %s, built with %s" % (mode, t.mode))
+    if mode != guest.mode:
+        raise TestFailure("netstat says mode %s, built with %s" % (mode, guest.mode))
     if not acct.startswith("rx accounting: OK"):
         raise TestFailure("frames unaccounted for: %s" % acct)
     return c
 
 
-def check_interrupts(t, c):
+def check_interrupts(guest, c):
     """Poll mode takes no E1000 interrupt at all; the others do."""
-    if t.mode == "poll" and c["intr"] != 0:
+    if guest.mode == "poll" and c["intr"] != 0:
         raise TestFailure("poll mode took %d E1000 interrupts" % c["intr"])
-    if t.mode != "poll" and c["intr"] == 0:
-        raise TestFailure("%s mode took no E1000 interrupt" % t.mode)
-    if t.mode == "intr" and c["poll_rounds"] != 0:
+    if guest.mode != "poll" and c["intr"] == 0:
+        raise TestFailure("%s mode took no E1000 interrupt" % guest.mode)
+    if guest.mode == "intr" and c["poll_rounds"] != 0:
         raise TestFailure("intr mode ran %d poll rounds" % c["poll_rounds"])
-    if t.mode != "intr" and c["poll_rounds"] == 0:
-        raise TestFailure("%s mode ran no poll round" % t.mode)
+    if guest.mode != "intr" and c["poll_rounds"] == 0:
+        raise TestFailure("%s mode ran no poll round" % guest.mode)
 
 
-def test_nettests(t):
+@pytest.mark.netmodes()
+def test_nettests(guest):
     """nettests passes twice in a row, counters add up, the interrupt
     counter matches the mode, the capture is clean."""
-    server = t.server()
-    q = t.boot()
+    server = guest.server()
+    q = guest.boot()
     for run in (1, 2):
-        out = q.run("nettests %d" % t.serverport, timeout=NETTESTS_TIMEOUT,
+        out = q.run("nettests %d" % guest.serverport, timeout=NETTESTS_TIMEOUT,
                     fail=r"FAILED|" + PANIC)
         if "ALL TESTS PASSED" not in out:
             raise TestFailure("nettests run %d did not pass" % run)
     server.expect("a message from xv6")
-    c = check_netstat(t, q)
-    check_interrupts(t, c)
-    t.note("rx_frames=%d tx_frames=%d intr=%d poll_rounds=%d poll_empty=%d"
+    c = check_netstat(guest, q)
+    check_interrupts(guest, c)
+    guest.note("rx_frames=%d tx_frames=%d intr=%d poll_rounds=%d poll_empty=%d"
            % (c["rx_frames"], c["tx_frames"], c["intr"], c["poll_rounds"],
               c["poll_empty"]))
-    t.check_pcap(q)
+    guest.check_pcap(q)
 
 
 def cpuhog_ms(q, timeout):
@@ -96,16 +105,17 @@ def cpuhog_ms(q, timeout):
     return int(m.group(1))
 
 
-def test_flood(t):
+@pytest.mark.netmodes()
+def test_flood(guest):
     """A compute-bound program and the shell keep working while the host
     floods the guest with UDP; numbers printed, not asserted."""
-    server = t.server()
-    q = t.boot(cpus=1)     # one hart: the network and the job compete in the guest
+    server = guest.server()
+    q = guest.boot(cpus=1)     # one hart: the network and the job compete in the guest
     idle_ms = cpuhog_ms(q, 300)
     before, _, _ = netstat(q)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    flood = Flooder(sock, ("127.0.0.1", t.fwdport),
+    flood = Flooder(sock, ("127.0.0.1", guest.fwdport),
                     [b"f" * FLOOD_PAYLOAD] * 100, FLOOD_MAX_SECONDS)
     flood.start()
     try:
@@ -117,16 +127,16 @@ def test_flood(t):
         sock.close()
 
     time.sleep(1)                          # let QEMU's backlog drain
-    c = check_netstat(t, q)
-    check_interrupts(t, c)
+    c = check_netstat(guest, q)
+    check_interrupts(guest, c)
     got = c["rx_frames"] - before["rx_frames"]
     # After the flood the network must work as before.
-    out = q.run("nettests %d ping" % t.serverport, timeout=120,
+    out = q.run("nettests %d ping" % guest.serverport, timeout=120,
                 fail=r"FAILED|" + PANIC)
     if "ALL TESTS PASSED" not in out:
         raise TestFailure("ping after the flood did not pass")
     server.expect("a message from xv6")
-    t.note("cpuhog idle %d ms, under flood %d ms (%.2fx); host sent %d "
+    guest.note("cpuhog idle %d ms, under flood %d ms (%.2fx); host sent %d "
            "datagrams in %.1f s, guest received %d frames; intr=%d "
            "rx_missed=%d drop_udp_noport=%d budget_yields=%d"
            % (idle_ms, flood_ms, flood_ms / max(idle_ms, 1), flood.sent,
@@ -134,16 +144,24 @@ def test_flood(t):
               c["drop_udp_noport"], c["budget_yields"]))
 
 
+@pytest.mark.netmodes()
+def test_udpbench(guest):
+    """udpbench lat against server.py's echo: a RESULT line, n=50."""
+    smoke.test_udpbench(guest)
+
+
 SWITCH_FLOOD = 3000        # datagrams the host sends during the mode switches
 SWITCH_ROUNDS = 4          # times through every mode
 
 
-def test_netmode(t):
+@pytest.mark.netmodes()
+def test_netmode(guest):
     """Switching modes at run time: nettests' switching tests pass, and while
     the host sends SWITCH_FLOOD datagrams to a guest port nobody reads, the
     shell switches the mode again and again; afterwards every one of them is
     accounted for exactly (stack drop or device miss), and the counters add up."""
-    server = t.server()
+    t = guest
+    t.server()
     q = t.boot()
     out = q.run("nettests %d modeswitch switchflood" % t.serverport,
                 timeout=NETTESTS_TIMEOUT, fail=r"FAILED|" + PANIC)

@@ -1,7 +1,6 @@
 """DNS tests: test/dnsd.py on the host, the resolver (user/resolv.c) and
 `nslookup` in the guest, on the raw wire (NET=wire), where test/wire.py
-answers every DNS query from test/hosts, so nothing leaves the machine.
-test/run.py registers them:
+answers every DNS query from test/hosts, so nothing leaves the machine:
 
 - dnsd: host-only checks of dnsd.answer(): known and unknown names, the
   compression pointer, OPT only when asked, FORMERR, no reply to replies,
@@ -17,16 +16,20 @@ test/run.py registers them:
   and the guest must still work.  One odd but valid reply (a CNAME whose
   A record is named by a pointer into the CNAME's data) must resolve.
 
-Each test is a function taking the harness's Context.
+The wire tests take test_wire.py's `wire` fixture: (w, q), the wire and
+the guest booted on it.
 """
 
 import re
 import struct
 
+import pytest
+
 import dnsd
 from qemu import PANIC, TestFailure
-from wire import GUEST_IP, ip_bytes
-from wiretest import boot_wire, check_alive, netstat
+from scapy.layers.inet import IP, UDP
+from wire import data
+from test_wire import check_alive, netstat, wire  # noqa: F401 (wire: a fixture)
 
 LAB_NAME = "pdos.csail.mit.edu"
 LAB_ADDR = "128.52.129.126"
@@ -43,7 +46,7 @@ def lab_query(name=LAB_NAME, qid=LAB_ID):
 
 
 def lab_accepts(rep, qid=LAB_ID):
-    """Read rep by the rules the lab's DNS test applies (FACTS: QR set,
+    """Read rep by the rules the lab's DNS test applies (QR set,
     rcode 0, answers named by a pointer or in full, A records; the
     additional section may hold only OPT records; every byte accounted
     for). Returns the A addresses it finds, or raises TestFailure."""
@@ -82,8 +85,9 @@ def expect(cond, what):
         raise TestFailure(what)
 
 
-def test_dnsd(t):
+def test_dnsd(guest):
     """dnsd.answer() on its own, no QEMU."""
+    t = guest
     q = dnsd.make_query(LAB_NAME, qid=7, edns=True)
     rep = dnsd.answer(q)
     expect(dnsd.decode(rep) == (7, 0, [LAB_ADDR], True), "known name, EDNS")
@@ -123,46 +127,42 @@ def check_nslookup(q, args, regex):
     expect_line(nslookup(q, args), regex, args)
 
 
-def test_nslookup(t):
+@pytest.mark.netmodes()
+def test_nslookup(guest, wire):
     """Known, unknown and bad names through the resolver, on the wire."""
-    w, q = boot_wire(t)
-    try:
-        check_nslookup(q, LAB_NAME, r"^pdos\.csail\.mit\.edu: 128\.52\.129\.126$")
-        check_nslookup(q, "Host.XV6.test 10.0.2.3", r"^Host\.XV6\.test: 10\.0\.2\.2$")
-        check_nslookup(q, "www.example.test 192.0.2.53",
-                       r"^www\.example\.test: 192\.0\.2\.10$")
-        check_nslookup(q, "nosuch.xv6.test",
-                       r"^nslookup: nosuch\.xv6\.test: no such name \(NXDOMAIN\)$")
-        check_nslookup(q, "bad..name", r"^nslookup: bad\.\.name: not a valid name$")
-        expect(w.stats["dns_answered"] >= 4,      # more if one was resent
-               "the wire answered %d queries, expected 4"
-               % w.stats["dns_answered"])
-        netstat(t, q)
-    finally:
-        w.close()
-    t.check_pcap(q)
+    w, q = wire
+    check_nslookup(q, LAB_NAME, r"^pdos\.csail\.mit\.edu: 128\.52\.129\.126$")
+    check_nslookup(q, "Host.XV6.test 10.0.2.3", r"^Host\.XV6\.test: 10\.0\.2\.2$")
+    check_nslookup(q, "www.example.test 192.0.2.53",
+                   r"^www\.example\.test: 192\.0\.2\.10$")
+    check_nslookup(q, "nosuch.xv6.test",
+                   r"^nslookup: nosuch\.xv6\.test: no such name \(NXDOMAIN\)$")
+    check_nslookup(q, "bad..name", r"^nslookup: bad\.\.name: not a valid name$")
+    expect(w.stats["dns_answered"] >= 4,      # more if one was resent
+           "the wire answered %d queries, expected 4"
+           % w.stats["dns_answered"])
+    netstat(guest, q)
+    guest.check_pcap(q)
 
 
-def test_dns_lab(t):
+def test_dns_lab(guest, wire):
     """MIT's 2020-23 DNS query, id 6828 from port 10000 to 8.8.8.8, is
     answered on the wire from 8.8.8.8 with the lab's address."""
-    w, q = boot_wire(t)
+    w, q = wire
     seen = []
 
-    def record(wire, f):
-        seen.append((f.dip, f.sport, struct.unpack_from("!H", f.data)[0]))
-        wire._dns(wire, f)
+    def record(wire, pkt):
+        seen.append((pkt[IP].dst, pkt[UDP].sport,
+                     struct.unpack_from("!H", data(pkt))[0]))
+        wire._dns(wire, pkt)
     w.dns = record
-    try:
-        check_nslookup(q, "-p %d -i %d %s %s" % (LAB_LPORT, LAB_ID, LAB_NAME,
-                                                 LAB_SERVER),
-                       r"^pdos\.csail\.mit\.edu: 128\.52\.129\.126$")
-        want = (ip_bytes(LAB_SERVER), LAB_LPORT, LAB_ID)
-        expect(seen and seen[0] == want,
-               "the wire saw %r, expected %r" % (seen, want))
-    finally:
-        w.close()
-    t.check_pcap(q)
+    check_nslookup(q, "-p %d -i %d %s %s" % (LAB_LPORT, LAB_ID, LAB_NAME,
+                                             LAB_SERVER),
+                   r"^pdos\.csail\.mit\.edu: 128\.52\.129\.126$")
+    want = (LAB_SERVER, LAB_LPORT, LAB_ID)
+    expect(seen and seen[0] == want,
+           "the wire saw %r, expected %r" % (seen, want))
+    guest.check_pcap(q)
 
 
 # Broken replies to a query q (bytes), and what nslookup must say.
@@ -234,23 +234,21 @@ MALFORMED = [
 ]
 
 
-def test_dns_malformed(t):
+@pytest.mark.qemu(PCAP="off")
+def test_dns_malformed(guest, wire):
     """The resolver meets broken replies: a clear error each time, no
     crash, and the guest still works."""
-    w, q = boot_wire(t, PCAP="off")
-    try:
-        check_alive(q, w, "boot")
-        for case, make, why in MALFORMED:
-            w.dns = lambda wire, f, make=make: wire.reply_udp(
-                f, make(f.data), src=f.dip)
-            want = (r"^%s: 10\.9\.8\.7$" % re.escape(LAB_NAME) if why is None
-                    else r"^nslookup: %s: %s$" % (re.escape(LAB_NAME),
-                                                  re.escape(why)))
-            expect_line(nslookup(q, LAB_NAME), want,
-                        "%s (%s)" % (LAB_NAME, case))
-        w.dns = type(w)._dns
-        check_nslookup(q, LAB_NAME, r": 128\.52\.129\.126$")
-        check_alive(q, w, "the broken replies")
-        netstat(t, q)
-    finally:
-        w.close()
+    w, q = wire
+    check_alive(q, w, "boot")
+    for case, make, why in MALFORMED:
+        w.dns = lambda wire, pkt, make=make: wire.reply_udp(
+            pkt, make(data(pkt)))
+        want = (r"^%s: 10\.9\.8\.7$" % re.escape(LAB_NAME) if why is None
+                else r"^nslookup: %s: %s$" % (re.escape(LAB_NAME),
+                                              re.escape(why)))
+        expect_line(nslookup(q, LAB_NAME), want,
+                    "%s (%s)" % (LAB_NAME, case))
+    w.dns = type(w)._dns
+    check_nslookup(q, LAB_NAME, r": 128\.52\.129\.126$")
+    check_alive(q, w, "the broken replies")
+    netstat(guest, q)

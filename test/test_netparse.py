@@ -1,0 +1,89 @@
+"""kernel/netparse.c on the host: its unit test and its fuzzing target.
+
+- net-unit: test/net_unit.c (known checksums, a valid frame, every kind of
+  malformed one, replies built in place, truncations), built with the host
+  gcc and the address and undefined-behaviour sanitizers; it must exit 0.
+- fuzz-replay: builds the libFuzzer target test/fuzz/fuzz_netparse.c,
+  replays the committed corpus, then runs a short seeded fuzzing session.
+
+Neither needs QEMU.
+"""
+
+import os
+import re
+import subprocess
+
+from qemu import REPO, TestFailure, make_command
+
+
+def make(guest, target):
+    """Build target with make; fail with a hint if that fails."""
+    r = subprocess.run(make_command([target]), cwd=REPO,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors="replace")
+    guest.log.line(r.stdout)
+    if r.returncode != 0:
+        raise TestFailure("`make %s` failed (compilers installed? `make "
+                          "deps`): %s" % (target, r.stdout.strip()[-300:]))
+
+
+def test_net_unit(guest):
+    """test/net_unit.c, built for the host, passes."""
+    make(guest, "test/net_unit")
+    r = subprocess.run([os.path.join(REPO, "test", "net_unit")], cwd=REPO,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors="replace",
+                       timeout=120)
+    guest.log.line(r.stdout)
+    failed = [l for l in r.stdout.splitlines() if "FAILED" in l or
+              "runtime error" in l or "ERROR" in l]
+    if r.returncode != 0:
+        raise TestFailure("net_unit exited with status %d: %s"
+                          % (r.returncode, failed[0] if failed else
+                             r.stdout.strip()[-300:]))
+
+
+FUZZDIR = os.path.join(REPO, "test", "fuzz")
+FUZZ_RUNS = 20000
+
+
+def test_fuzz_replay(guest):
+    """Build the libFuzzer target, replay the corpus, fuzz briefly with a
+    fixed seed.  Needs clang and libFuzzer (`make deps`), not QEMU."""
+    target = os.path.join(FUZZDIR, "fuzz_netparse")
+    make(guest, "test/fuzz/fuzz_netparse")
+    corpus = os.path.join(FUZZDIR, "corpus")
+    nfiles = len(os.listdir(corpus))
+    replay = _fuzz(guest, [target, "-runs=0", corpus])
+    scratch = os.path.join(guest.tmp, "new")
+    os.mkdir(scratch)
+    fuzz = _fuzz(guest, [target, "-seed=1", "-runs=%d" % FUZZ_RUNS,
+                     "-artifact_prefix=%s/" % guest.tmp, scratch, corpus])
+    guest.note("replayed %d corpus files (%s executions); seeded run: %s "
+           "executions, %d new inputs, coverage %s"
+           % (nfiles, replay.get("number_of_executed_units", "?"),
+              fuzz.get("number_of_executed_units", "?"),
+              len(os.listdir(scratch)), fuzz.get("cov", "?")))
+
+
+def _fuzz(guest, argv):
+    """Run the fuzz target; fail on a crash or sanitizer report.  Returns
+    its final statistics (-print_final_stats) and last coverage."""
+    argv = argv[:1] + ["-print_final_stats=1"] + argv[1:]
+    guest.log.line("[harness] " + " ".join(argv))
+    r = subprocess.run(argv, cwd=guest.tmp, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, errors="replace", timeout=600)
+    guest.log.line(r.stdout[-20000:])
+    if r.returncode != 0 or re.search(r"ERROR: |runtime error:", r.stdout):
+        lines = [l for l in r.stdout.splitlines()
+                 if "ERROR" in l or "runtime error" in l or "crash-" in l]
+        raise TestFailure("fuzz target failed (status %d): %s"
+                          % (r.returncode, lines[0] if lines else "see log"))
+    stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", r.stdout, re.M))
+    cov = re.findall(r"cov: (\d+)", r.stdout)
+    if cov:
+        stats["cov"] = cov[-1]
+    return stats
+
+
