@@ -276,16 +276,28 @@ busy_poll(struct sock *so)
   }
 }
 
+// Take frames off the RX ring for a reader whose queue is at most half
+// full. A reader that is behind reads what it has first, so the stack does
+// not spend the reader's time on frames that would only be dropped at a
+// full queue (receive livelock, moved into the reader). The queue length
+// is read without the lock: only a hint.
+static void
+reader_poll(struct sock *so)
+{
+  if(__atomic_load_n(&so->rxq.len, __ATOMIC_RELAXED) <= so->qmax / 2)
+    netpoll(READER_BUDGET);
+}
+
 // Wait until a datagram is queued on so. Takes so->lock and returns with it
 // held: 0, or -1 if the socket closed, we were killed or the receive timeout
-// ran out. Before looking at the queue it takes what waits on the RX ring,
-// and with SO_BUSY_POLL it polls the ring before it sleeps.
+// ran out. Before looking at the queue it takes what waits on the RX ring
+// (reader_poll), and with SO_BUSY_POLL it polls the ring before it sleeps.
 static int
 sockwait(struct sock *so)
 {
   uint start = ticks, wait = 0;
 
-  netpoll(READER_BUDGET);
+  reader_poll(so);
   if(so->busy_us && mbufq_empty(&so->rxq))
     busy_poll(so);
   acquire(&so->lock);
