@@ -1,7 +1,8 @@
 // Network counters, shared by the kernel and user programs (netstat()).
 //
 // Every frame the driver hands up (rx_frames) ends in exactly one place:
-// handled by ARP or ICMP, delivered to a socket, or one drop counter.
+// handled by ARP or ICMP, delivered to a socket, one drop counter, or
+// counted and freed by the ceiling benchmark (rx_sink).
 // Every counter only grows; all are uint64.
 
 #define NETSTAT_HIST 8   // frames-per-poll-round histogram buckets: 0,1,2-3,4-7,8-15,16-31,32-63,64+

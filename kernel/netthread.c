@@ -44,7 +44,7 @@
 #include "kernel/netdefs.h"
 
 // Policy knobs.
-#define BUDGET    64          // frames per round; then yield if the ring is still busy
+#define BUDGET    64          // frames per round at most
 #define SPIN_NS   50000ULL    // poll mode: keep polling this long after the ring went empty
 #define YIELD_NS  200000000ULL // then yield between polls this much longer (200 ms), then sleep
 
