@@ -419,23 +419,31 @@ e1000_mode(void)
   return __atomic_load_n(&e1000.mode, __ATOMIC_RELAXED);
 }
 
+// Let the device interrupt on received frames (on) or not at all. Causes
+// that piled up while masked belong to frames already drained: enabling
+// clears them first (reading ICR), or it would fire at once. Caller holds
+// e1000.lock and has checked that there is a device.
+static void
+intr_enable_locked(int on)
+{
+  if(on){
+    reg_read(E1000_ICR);
+    reg_write(E1000_IMS, IMS_RX);
+  } else {
+    reg_write(E1000_IMC, 0xffffffff);
+  }
+}
+
 // Set the interrupt mask for mode: every cause masked in poll mode (the
-// line never rises), the RX causes enabled otherwise. Old causes are
-// cleared first so that enabling does not fire for frames already drained.
-// netmode_set's part of a switch; also the boot mode. Takes e1000.lock.
+// line never rises), the RX causes enabled otherwise. netmode_set's part
+// of a switch; also the boot mode. Takes e1000.lock.
 void
 e1000_setmode(int mode)
 {
   acquire(&e1000.lock);
   e1000.mode = mode;
-  if(e1000.regs == 0){
-    ;   // no device: only the mode changes
-  } else if(mode == NETMODE_POLL){
-    reg_write(E1000_IMC, 0xffffffff);
-  } else {
-    reg_read(E1000_ICR);
-    reg_write(E1000_IMS, IMS_RX);
-  }
+  if(e1000.regs)
+    intr_enable_locked(mode != NETMODE_POLL);
   release(&e1000.lock);
 }
 
@@ -448,25 +456,22 @@ e1000_intr_mask(void)
     return;
   acquire(&e1000.lock);
   if(e1000.mode == NETMODE_HYBRID)
-    reg_write(E1000_IMC, 0xffffffff);
+    intr_enable_locked(0);
   release(&e1000.lock);
 }
 
 // Let the device interrupt again (unless the driver is in poll mode by
-// now). Causes that piled up while masked belong to frames already
-// drained: clear them first (reading ICR), or the unmask would fire at
-// once. A frame arriving between the caller's last drain and this clear
-// raises no interrupt: the caller must check e1000_rx_pending() after
-// this returns.
+// now). A frame arriving between the caller's last drain and the clearing
+// of ICR raises no interrupt: the caller must check e1000_rx_pending()
+// after this returns.
 void
 e1000_intr_unmask(void)
 {
   if(e1000.regs == 0)
     return;
   acquire(&e1000.lock);
-  reg_read(E1000_ICR);
   if(e1000.mode != NETMODE_POLL)
-    reg_write(E1000_IMS, IMS_RX);
+    intr_enable_locked(1);
   release(&e1000.lock);
 }
 
@@ -488,7 +493,7 @@ e1000_intr(void)
   reg_read(E1000_ICR);
   mode = e1000.mode;
   if(mode == NETMODE_HYBRID)
-    reg_write(E1000_IMC, 0xffffffff);
+    intr_enable_locked(0);
   release(&e1000.lock);
   NETSTAT_INC(intr);
 
