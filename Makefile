@@ -294,6 +294,11 @@ test/net_unit: test/net_unit.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/net_unit.c $K/netparse.c
 
+# The host unit test of user/dhcpmsg.c, dhcpc's message code (make test runs it).
+test/dhcp_unit: test/dhcp_unit.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/dhcp_unit.c $U/dhcpmsg.c
+
 # ---- fuzzing ----------------------------------------------------------------
 
 # make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c (test/fuzz/README).
@@ -312,7 +317,8 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse
 
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
-	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/replay test/net_unit
+	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
+	  test/dhcp_unit
 
 help:
 	@echo "xv6-netpoll targets:"
