@@ -301,8 +301,10 @@ test/dhcp_unit: test/dhcp_unit.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
 
 # ---- fuzzing ----------------------------------------------------------------
 
-# make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c (test/fuzz/README).
-# New inputs go to test/fuzz/new; the committed seeds stay in test/fuzz/corpus.
+# make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c, then on
+# user/dhcpmsg.c, FUZZTIME seconds each (test/fuzz/README). New inputs go
+# to test/fuzz/new and new-dhcpmsg; the committed seeds stay in
+# test/fuzz/corpus and corpus-dhcpmsg.
 FUZZTIME ?= 60
 FUZZ = test/fuzz
 FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -310,10 +312,15 @@ FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 $(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_netparse.c $K/netparse.c
 
-fuzz: checkdeps $(FUZZ)/fuzz_netparse
-	mkdir -p $(FUZZ)/new
+$(FUZZ)/fuzz_dhcpmsg: $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
+	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c
+
+fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
+	mkdir -p $(FUZZ)/new $(FUZZ)/new-dhcpmsg
 	$(FUZZ)/fuzz_netparse -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
 	  $(FUZZ)/new $(FUZZ)/corpus
+	$(FUZZ)/fuzz_dhcpmsg -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
+	  $(FUZZ)/new-dhcpmsg $(FUZZ)/corpus-dhcpmsg
 
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
@@ -331,7 +338,8 @@ help:
 	@echo "  make test [T=name]                run the test suite with pytest (or tests matching -k T)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
 	@echo "                                   (the wire answers DNS from test/hosts; LAB=2020 as above)"
-	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
+	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, then user/dhcpmsg.c,"
+	@echo "                                    FUZZTIME seconds each"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"
