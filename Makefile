@@ -163,6 +163,11 @@ _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
 	$(OBJDUMP) -S $@ > $*.asm
 
+# dhcpc alone links the DHCP message code.
+$U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/dhcpc.o $U/dhcpmsg.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/dhcpc.asm
+
 $U/usys.S: $U/usys.py $K/syscall.h
 	$(PYTHON) $U/usys.py $K/syscall.h > $@
 
@@ -194,7 +199,8 @@ UPROGS = \
 	$U/_netmode \
 	$U/_udpbench \
 	$U/_udpecho \
-	$U/_nslookup
+	$U/_nslookup \
+	$U/_dhcpc
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
