@@ -265,6 +265,58 @@ resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr)
   return r;
 }
 
+// Parse the dotted quad s ("10.0.2.2": four decimal parts 0..255, nothing
+// else) into *addr, host byte order. Returns 0, or -1 if s is not one.
+int
+ipparse(const char *s, uint32 *addr)
+{
+  uint32 a = 0;
+  int v;
+
+  for(int part = 0; part < 4; part++){
+    if(part > 0 && *s++ != '.')
+      return -1;
+    if(*s < '0' || *s > '9')
+      return -1;
+    for(v = 0; *s >= '0' && *s <= '9'; s++)
+      if((v = v * 10 + *s - '0') > 255)
+        return -1;
+    a = (a << 8) | v;
+  }
+  if(*s != 0)
+    return -1;
+  *addr = a;
+  return 0;
+}
+
+// Write addr (host byte order) as a dotted quad into buf, which holds at
+// least IPSTR_LEN bytes. Returns buf.
+char *
+ipfmt(uint32 addr, char *buf)
+{
+  char *p = buf;
+
+  for(int shift = 24; shift >= 0; shift -= 8){
+    int v = (addr >> shift) & 0xff, d = 100;
+    while(d > 1 && v < d)
+      d /= 10;
+    for(; d > 0; d /= 10)
+      *p++ = '0' + v / d % 10;
+    *p++ = shift ? '.' : 0;
+  }
+  return buf;
+}
+
+// The address of s, a dotted quad or else a name asked of the default DNS
+// server. Returns 0 with *addr set, or a RESOLV_E* code.
+int
+resolve_host(const char *s, uint32 *addr)
+{
+  if(ipparse(s, addr) == 0)
+    return 0;
+  return resolve(s, 0, addr);
+}
+
 // Ask the DNS server at server (host byte order; 0 means RESOLV_SERVER)
 // for name's IPv4 address. Returns 0 with *addr set (host byte order), or
 // a RESOLV_E* code (resolve_strerror says what it means). Sends up to

@@ -110,6 +110,14 @@ int resolve(const char *name, uint32 server, uint32 *addr);
 // (-1: a fresh one); RESOLV_ESOCKET if lport is in use.
 int resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr);
 char *resolve_strerror(int err);
+// Dotted quads, host byte order: ipparse("10.0.2.2", &a) returns 0, or -1
+// if the string is not exactly one; ipfmt(a, buf) writes a into buf (at
+// least IPSTR_LEN bytes) and returns buf. resolve_host(s, &a) takes a
+// dotted quad or a name (resolve() with the default server): 0 or RESOLV_E*.
+#define IPSTR_LEN 16
+int ipparse(const char *s, uint32 *addr);
+char *ipfmt(uint32 addr, char *buf);
+int resolve_host(const char *s, uint32 *addr);
 
 // ulib.c
 int stat(const char*, struct stat*);
