@@ -308,12 +308,20 @@ ipfmt(uint32 addr, char *buf)
 }
 
 // The address of s, a dotted quad or else a name asked of the default DNS
-// server. Returns 0 with *addr set, or a RESOLV_E* code.
+// server. Returns 0 with *addr set, or a RESOLV_E* code; digits and dots
+// that do not make a dotted quad ("10.0.2") are RESOLV_EBADNAME, never
+// asked of a server.
 int
 resolve_host(const char *s, uint32 *addr)
 {
+  const char *p;
+
   if(ipparse(s, addr) == 0)
     return 0;
+  for(p = s; *p == '.' || (*p >= '0' && *p <= '9'); p++)
+    ;
+  if(*p == 0)
+    return RESOLV_EBADNAME;
   return resolve(s, 0, addr);
 }
 
