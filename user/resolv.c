@@ -307,6 +307,21 @@ ipfmt(uint32 addr, char *buf)
   return buf;
 }
 
+// Write the Ethernet address mac[0..6) as "52:54:00:12:34:56" into buf,
+// which holds at least MACSTR_LEN bytes. Returns buf.
+char *
+macfmt(uint8 *mac, char *buf)
+{
+  static char hex[] = "0123456789abcdef";
+
+  for(int i = 0; i < 6; i++){
+    buf[3*i] = hex[mac[i] >> 4];
+    buf[3*i + 1] = hex[mac[i] & 0xf];
+    buf[3*i + 2] = i < 5 ? ':' : 0;
+  }
+  return buf;
+}
+
 // The address of s, a dotted quad or else a name asked of the default DNS
 // server. Returns 0 with *addr set, or a RESOLV_E* code; digits and dots
 // that do not make a dotted quad ("10.0.2") are RESOLV_EBADNAME, never

@@ -114,9 +114,13 @@ char *resolve_strerror(int err);
 // if the string is not exactly one; ipfmt(a, buf) writes a into buf (at
 // least IPSTR_LEN bytes) and returns buf. resolve_host(s, &a) takes a
 // dotted quad or a name (resolve() with the default server): 0 or RESOLV_E*.
+// macfmt(mac, buf) writes the 6 bytes at mac as "52:54:00:12:34:56" into
+// buf (at least MACSTR_LEN bytes) and returns buf.
 #define IPSTR_LEN 16
+#define MACSTR_LEN 18
 int ipparse(const char *s, uint32 *addr);
 char *ipfmt(uint32 addr, char *buf);
+char *macfmt(uint8 *mac, char *buf);
 int resolve_host(const char *s, uint32 *addr);
 
 // ulib.c
