@@ -2,7 +2,8 @@
 //
 //   nslookup [-p LPORT] [-i ID] NAME [SERVER]
 //
-// SERVER is a dotted address, default 10.0.2.3 (slirp's DNS); -p sends
+// SERVER is a dotted address, default the interface's DNS server
+// (ifconfig's dns; 10.0.2.3, slirp's, if it has none); -p sends
 // from local UDP port LPORT, -i sets the query's id (for tests).
 //
 // Prints "NAME: A.B.C.D" and exits 0, or "nslookup: NAME: why" and exits
@@ -21,7 +22,7 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-  uint32 server = RESOLV_SERVER, addr;
+  uint32 server = 0, addr;   // 0: resolve_server()
   char ip[IPSTR_LEN];
   int lport = 0, id = -1, r, i = 1;
 

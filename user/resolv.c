@@ -13,6 +13,7 @@
 #include "kernel/types.h"
 #include "kernel/net.h"
 #include "kernel/socket.h"
+#include "kernel/netif.h"
 #include "user/user.h"
 
 #define DNS_PORT     53
@@ -233,6 +234,18 @@ opensock(uint32 server, int lport)
   return fd;
 }
 
+// The default DNS server: the interface's (ifget(), set by DHCP or by
+// hand), else RESOLV_SERVER.
+uint32
+resolve_server(void)
+{
+  struct ifinfo ifi;
+
+  if(ifget(&ifi) < 0 || ifi.dns == 0)
+    return RESOLV_SERVER;
+  return ifi.dns;
+}
+
 // resolve(), with the query's local port lport (0: any) and id (-1: a
 // fresh one) chosen by the caller.
 int
@@ -242,7 +255,7 @@ resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr)
   int fd, len, n, r = RESOLV_ETIMEOUT;
 
   if(server == 0)
-    server = RESOLV_SERVER;
+    server = resolve_server();
   if(id < 0 || id > 0xffff)
     id = (nsecs() ^ getpid()) & 0xffff;
   if((len = mkquery(name, id)) < 0 || getname(msg, len, DNS_HLEN, want) < 0)
@@ -340,7 +353,7 @@ resolve_host(const char *s, uint32 *addr)
   return resolve(s, 0, addr);
 }
 
-// Ask the DNS server at server (host byte order; 0 means RESOLV_SERVER)
+// Ask the DNS server at server (host byte order; 0 means resolve_server())
 // for name's IPv4 address. Returns 0 with *addr set (host byte order), or
 // a RESOLV_E* code (resolve_strerror says what it means). Sends up to
 // TRIES queries, waiting TRY_MS for each reply.
