@@ -176,16 +176,16 @@ bcast(int port, int nw, char *w[])
   printf("udpecho: bcast %d bytes to 255.255.255.255:%d\n", n, port);
 }
 
-// Print a datagram's payload p[0..n) in quotes, other than printable
-// ASCII as '.'.
-static void
-puttext(char *p, int n)
+// Make the datagram p[0..n) a printable string: other than printable
+// ASCII becomes '.', and a NUL ends it (p has room for n + 1 bytes).
+static char *
+printable(char *p, int n)
 {
   for(int i = 0; i < n; i++)
     if(p[i] < ' ' || p[i] > '~')
       p[i] = '.';
   p[n] = 0;
-  printf("\"%s\"\n", p);
+  return p;
 }
 
 // Wait (forever) for n datagrams to our port; print each with its sender.
@@ -204,8 +204,8 @@ listen(int port, int n)
       printf("udpecho: listen FAILED recvmsgs\n");
       exit(1);
     }
-    printf("udpecho: from %s:%d ", ipfmt(m.addr, ip), m.port);
-    puttext(m.buf, m.len);
+    printf("udpecho: from %s:%d \"%s\"\n", ipfmt(m.addr, ip), m.port,
+           printable(m.buf, m.len));
   }
   close(fd);
 }
