@@ -16,7 +16,9 @@
 - netprogs: the LAN programs on slirp: ifconfig prints the layout, ping
   10.0.2.2 (slirp answers) gets its replies and times out on an address
   nobody has, arp shows slirp's MAC for 10.0.2.2 and obeys -d and -t,
-  udpecho listen shows a datagram from the host with its sender.
+  a layout set with ifconfig is static and its DNS server is the one
+  nslookup asks, udpecho listen shows a datagram from the host with its
+  sender.
 """
 
 import os
@@ -209,9 +211,10 @@ def test_netmode(guest):
               c["rx_missed"] - before["rx_missed"]))
 
 
-# The slirp layout (QEMU's defaults), by DHCP from slirp or the static boot default.
+# The slirp layout (QEMU's defaults), by DHCP from slirp or the static boot
+# default, with DNS server %s.
 IFCONFIG = (r"^eth0: mac 52:54:00:12:34:56\n"
-            r"  addr 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2 dns 10\.0\.2\.3\n"
+            r"  addr 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2 dns %s\n"
             r"  source (dhcp from 10\.0\.2\.2 lease (\d+)s \((\d+)s left\)|static)$")
 PING_REPLY = r"^ping: reply from 10\.0\.2\.2 seq=(\d+) time=\d+\.\d{3} ms$"
 PING_SUMMARY = (r"^ping: 10\.0\.2\.2: 3 sent, (\d) received, (\d+)% loss, "
@@ -256,7 +259,7 @@ def test_netprogs(guest):
     """ifconfig, ping, arp and udpecho listen on slirp."""
     q = guest.boot()
     out = q.run("ifconfig")
-    m = re.search(IFCONFIG, out, re.M)
+    m = re.search(IFCONFIG % re.escape("10.0.2.3"), out, re.M)
     if not m:
         raise TestFailure("ifconfig printed %r" % out)
     if m.group(2) and int(m.group(3)) > int(m.group(2)):
@@ -289,6 +292,19 @@ def test_netprogs(guest):
         raise TestFailure("the ttl did not stay 30 s")
     if check_ping(q) < 1:                  # the cache refills
         raise TestFailure("no ping came back after arp -d")
+
+    # A layout set by hand: static, and the resolver asks its DNS server.
+    out = q.run("ifconfig 10.0.2.15 255.255.255.0 10.0.2.2 %s" % NOBODY)
+    if "dns %s\n  source static" % NOBODY not in out:
+        raise TestFailure("ifconfig did not set the dns server: %r" % out)
+    out = q.run("nslookup Host.XV6.test", timeout=30)
+    if "nslookup: Host.XV6.test: no reply from the server" not in out:
+        raise TestFailure("nslookup did not ask ifconfig's dns %s: %r" % (NOBODY, out))
+    if "refused" not in q.run("ifconfig 10.0.2.15 255.0.255.0"):
+        raise TestFailure("ifconfig took a netmask with a hole")
+    if not re.search(IFCONFIG % re.escape(NOBODY), q.run("ifconfig"), re.M):
+        raise TestFailure("a refused ifconfig changed the layout")
+    q.run("ifconfig 10.0.2.15 255.255.255.0 10.0.2.2 10.0.2.3")
 
     q.sendline("udpecho listen 2000 1")
     q.expect(r"udpecho: ready\r*\n")
