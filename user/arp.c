@@ -5,7 +5,7 @@
 //                  (state pending, reachable or stale; age in seconds
 //                  since the entry was last confirmed)
 //   arp -d         forget every entry
-//   arp -t [S]     set the entries' lifetime to S seconds (1..3600);
+//   arp -t [S]     set the entries' lifetime to S seconds (1..ARP_TTL_MAX);
 //                  without S, print it
 //
 // Exits 0, or 1 if a call fails.
@@ -73,7 +73,7 @@ main(int argc, char *argv[])
     }
     printf("arp: ttl %ds\n", old);
   } else if(argc == 3 && strcmp(argv[1], "-t") == 0){
-    if((ttl = atoi(argv[2])) < 1 || ttl > 3600)
+    if((ttl = atoi(argv[2])) < 1 || ttl > ARP_TTL_MAX)
       usage();
     if((old = arpctl(ARPCTL_TTL, ttl)) < 0){
       fprintf(2, "arp: arpctl failed\n");

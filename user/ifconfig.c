@@ -23,11 +23,15 @@ usage(void)
   exit(2);
 }
 
-// Seconds since boot, the clock ifget()'s since is in.
+// Seconds of ifi's lease used up. The kernel stamps since from its clock
+// ticks, which follow the time CSR that nsecs() reads, a tick behind at
+// most; so this is the lease's age to within a second.
 static uint32
-uptime_s(void)
+used_s(struct ifinfo *ifi)
 {
-  return nsecs() / 1000000000ULL;
+  uint32 now = nsecs() / 1000000000ULL;
+
+  return now > ifi->since ? now - ifi->since : 0;
 }
 
 static void
@@ -43,7 +47,7 @@ show(struct ifinfo *ifi)
   case IF_DHCP:
     printf("  source dhcp from %s", ipfmt(ifi->server, a));
     if(ifi->lease > 0){
-      used = uptime_s() - ifi->since;
+      used = used_s(ifi);
       printf(" lease %ds (%ds left)", ifi->lease, used < ifi->lease ? ifi->lease - used : 0);
     }
     printf("\n");
