@@ -24,8 +24,9 @@ usage(void)
 }
 
 // Seconds of ifi's lease used up. The kernel stamps since from its clock
-// ticks, which follow the time CSR that nsecs() reads, a tick behind at
-// most; so this is the lease's age to within a second.
+// ticks; nsecs() reads the time CSR the ticks are timed by. Each tick is
+// set up when the last one is handled, so ticks fall a little behind the
+// CSR over time and this can overstate the age by that much.
 static uint32
 used_s(struct ifinfo *ifi)
 {
