@@ -200,6 +200,9 @@ UPROGS = \
 	$U/_udpbench \
 	$U/_udpecho \
 	$U/_nslookup \
+	$U/_ifconfig \
+	$U/_arp \
+	$U/_ping \
 	$U/_dhcpc
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h

@@ -1,7 +1,13 @@
-// nettests: tests of UDP sockets against the host's echo server.
+// nettests: tests of UDP sockets against a UDP echo server.
 //
 //   host:  python3 server.py PORT      (or `make server`)
-//   xv6:   nettests [PORT [TEST ...]]  (PORT defaults to `make server`'s)
+//   xv6:   nettests [-a ADDR] [PORT [TEST ...]]
+//
+// PORT defaults to `make server`'s. The server is 10.0.2.2 (server.py
+// through slirp, or the LAN's service node) unless -a names another
+// address (a dotted quad or a name): every test needs only an echo of
+// each datagram to its sender, so every test runs with -a, e.g. against
+// `udpecho serve PORT 0` on another guest of the LAN.
 //
 // Without TEST names every test runs except those that switch the
 // driver's mode at run time (modeswitch, switchflood): name them to run them.
@@ -17,15 +23,17 @@
 #include "kernel/socket.h"
 #include "kernel/netmode.h"
 #include "kernel/sysinfo.h"
+#include "kernel/netif.h"
 #include "user/user.h"
 #include "user/serverport.h"
 
-#define SERVER_IP  ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2
-#define DEAD_PORT  1        // a host UDP port nobody answers
+#define HOST_IP    ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2
+#define DEAD_PORT  1        // a UDP port of the server nobody answers
 #define TIMEOUT_MS 1000     // per try
 #define TRIES      3        // sends of one datagram before giving up
 #define MAXDATA    1472     // largest UDP payload
 
+static uint32 serverip = HOST_IP;      // -a
 static int serverport = SERVERPORT;   // make's SERVERPORT at build time
 static char *curname;       // the running test, for fail()
 static char buf[MAXDATA + 16];
@@ -55,13 +63,13 @@ appendnum(char *s, int n)
   *s = 0;
 }
 
-// A socket from lport to the host's port rport, with a receive timeout.
+// A socket from lport to the server's port rport, with a receive timeout.
 static int
 opensock(int lport, int rport, int timeout_ms)
 {
   int fd;
 
-  if((fd = connect(SERVER_IP, lport, rport)) < 0)
+  if((fd = connect(serverip, lport, rport)) < 0)
     fail("connect");
   if(sockopt(fd, SO_RCVTIMEO, timeout_ms) < 0)
     fail("sockopt");
@@ -249,14 +257,14 @@ dupconnect(void)
 {
   int a, b, c;
 
-  if((a = connect(SERVER_IP, 3500, serverport)) < 0)
+  if((a = connect(serverip, 3500, serverport)) < 0)
     fail("connect");
-  if(connect(SERVER_IP, 3500, serverport) != -1)
+  if(connect(serverip, 3500, serverport) != -1)
     fail("duplicate connect succeeded");
-  if((b = connect(SERVER_IP, 3500, serverport + 1)) < 0)
+  if((b = connect(serverip, 3500, serverport + 1)) < 0)
     fail("connect to another remote port failed");
   close(a);
-  if((c = connect(SERVER_IP, 3500, serverport)) < 0)
+  if((c = connect(serverip, 3500, serverport)) < 0)
     fail("connect after close failed");
   close(b);
   close(c);
@@ -268,7 +276,7 @@ badargs(void)
 {
   int fd;
 
-  if(connect(SERVER_IP, 0, serverport) != -1)
+  if(connect(serverip, 0, serverport) != -1)
     fail("connect with lport 0");
   if(sockopt(0, SO_RCVTIMEO, 10) != -1)
     fail("sockopt on the console");
@@ -296,7 +304,7 @@ badargs(void)
 void
 killblocked(void)
 {
-  int fd = connect(SERVER_IP, 3700, DEAD_PORT), pid, xs;
+  int fd = connect(serverip, 3700, DEAD_PORT), pid, xs;
 
   if(fd < 0)
     fail("connect");
@@ -368,7 +376,7 @@ batchecho(void)
     for(int i = 0; i < r; i++){
       char *p = msgs[i].buf;
       int k = p[6] - '0';
-      if(msgs[i].addr != SERVER_IP || msgs[i].port != serverport)
+      if(msgs[i].addr != serverip || msgs[i].port != serverport)
         fail("recvmsgs: wrong sender");
       if(msgs[i].len != 7 || memcmp(p, "batch ", 6) != 0 || k < 0 || k >= NBATCH || seen[k])
         fail("recvmsgs: wrong or repeated datagram");
@@ -418,6 +426,92 @@ batchargs(void)
   close(fd);
 }
 
+// ---- ping sockets, the interface and the ARP cache ---------------------
+
+// Echo requests through an ICMP socket come back with our data, and a
+// socket's replies are its own: a second socket to the same address sees
+// none of them.
+void
+pingsock(void)
+{
+  char req[64], rep[64];
+  int fd = icmpconnect(serverip), other = icmpconnect(serverip);
+
+  if(fd < 0 || other < 0)
+    fail("icmpconnect");
+  if(sockopt(fd, SO_RCVTIMEO, TIMEOUT_MS) < 0 || sockopt(other, SO_RCVTIMEO, 200) < 0)
+    fail("sockopt");
+  for(int seq = 1; seq <= 5; seq++){
+    memset(req, 0, sizeof(req));
+    req[6] = seq >> 8;
+    req[7] = seq;
+    strcpy(req + 8, "nettests pingsock");
+    if(write(fd, req, sizeof(req)) != sizeof(req))
+      fail("write of an echo request");
+    if(read(fd, rep, sizeof(rep)) != sizeof(rep))
+      fail("no echo reply");
+    if(rep[0] != 0 || rep[6] != req[6] || rep[7] != req[7] ||
+       memcmp(rep + 8, req + 8, sizeof(req) - 8) != 0)
+      fail("the reply is not our request's");
+  }
+  if(read(other, rep, sizeof(rep)) != -1)
+    fail("another socket's reply arrived here");
+  close(other);
+  close(fd);
+}
+
+// Misuse of the ICMP socket, interface and ARP calls returns -1 and
+// changes nothing.
+void
+ifargs(void)
+{
+  struct ifinfo before, after, bad;
+  static char big[MAXDATA + 1];
+  struct arpinfo ai[4];
+  int fd;
+
+  if(icmpconnect(0) != -1)
+    fail("icmpconnect(0) accepted");
+  if((fd = icmpconnect(serverip)) < 0)
+    fail("icmpconnect");
+  memset(big, 0, sizeof(big));
+  if(write(fd, big, 7) != -1 || write(fd, big, sizeof(big)) != -1)
+    fail("an echo request under 8 or over 1472 bytes accepted");
+  if(write(fd, (char *)0xfffffffff0L, 16) != -1)
+    fail("an echo request from a bad buffer");
+  close(fd);
+
+  if(ifget(&before) < 0)
+    fail("ifget");
+  if(ifget((struct ifinfo *)0xfffffffff0L) != -1 || ifset((struct ifinfo *)0xfffffffff0L) != -1)
+    fail("ifget/ifset with a bad pointer");
+  bad = before;
+  bad.netmask = 0xffff00ff;
+  if(ifset(&bad) != -1)
+    fail("a netmask with a hole accepted");
+  bad = before;
+  bad.source = 7;
+  if(ifset(&bad) != -1)
+    fail("an unknown source accepted");
+  bad = before;
+  bad.source = IF_UNSET;
+  if(ifset(&bad) != -1)
+    fail("IF_UNSET with an address accepted");
+  if(ifget(&after) < 0 || memcmp(&before, &after, sizeof(before)) != 0)
+    fail("a refused ifset changed the interface");
+
+  if(arplist(ai, -1) != -1)
+    fail("arplist with n < 0 accepted");
+  if(arplist(ai, 0) < 0)
+    fail("arplist(ai, 0)");
+  if(arplist(ai, 0) > 0 && arplist((struct arpinfo *)0xfffffffff0L, 4) != -1)
+    fail("arplist into a bad array");
+  if(arpctl(99, 0) != -1 || arpctl(ARPCTL_TTL, -1) != -1 || arpctl(ARPCTL_TTL, ARP_TTL_MAX + 1) != -1)
+    fail("a bad arpctl accepted");
+  if(arpctl(ARPCTL_TTL, 0) <= 0)
+    fail("arpctl(ARPCTL_TTL, 0)");
+}
+
 // ---- busy polling: SO_BUSY_POLL --------------------------------------
 
 // Echoes through a busy-polling socket; bad values are refused.
@@ -440,7 +534,7 @@ busypoll(void)
 void
 busykill(void)
 {
-  int fd = connect(SERVER_IP, 3803, DEAD_PORT), pid, xs;
+  int fd = connect(serverip, 3803, DEAD_PORT), pid, xs;
 
   if(fd < 0 || sockopt(fd, SO_BUSY_POLL, SO_MAXBUSY) != 0)
     fail("connect/sockopt");
@@ -599,7 +693,7 @@ waitqueued(int port, int n)
 static void
 bsend(int port, char *msg)
 {
-  if(send(port, SERVER_IP, serverport, msg, strlen(msg)) != 0)
+  if(send(port, serverip, serverport, msg, strlen(msg)) != 0)
     fail("send");
 }
 
@@ -614,7 +708,7 @@ brecv(int port)
 
   if(n < 0)
     fail("recv");
-  if(src != SERVER_IP || sport != serverport)
+  if(src != serverip || sport != serverport)
     fail("recv: wrong sender");
   buf[n] = 0;
   return n;
@@ -813,13 +907,13 @@ bindmisuse(void)
     fail("unbind of a port never bound");
   if(recv(3841, &src, &sport, buf, MAXDATA) != -1)
     fail("recv on a port never bound");
-  if(send(0, SERVER_IP, serverport, "x", 1) != -1 ||
-     send(3840, SERVER_IP, 0, "x", 1) != -1 || send(3840, 0, serverport, "x", 1) != -1)
+  if(send(0, serverip, serverport, "x", 1) != -1 ||
+     send(3840, serverip, 0, "x", 1) != -1 || send(3840, 0, serverport, "x", 1) != -1)
     fail("send with port or address 0");
-  if(send(3840, SERVER_IP, serverport, buf, MAXDATA + 1) != -1 ||
-     send(3840, SERVER_IP, serverport, buf, -1) != -1)
+  if(send(3840, serverip, serverport, buf, MAXDATA + 1) != -1 ||
+     send(3840, serverip, serverport, buf, -1) != -1)
     fail("send of a bad length");
-  if(send(3840, SERVER_IP, serverport, bad, 10) != -1)
+  if(send(3840, serverip, serverport, bad, 10) != -1)
     fail("send from a bad address");
   if(recv(3840, 0, &sport, buf, MAXDATA) != -1 || recv(3840, &src, 0, buf, MAXDATA) != -1)
     fail("recv with a null src or sport");
@@ -891,6 +985,8 @@ struct test {
   { busypoll,     "busypoll" },
   { busykill,     "busykill" },
   { busyclose,    "busyclose" },
+  { pingsock,     "pingsock" },
+  { ifargs,       "ifargs" },
   // bind/unbind/send/recv
   { bindping,      "bindping" },
   { bindfull,      "bindfull" },
@@ -977,18 +1073,34 @@ wanted(struct test *t, int argc, char *argv[])
   return 0;
 }
 
-// nettests [serverport [test ...]]
+static void
+usage(void)
+{
+  fprintf(2, "usage: nettests [-a ADDR] [serverport [test ...]]\n");
+  exit(1);
+}
+
+// nettests [-a ADDR] [serverport [test ...]]
 int
 main(int argc, char *argv[])
 {
   struct sysinfo before;
-  int ok = 1, ran = 0;
+  char ip[IPSTR_LEN];
+  int ok = 1, ran = 0, r;
 
-  if(argc > 1 && (serverport = atoi(argv[1])) <= 0){
-    fprintf(2, "usage: nettests [serverport [test ...]]\n");
-    exit(1);
+  if(argc > 1 && strcmp(argv[1], "-a") == 0){
+    if(argc < 3)
+      usage();
+    if((r = resolve_host(argv[2], &serverip)) != 0){
+      fprintf(2, "nettests: %s: %s\n", argv[2], resolve_strerror(r));
+      exit(1);
+    }
+    argv += 2;             // the rest reads as it would without "-a ADDR"
+    argc -= 2;
   }
-  printf("nettests: server 10.0.2.2:%d\n", serverport);
+  if(argc > 1 && (serverport = atoi(argv[1])) <= 0)
+    usage();
+  printf("nettests: server %s:%d\n", ipfmt(serverip, ip), serverport);
   if(sysinfo(&before) < 0){
     printf("nettests: sysinfo failed\n");
     exit(1);
