@@ -189,8 +189,7 @@ class Server:
             lease = lease or self._new_lease(mac)
             if lease is None:
                 return None, None, "no free address"
-            if lease.state != "bound":
-                lease.state = "offered"
+            lease.state, lease.expires = "offered", None   # it is in INIT
             return OFFER, lease.ip, None
         if mtype == INFORM:
             return ACK, None, "inform"
