@@ -38,6 +38,7 @@ switch drops any it receives and inject() refuses them.
 
 import argparse
 import collections
+import signal
 import socket
 import sys
 import threading
@@ -115,6 +116,15 @@ class Lan:
     def leases(self):
         """{MAC: dhcpd.Lease} of every MAC that asked for an address."""
         return self.dhcp.leases()
+
+    def ping(self, guest, ip=None, timeout=5.0):
+        """Ping guest n (at ip, by default the address the DHCP server
+        gave it) from the service node; the round trip in seconds, or
+        None if no reply came within timeout."""
+        mac = guest_mac(guest)
+        if ip is None:
+            ip = self.leases()[mac].ip
+        return self.node.ping(timeout, ip=ip, mac=mac)
 
     def macs(self):
         """{MAC: UDP address} of every MAC the switch has learnt."""
@@ -237,6 +247,8 @@ def main():
         "service node %s (%s), echo port %s, lease %d s; Ctrl-C stops"
         % (args.port, args.port, guest_mac(1)[:-2] + "0n", dhcpd.SERVER_IP,
            HOST_MAC, args.echo or "none", args.lease))
+    # A background job ignores SIGINT: SIGTERM stops the LAN as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while True:
             time.sleep(3600)

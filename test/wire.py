@@ -209,15 +209,16 @@ class Wire:
                         / ARP(op=2, hwsrc=HOST_MAC, psrc=HOST_IP,
                               hwdst=GUEST_MAC, pdst=GUEST_IP)))
 
-    def ping(self, timeout=5.0, size=16):
-        """ICMP echo request to the guest; returns the round trip in
-        seconds, or None if no correct reply came within timeout."""
+    def ping(self, timeout=5.0, size=16, ip=GUEST_IP, mac=GUEST_MAC):
+        """ICMP echo request to the guest (or to ip at mac); returns the
+        round trip in seconds, or None if no correct reply came within
+        timeout."""
         with self._lock:
             self._seq = (self._seq + 1) & 0xFFFF
             seq = self._seq
         data = struct.pack("!H", seq) * (size // 2)
         t0 = time.monotonic()
-        self.send(ping_frame(PING_ID, seq, data))
+        self.send(ping_frame(PING_ID, seq, data, dst=ip, dmac=mac))
         with self._pong:
             ok = self._pong.wait_for(lambda: self._pongs.get(seq) == data,
                                      timeout)
