@@ -1,45 +1,60 @@
-// ARP (RFC 826): answers "who has 10.0.2.15?" and keeps a small cache of
-// neighbours' Ethernet addresses for sending.
+// ARP (RFC 826): answers "who has <our address>?" and keeps a small cache
+// of neighbours' Ethernet addresses for sending.
 //
 // A send to an address not in the cache broadcasts a request and parks the
 // packet on the entry's pending queue (at most ARP_PENDMAX packets); the
 // reply releases them. If no reply comes within ARP_WAIT_TICKS (about a
 // second) the pending packets are dropped and counted (tx_drop_noarp),
 // either by the timer (arp_tick) or by the next send to that address.
-// Known entries never age out: slirp's gateway address never changes, and
-// any ARP message we accept refreshes its sender's entry.
+//
+// Known entries age (RFC 1122 2.3.2.1): any ARP message we accept from a
+// neighbour confirms its entry. An entry confirmed less than ttl/2 ago is
+// reachable; an older one is stale, and its next use sends a unicast
+// request to the address we know (at most one per ARP_WAIT_TICKS) while
+// the packet still goes out; an entry not confirmed for ttl is forgotten
+// by arp_tick, so a neighbour that left or changed its card is asked
+// again. ttl is ARP_TTL_DEFAULT seconds unless arpctl() changes it.
+// When our own address changes, arp_announce() broadcasts a gratuitous
+// request (sender and target both the new address).
 
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
+#include "kernel/proc.h"
 #include "kernel/defs.h"
 #include "kernel/netdefs.h"
 #include "kernel/netparse.h"
+#include "kernel/netif.h"
 
-#define NARP           8
+#define NARP           16   // a LAN of 8 guests, the host and its DNS fit
 #define ARP_PENDMAX    4
 #define ARP_WAIT_TICKS (1000 / TICK_MS)
+#define TICKS_PER_S    (1000 / TICK_MS)
 
 struct arpent {
   uint32 ip;            // 0: slot unused
   int valid;            // mac is known
   uint8 mac[6];
-  uint stamp;           // ticks when learned (valid) or when asked (not valid)
+  uint stamp;           // ticks when confirmed (valid) or when asked (not valid)
+  uint asked;           // valid: ticks when we last sent a refresh request
   struct mbufq pending; // IPv4 packets waiting for mac (only while not valid)
 };
 
-// arp.lock guards ent[]. It is a leaf lock: nothing but the mbuf pool's
-// lock is taken inside it, and no frame is transmitted while it is held.
+// arp.lock guards ent[] and ttl. It is a leaf lock: nothing but the mbuf
+// pool's lock is taken inside it, and no frame is transmitted while it is
+// held.
 static struct {
   struct spinlock lock;
   struct arpent ent[NARP];
+  uint ttl;             // entries' lifetime, in ticks
 } arp;
 
 void
 arp_init(void)
 {
   initlock(&arp.lock, "arp");
+  arp.ttl = ARP_TTL_DEFAULT * TICKS_PER_S;
   for(int i = 0; i < NARP; i++)
     mbufq_init(&arp.ent[i].pending);
 }
@@ -50,11 +65,28 @@ now(void)
   return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
 }
 
-// Has the unanswered request of e waited too long? Caller holds arp.lock.
+// Is e of no use any more: a request unanswered for too long, or an
+// entry not confirmed for ttl? Caller holds arp.lock.
 static int
 expired(struct arpent *e)
 {
-  return e->ip != 0 && !e->valid && now() - e->stamp > ARP_WAIT_TICKS;
+  if(e->ip == 0)
+    return 0;
+  if(!e->valid)
+    return now() - e->stamp > ARP_WAIT_TICKS;
+  return now() - e->stamp >= arp.ttl;
+}
+
+// Should a send through valid entry e first refresh it (it is stale, and
+// no refresh is on its way)? Notes the refresh as sent. Caller holds
+// arp.lock.
+static int
+needs_refresh(struct arpent *e)
+{
+  if(now() - e->stamp < arp.ttl / 2 || now() - e->asked <= ARP_WAIT_TICKS)
+    return 0;
+  e->asked = now();
+  return 1;
 }
 
 // Caller holds arp.lock.
@@ -123,9 +155,10 @@ send_ip(struct mbuf *m, const uint8 *dst)
   return net_xmit(m);
 }
 
-// Broadcast "who has ip?".
+// Send "who has ip?" from sip to Ethernet address dst (broadcast, or the
+// address a stale entry knows).
 static void
-send_request(uint32 ip)
+send_request(const uint8 *dst, uint32 sip, uint32 ip)
 {
   struct mbuf *m;
   uint8 *f;
@@ -135,10 +168,19 @@ send_request(uint32 ip)
     return;
   }
   f = (uint8 *)mbufput(m, ETH_HLEN + ARP_LEN);
-  np_put_eth(f, np_mac_broadcast, e1000_mac, ETHTYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, e1000_mac, NET_IP_LOCAL, 0, ip);
+  np_put_eth(f, dst, e1000_mac, ETHTYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, e1000_mac, sip, 0, ip);
   if(net_xmit(m) == 0)
     NETSTAT_INC(arp_tx);
+}
+
+// Tell the subnet that ip (our new address) is at our Ethernet address: a
+// gratuitous request, so neighbours holding an old entry for ip update it.
+// Called by net_ifset() with no locks held.
+void
+arp_announce(uint32 ip)
+{
+  send_request(np_mac_broadcast, ip, ip);
 }
 
 // Handle an ARP request or reply addressed to us (checked by np_parse):
@@ -162,13 +204,14 @@ arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha)
   memmove(e->mac, mac, 6);
   e->valid = 1;
   e->stamp = now();
+  e->asked = e->stamp;
   while((p = mbufq_pop(&e->pending)) != 0)
     mbufq_push(&sendq, p);
   release(&arp.lock);
 
   NETSTAT_INC(arp_rx);
   if(isrequest){
-    m->len = np_arp_reply((uint8 *)m->head, e1000_mac, NET_IP_LOCAL);
+    m->len = np_arp_reply((uint8 *)m->head, e1000_mac, net_addr());
     if(net_xmit(m) == 0)
       NETSTAT_INC(arp_tx);
   } else {
@@ -193,6 +236,11 @@ arp_output(struct mbuf *m, uint32 nexthop)
 
   if(nexthop == IP_BROADCAST)
     return send_ip(m, np_mac_broadcast);
+  if(nexthop == 0){
+    NETSTAT_INC(tx_drop_noarp);   // off the subnet, and no gateway
+    mbuffree(m);
+    return -1;
+  }
   mbufq_init(&dropq);
   acquire(&arp.lock);
   if((e = lookup(nexthop)) != 0 && expired(e)){
@@ -201,7 +249,11 @@ arp_output(struct mbuf *m, uint32 nexthop)
   }
   if(e && e->valid){
     memmove(mac, e->mac, 6);
+    ask = needs_refresh(e);
     release(&arp.lock);
+    drop_all(&dropq);
+    if(ask)
+      send_request(mac, net_addr(), nexthop);
     return send_ip(m, mac);
   }
   if(e == 0){
@@ -217,7 +269,7 @@ arp_output(struct mbuf *m, uint32 nexthop)
 
   drop_all(&dropq);
   if(ask)
-    send_request(nexthop);
+    send_request(np_mac_broadcast, net_addr(), nexthop);
   if(m){
     NETSTAT_INC(tx_drop_noarp);   // too many packets already waiting
     mbuffree(m);
@@ -243,8 +295,74 @@ arp_lookup(uint32 ip, uint8 *mac)
   return r;
 }
 
-// Timer: drop the packets of requests that were never answered.
-// Called from net_tick() with no locks held.
+// arplist(): copy a struct arpinfo for each entry in use (at most n) to
+// the user address uinfo. Returns how many entries there are, or -1 if the
+// copy fails. Caller holds no locks.
+int
+arp_list(uint64 uinfo, int n)
+{
+  struct arpinfo ai[NARP];
+  struct arpent *e;
+  uint age, ttl;
+  int i = 0;
+
+  acquire(&arp.lock);
+  ttl = arp.ttl;
+  for(e = arp.ent; e < arp.ent + NARP; e++){
+    if(e->ip == 0)
+      continue;
+    age = now() - e->stamp;
+    memset(&ai[i], 0, sizeof(ai[i]));
+    ai[i].ip = e->ip;
+    if(e->valid)
+      memmove(ai[i].mac, e->mac, 6);
+    ai[i].state = !e->valid ? ARP_PENDING : age < ttl / 2 ? ARP_REACHABLE : ARP_STALE;
+    ai[i].age_ms = age * TICK_MS;
+    i++;
+  }
+  release(&arp.lock);
+  if(n > i)
+    n = i;
+  if(n > 0 && copyout(myproc()->pagetable, uinfo, (char *)ai, n * sizeof(ai[0])) < 0)
+    return -1;
+  return i;
+}
+
+// arpctl(op, arg): ARPCTL_FLUSH forgets every entry (their pending packets
+// are dropped and counted) and returns 0; ARPCTL_TTL sets the lifetime to
+// arg seconds (0: leave it) and returns the old one. -1 for a bad op or
+// value. Caller holds no locks.
+int
+arp_ctl(int op, int arg)
+{
+  struct mbufq dropq;
+  int old;
+
+  if(op == ARPCTL_TTL){
+    if(arg < 0 || arg > ARP_TTL_MAX)
+      return -1;
+    acquire(&arp.lock);
+    old = arp.ttl / TICKS_PER_S;
+    if(arg)
+      arp.ttl = arg * TICKS_PER_S;
+    release(&arp.lock);
+    return old;
+  }
+  if(op != ARPCTL_FLUSH)
+    return -1;
+  mbufq_init(&dropq);
+  acquire(&arp.lock);
+  for(int i = 0; i < NARP; i++)
+    if(arp.ent[i].ip)
+      forget(&arp.ent[i], &dropq);
+  release(&arp.lock);
+  drop_all(&dropq);
+  return 0;
+}
+
+// Timer: drop the packets of requests that were never answered, and
+// forget entries not confirmed for ttl. Called from net_tick() with no
+// locks held.
 void
 arp_tick(void)
 {

@@ -1,16 +1,19 @@
 // The network stack: Ethernet, IPv4, ICMP echo and UDP, for one
-// interface on QEMU's slirp network (we are 10.0.2.15, the host is
-// 10.0.2.2). ARP lives in arp.c, sockets in sock.c, and all header
-// parsing and checksums in netparse.c.
+// interface. Its addresses (struct ifinfo, kernel/netif.h) start as
+// QEMU slirp's layout (we are 10.0.2.15, the gateway 10.0.2.2) and are
+// changed by ifset(), which dhcpc calls with what a DHCP server leased.
+// ARP lives in arp.c, sockets in sock.c, and all header parsing and
+// checksums in netparse.c.
 //
 // Receive: the driver hands each frame to net_rx(), which classifies it
 // with np_parse() and sends it to exactly one place: arp_rx(), an echo
-// reply, a socket (sockrecvudp), or a drop counter. So
+// reply, a socket (sockrecvudp, sockrecvicmp), or a drop counter. So
 //   rx_frames == arp_rx + icmp_rx + udp_rx + every drop_* counter
 // once no frame is in flight (user/netstat.c checks it).
 //
-// Send: net_tx_udp() prepends UDP and IP headers and passes the packet to
-// arp_output(), which adds the Ethernet header and calls net_xmit().
+// Send: net_tx_udp() and net_tx_icmp() prepend the IP (and UDP) headers
+// and pass the packet to arp_output(), which adds the Ethernet header and
+// calls net_xmit().
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -19,17 +22,93 @@
 #include "kernel/defs.h"
 #include "kernel/netdefs.h"
 #include "kernel/netparse.h"
+#include "kernel/netif.h"
 
 struct netstat netstats;
 
 static uint32 ip_id;      // next IPv4 identification (low 16 bits); atomic
+
+// The interface's configuration. netif.lock serializes ifset() and
+// ifget(); the packet paths read single fields with atomic loads instead
+// (net_addr(), net_nexthop()), so a packet sent while ifset() runs may
+// see part of the old and part of the new configuration, never a torn
+// field.
+static struct {
+  struct spinlock lock;
+  struct ifinfo cur;      // mac unused here: e1000_mac is the one copy
+} netif;
 
 // Called once at boot, after mbuf_init() and before the driver starts
 // delivering frames.
 void
 net_init(void)
 {
+  initlock(&netif.lock, "netif");
+  netif.cur.source = IF_STATIC;
+  netif.cur.addr = IF_BOOT_ADDR;
+  netif.cur.netmask = IF_BOOT_NETMASK;
+  netif.cur.gateway = IF_BOOT_GATEWAY;
+  netif.cur.dns = IF_BOOT_DNS;
   arp_init();
+}
+
+// Our IPv4 address now; 0 while we have none (dhcpc asking).
+uint32
+net_addr(void)
+{
+  return __atomic_load_n(&netif.cur.addr, __ATOMIC_RELAXED);
+}
+
+static uint
+uptime_s(void)
+{
+  return __atomic_load_n(&ticks, __ATOMIC_RELAXED) / (1000 / TICK_MS);
+}
+
+// Copy the interface's configuration to *ifi (mac included).
+void
+net_ifget(struct ifinfo *ifi)
+{
+  acquire(&netif.lock);
+  *ifi = netif.cur;
+  release(&netif.lock);
+  memmove(ifi->mac, e1000_mac, 6);
+}
+
+// Is m a netmask: ones, then zeros?
+static int
+contiguous(uint32 m)
+{
+  return (~m & (~m + 1)) == 0;
+}
+
+// Set the configuration from *ifi (its mac and since are ignored).
+// An address that changed, and is not 0, is announced with a gratuitous
+// ARP. Returns 0, or -1 for an unknown source or a bad netmask (nothing
+// changes then). Caller holds no locks.
+int
+net_ifset(struct ifinfo *ifi)
+{
+  uint32 old;
+
+  if(ifi->source > IF_STATIC || !contiguous(ifi->netmask))
+    return -1;
+  if(ifi->source == IF_UNSET && ifi->addr != 0)
+    return -1;
+  acquire(&netif.lock);
+  old = netif.cur.addr;
+  netif.cur.source = ifi->source;
+  netif.cur.netmask = ifi->netmask;
+  netif.cur.gateway = ifi->gateway;
+  netif.cur.dns = ifi->dns;
+  netif.cur.server = ifi->server;
+  netif.cur.lease = ifi->lease;
+  netif.cur.since = uptime_s();
+  __atomic_store_n(&netif.cur.addr, ifi->addr, __ATOMIC_RELAXED);
+  release(&netif.lock);
+  if(ifi->addr != 0 && ifi->addr != old)
+    arp_announce(ifi->addr);
+  return 0;
 }
 
 // Count a frame that np_parse() rejected with verdict v.
@@ -61,6 +140,15 @@ icmp_echo(struct mbuf *m, struct np_info *pi)
     NETSTAT_INC(icmp_tx);
 }
 
+// Hand the echo reply in m to the ping socket it answers. Consumes m.
+static void
+icmp_reply(struct mbuf *m, struct np_info *pi)
+{
+  mbufpull(m, pi->off);                   // keep only the ICMP message
+  m->len = pi->len;
+  sockrecvicmp(m, pi->sip, pi->sport);
+}
+
 // Handle one received Ethernet frame (m->head is the Ethernet header).
 // Always consumes m: it is answered, queued on a socket, or counted as a
 // drop and freed. Called by the driver with no locks held, from an
@@ -72,7 +160,7 @@ net_rx(struct mbuf *m)
   struct np_info pi;
   int v;
 
-  v = np_parse((uint8 *)m->head, m->len, e1000_mac, NET_IP_LOCAL, &pi);
+  v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), &pi);
   switch(v){
   case NP_ARP_REQUEST:
   case NP_ARP_REPLY:
@@ -80,6 +168,9 @@ net_rx(struct mbuf *m)
     break;
   case NP_ICMP_ECHO:
     icmp_echo(m, &pi);
+    break;
+  case NP_ICMP_REPLY:
+    icmp_reply(m, &pi);
     break;
   case NP_UDP:
     mbufpull(m, pi.off);                  // keep only the payload
@@ -103,24 +194,44 @@ net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport)
   uint len = m->len;
   uint16 id;
 
+  uint32 sip = net_addr();
+
   if(len > UDP_MAXDATA)
     panic("net_tx_udp: too long");
-  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), NET_IP_LOCAL, dip, sport, dport, len);
+  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), sip, dip, sport, dport, len);
   id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), NET_IP_LOCAL, dip, IPPROTO_UDP, id,
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), sip, dip, IPPROTO_UDP, id,
             UDP_HLEN + len);
   NETSTAT_INC(udp_tx);
   return arp_output(m, net_nexthop(dip));
 }
 
-// The neighbour a packet to dip is handed to: dip itself on our /24 (and
-// for broadcast), else slirp's gateway.
+// Send the ICMP message in m (m->head is its first byte, checksum already
+// computed, with ETH_HLEN + IP_HLEN bytes of headroom) to dip. Consumes m;
+// returns as net_tx_udp. Caller holds no locks.
+int
+net_tx_icmp(struct mbuf *m, uint32 dip)
+{
+  uint16 id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
+  uint len = m->len;      // before mbufpush() adds the IP header to it
+
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), net_addr(), dip, IPPROTO_ICMP, id, len);
+  NETSTAT_INC(icmp_tx);
+  return arp_output(m, net_nexthop(dip));
+}
+
+// The neighbour a packet to dip is handed to: dip itself on our subnet
+// (and for broadcast), else the gateway (0 if there is none: arp_output
+// then drops the packet).
 uint32
 net_nexthop(uint32 dip)
 {
-  if(dip != IP_BROADCAST && (dip & 0xffffff00) != (NET_IP_LOCAL & 0xffffff00))
-    return NET_IP_GATEWAY;
-  return dip;
+  uint32 addr = net_addr();
+  uint32 mask = __atomic_load_n(&netif.cur.netmask, __ATOMIC_RELAXED);
+
+  if(dip == IP_BROADCAST || (dip & mask) == (addr & mask))
+    return dip;
+  return __atomic_load_n(&netif.cur.gateway, __ATOMIC_RELAXED);
 }
 
 // Hand the complete Ethernet frame in m to the driver, padding it to the

@@ -34,8 +34,8 @@ build_frame(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport, int size)
   if(arp_lookup(net_nexthop(dip), mac) < 0)
     return -1;
   memset(mbufput(m, size), 'C', size);
-  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), NET_IP_LOCAL, dip, sport, dport, size);
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), NET_IP_LOCAL, dip, IPPROTO_UDP, 0,
+  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), net_addr(), dip, sport, dport, size);
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), net_addr(), dip, IPPROTO_UDP, 0,
             UDP_HLEN + size);
   np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), mac, e1000_mac, ETHTYPE_IP);
   if(m->len < ETH_MINLEN)

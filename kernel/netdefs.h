@@ -12,6 +12,8 @@
 #include "kernel/netmode.h"
 
 struct file;
+struct ifinfo;
+struct arpinfo;
 
 #define MBUF_SIZE     2048   // whole buffer: headroom + the largest frame
 #define MBUF_HEADROOM  128   // room to prepend Ethernet/IP/UDP headers on send
@@ -66,10 +68,6 @@ void netthread_kick(void);         // wake the thread: hybrid interrupt or mode 
 int  netpoll(int budget);          // one polling round: drain RX, reclaim TX; frames taken
 int  netmode_set(int mode);        // switch modes at run time; returns the old mode
 
-// Addresses on QEMU's slirp network, in host byte order.
-#define NET_IP_LOCAL   0x0A00020F  // 10.0.2.15, this guest
-#define NET_IP_GATEWAY 0x0A000202  // 10.0.2.2, slirp's gateway: the host
-
 // net.c: the stack
 extern struct netstat netstats;
 #define NETSTAT_ADD(field, n) __atomic_fetch_add(&netstats.field, (n), __ATOMIC_RELAXED)
@@ -77,6 +75,10 @@ extern struct netstat netstats;
 void net_init(void);
 void net_rx(struct mbuf *m);
 int  net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport);
+int  net_tx_icmp(struct mbuf *m, uint32 dip);  // m: an ICMP message, checksum set
+uint32 net_addr(void);            // our IPv4 address, 0 if none (kernel/netif.h)
+void net_ifget(struct ifinfo *ifi);
+int  net_ifset(struct ifinfo *ifi);
 int  net_xmit(struct mbuf *m);    // hand a frame to the driver; consumes m
 uint32 net_nexthop(uint32 dip);   // the neighbour a packet to dip goes to
 void net_tick(void);              // from the timer interrupt, every tick
@@ -86,6 +88,9 @@ void arp_init(void);
 void arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha);
 int  arp_output(struct mbuf *m, uint32 nexthop);
 int  arp_lookup(uint32 ip, uint8 *mac);   // 0 and mac if known, else -1
+void arp_announce(uint32 ip);             // gratuitous ARP for our new address
+int  arp_list(uint64 uinfo, int n);       // arplist(): copy out struct arpinfo
+int  arp_ctl(int op, int arg);            // arpctl(): flush, lifetime
 void arp_tick(void);
 
 // netceil.c: the ceiling benchmark (the device path alone)
@@ -108,4 +113,6 @@ int  sockrecvport(uint16 port, uint64 addr, int n, uint64 usrc, uint64 usport);
 int  socksendto(uint16 lport, uint32 raddr, uint16 rport, uint64 addr, int n);
 int  socklist(uint64 uinfo, int n);
 void sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport);
+int  sockallocicmp(struct file **f, uint32 raddr);  // icmpconnect()
+void sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id);
 void sock_tick(void);             // wake readers waiting with a timeout

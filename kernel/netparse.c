@@ -67,7 +67,8 @@ np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len)
 }
 
 // ARP body a of len bytes: only Ethernet/IPv4 requests and replies whose
-// target is myip interest us. Probes (sender IP 0) are ignored.
+// target is myip interest us. Probes (sender IP 0) are ignored, and so is
+// everything while we have no address.
 static int
 parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
 {
@@ -82,7 +83,7 @@ parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
   mac_copy(pi->sha, a + ARP_F_SHA);
   pi->sip = np_get32(a + ARP_F_SPA);
   pi->dip = np_get32(a + ARP_F_TPA);
-  if(pi->dip != myip || pi->sip == 0)
+  if(myip == 0 || pi->dip != myip || pi->sip == 0)
     return NP_DROP_ARP;
   if(op == ARP_OP_REQUEST)
     return NP_ARP_REQUEST;
@@ -91,7 +92,9 @@ parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
   return NP_DROP_ARP;
 }
 
-// ICMP message at pi->off: only a well-formed echo request to us.
+// ICMP message at pi->off: only a well-formed echo request or reply
+// addressed to us (never to broadcast, and not while we have no address).
+// pi->sport/dport get its identifier and sequence number.
 static int
 parse_icmp(const uint8 *f, uint32 myip, struct np_info *pi)
 {
@@ -99,9 +102,15 @@ parse_icmp(const uint8 *f, uint32 myip, struct np_info *pi)
 
   if(pi->len < ICMP_HLEN || np_fold(np_sum(0, icmp, pi->len)) != 0)
     return NP_DROP_ICMP;
-  if(icmp[ICMP_F_TYPE] != ICMP_ECHO_REQUEST || icmp[ICMP_F_CODE] != 0 || pi->dip != myip)
+  if(icmp[ICMP_F_CODE] != 0 || myip == 0 || pi->dip != myip)
     return NP_DROP_ICMP;
-  return NP_ICMP_ECHO;
+  pi->sport = np_get16(icmp + ICMP_F_ID);
+  pi->dport = np_get16(icmp + ICMP_F_SEQ);
+  if(icmp[ICMP_F_TYPE] == ICMP_ECHO_REQUEST)
+    return NP_ICMP_ECHO;
+  if(icmp[ICMP_F_TYPE] == ICMP_ECHO_REPLY)
+    return NP_ICMP_REPLY;
+  return NP_DROP_ICMP;
 }
 
 // UDP datagram at pi->off: on success pi->off/len describe the payload.
@@ -148,7 +157,9 @@ parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
     return NP_DROP_IP_FRAG;
   pi->sip = np_get32(ip + IP_F_SRC);
   pi->dip = np_get32(ip + IP_F_DST);
-  if((pi->dip != myip && pi->dip != IP_BROADCAST) || ip[IP_F_TTL] == 0)
+  // Without an address (myip 0, before DHCP) any destination at our MAC
+  // is ours: a DHCP server may send its offer to the address it offers.
+  if((myip != 0 && pi->dip != myip && pi->dip != IP_BROADCAST) || ip[IP_F_TTL] == 0)
     return NP_DROP_IP_HDR;
   pi->framelen = ETH_HLEN + total;
   pi->off = ETH_HLEN + IP_HLEN;
@@ -161,8 +172,9 @@ parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
 }
 
 // Classify the len-byte Ethernet frame f received by a host with
-// addresses mymac/myip. Returns NP_ARP_REQUEST, NP_ARP_REPLY,
-// NP_ICMP_ECHO or NP_UDP and fills *pi, or an NP_DROP_* value.
+// addresses mymac/myip (myip 0: no address yet). Returns NP_ARP_REQUEST,
+// NP_ARP_REPLY, NP_ICMP_ECHO, NP_ICMP_REPLY or NP_UDP and fills *pi, or
+// an NP_DROP_* value.
 // Never reads outside f[0..len-1].
 int
 np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,

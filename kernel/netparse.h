@@ -51,6 +51,8 @@
 #define ICMP_F_TYPE   0
 #define ICMP_F_CODE   1
 #define ICMP_F_CKSUM  2
+#define ICMP_F_ID     4       // echo request/reply: identifier
+#define ICMP_F_SEQ    6       //   and sequence number
 #define UDP_F_SPORT   0
 #define UDP_F_DPORT   2
 #define UDP_F_LEN     4
@@ -65,6 +67,7 @@ enum {
   NP_ARP_REPLY,        // ARP reply addressed to us
   NP_ICMP_ECHO,        // ICMP echo request to us
   NP_UDP,              // UDP datagram
+  NP_ICMP_REPLY,       // ICMP echo reply to us (for a ping socket)
   NP_DROP_ETH,
   NP_DROP_ARP,
   NP_DROP_IP_HDR,
@@ -82,7 +85,7 @@ struct np_info {
   uint32 sip, dip;     // IPv4 source/destination, or ARP sender/target
   uint8 sha[6];        // ARP: sender hardware address
   uint framelen;       // IPv4: ETH_HLEN + total length (the rest is padding)
-  uint16 sport, dport; // UDP ports
+  uint16 sport, dport; // UDP ports; ICMP echo: identifier and sequence
   uint off;            // UDP payload or ICMP message: offset in the frame
   uint len;            //   and its length
 };

@@ -1,5 +1,5 @@
-// The socket layer: UDP sockets, their receive queues, and reading and
-// writing datagrams. The system calls that reach it are in sysnet.c, as
+// The socket layer: UDP sockets and ICMP echo ("ping") sockets, their
+// receive queues, and reading and writing datagrams. The system calls that reach it are in sysnet.c, as
 // xv6 keeps pipe.c apart from sysfile.c.
 //
 // A socket is (remote address, local port, remote port) with a queue of
@@ -14,6 +14,9 @@
 //     calls sockclose() when the last file reference goes.
 //   bind(port) makes a wildcard socket owned by its port (MIT's 2024 net
 //     lab): recv()/send() name the port, unbind() ends it.
+// icmpconnect(raddr) makes a file-owned ICMP socket: lport holds its echo
+//   identifier, write() sends an echo request to raddr, read() returns the
+//   echo replies from raddr that carry the identifier (Linux's ping sockets).
 // Either way the socket is unlinked from the list first (no new datagram,
 // no new reader finds it), marked closed (readers inside return -1), and
 // freed when its last reference is dropped (sockput).
@@ -49,8 +52,9 @@ struct sock {
   int ref;                 // owner (file or port) + readers inside; freed at 0
 
   // fixed at creation:
+  int proto;               // IPPROTO_UDP or IPPROTO_ICMP
   uint32 raddr;            // remote address, 0 = any
-  uint16 lport;            // local port
+  uint16 lport;            // local port; ICMP: the echo identifier
   uint16 rport;            // remote port, 0 = any
   int bound;               // made by bind(): owned by its port
   int qmax;                // queue limit
@@ -74,6 +78,7 @@ static struct {
   struct spinlock lock;
   struct sock *list;
   int ntimed;              // readers asleep with a timeout, all sockets
+  uint16 icmp_id;          // last echo identifier handed out
 } socks;
 
 void
@@ -90,7 +95,7 @@ socklookup(uint32 sip, uint16 sport, uint16 dport)
   struct sock *so, *wild = 0;
 
   for(so = socks.list; so; so = so->next){
-    if(so->lport != dport)
+    if(so->proto != IPPROTO_UDP || so->lport != dport)
       continue;
     if(so->raddr == sip && so->rport == sport)
       return so;
@@ -101,16 +106,28 @@ socklookup(uint32 sip, uint16 sport, uint16 dport)
   return wild;
 }
 
-// Make a socket and link it in, with one reference (its owner's).
-// Returns 0 if memory runs out or the triple is already in use.
+// Is echo identifier id taken by an ICMP socket? Caller holds socks.lock.
+static int
+icmp_id_used(uint16 id)
+{
+  for(struct sock *s = socks.list; s; s = s->next)
+    if(s->proto == IPPROTO_ICMP && s->lport == id)
+      return 1;
+  return 0;
+}
+
+// Make a socket and link it in, with one reference (its owner's). An
+// ICMP socket gets a fresh echo identifier as its lport. Returns 0 if
+// memory runs out or the triple is already in use.
 static struct sock *
-socknew(uint32 raddr, uint16 lport, uint16 rport, int bound)
+socknew(int proto, uint32 raddr, uint16 lport, uint16 rport, int bound)
 {
   struct sock *so, *s;
 
   if((so = (struct sock *)kalloc()) == 0)
     return 0;
   memset(so, 0, sizeof(*so));
+  so->proto = proto;
   so->raddr = raddr;
   so->lport = lport;
   so->rport = rport;
@@ -121,8 +138,16 @@ socknew(uint32 raddr, uint16 lport, uint16 rport, int bound)
   mbufq_init(&so->rxq);
 
   acquire(&socks.lock);
+  if(proto == IPPROTO_ICMP){
+    // At most NPROC*NOFILE ICMP sockets exist, far fewer than 65535 ids.
+    do {
+      socks.icmp_id++;
+    } while(socks.icmp_id == 0 || icmp_id_used(socks.icmp_id));
+    so->lport = socks.icmp_id;
+  }
   for(s = socks.list; s; s = s->next){
-    if(s->raddr == raddr && s->lport == lport && s->rport == rport){
+    if(s->proto == proto && s->raddr == raddr && s->lport == so->lport &&
+       s->rport == rport){
       release(&socks.lock);
       kfree((char *)so);
       return 0;
@@ -174,16 +199,16 @@ sockend_locked(struct sock *so)
   sockput(so);
 }
 
-// Create a socket for (raddr, lport, rport) and a file for it in *f.
+// A file owning a new socket of proto for (raddr, lport, rport) in *f.
 // Returns 0, or -1 if memory runs out or the triple is already in use.
-int
-sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport)
+static int
+sockfile(struct file **f, int proto, uint32 raddr, uint16 lport, uint16 rport)
 {
   struct sock *so;
 
   if((*f = filealloc()) == 0)
     return -1;
-  if((so = socknew(raddr, lport, rport, 0)) == 0){
+  if((so = socknew(proto, raddr, lport, rport, 0)) == 0){
     fileclose(*f);      // still FD_NONE: just frees the slot
     *f = 0;
     return -1;
@@ -195,6 +220,24 @@ sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport)
   return 0;
 }
 
+// Create a UDP socket for (raddr, lport, rport) and a file for it in *f.
+// Returns 0, or -1 if memory runs out or the triple is already in use.
+int
+sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport)
+{
+  return sockfile(f, IPPROTO_UDP, raddr, lport, rport);
+}
+
+// Create an ICMP echo socket to raddr (not 0) and a file for it in *f.
+// Returns 0, or -1 if memory runs out.
+int
+sockallocicmp(struct file **f, uint32 raddr)
+{
+  if(raddr == 0)
+    return -1;
+  return sockfile(f, IPPROTO_ICMP, raddr, 0, 0);
+}
+
 // End a file's socket. Called by fileclose() when the last reference to
 // the file is gone. No locks held.
 void
@@ -202,6 +245,26 @@ sockclose(struct sock *so)
 {
   acquire(&socks.lock);
   sockend_locked(so);
+}
+
+// Queue m, from sip:sport, on so and wake a reader. Caller holds
+// so->lock. Returns 1, or 0 if m was dropped (and freed) because the
+// queue is full or the mbuf pool runs low; the socket counts the drop.
+static int
+sockenqueue(struct sock *so, struct mbuf *m, uint32 sip, uint16 sport)
+{
+  if(so->rxq.len >= so->qmax ||
+     __atomic_load_n(&netstats.mbufs_free, __ATOMIC_RELAXED) < SOCK_MBUF_RESERVE){
+    so->drops++;
+    mbuffree(m);
+    return 0;
+  }
+  m->raddr = sip;
+  m->rport = sport;
+  mbufq_push(&so->rxq, m);
+  so->rx++;
+  wakeup(so);
+  return 1;
 }
 
 // Deliver the UDP payload in m, from sip:sport to our port dport, to its
@@ -223,21 +286,38 @@ sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
   }
   acquire(&so->lock);
   release(&socks.lock);
-
-  if(so->rxq.len >= so->qmax ||
-     __atomic_load_n(&netstats.mbufs_free, __ATOMIC_RELAXED) < SOCK_MBUF_RESERVE){
-    so->drops++;
-    release(&so->lock);
+  if(sockenqueue(so, m, sip, sport))
+    NETSTAT_INC(udp_rx);
+  else
     NETSTAT_INC(drop_udp_qfull);
+  release(&so->lock);
+}
+
+// Deliver the ICMP echo reply in m (the whole ICMP message), from sip with
+// identifier id, to the ping socket that sent the request. Always consumes
+// m: queued (icmp_rx) or dropped (drop_icmp: nobody asked, or the socket's
+// queue is full). Called from net_rx() as sockrecvudp is.
+void
+sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id)
+{
+  struct sock *so;
+
+  acquire(&socks.lock);
+  for(so = socks.list; so; so = so->next)
+    if(so->proto == IPPROTO_ICMP && so->lport == id && so->raddr == sip)
+      break;
+  if(so == 0){
+    release(&socks.lock);
+    NETSTAT_INC(drop_icmp);
     mbuffree(m);
     return;
   }
-  m->raddr = sip;
-  m->rport = sport;
-  mbufq_push(&so->rxq, m);
-  so->rx++;
-  NETSTAT_INC(udp_rx);
-  wakeup(so);
+  acquire(&so->lock);
+  release(&socks.lock);
+  if(sockenqueue(so, m, sip, id))
+    NETSTAT_INC(icmp_rx);
+  else
+    NETSTAT_INC(drop_icmp);
   release(&so->lock);
 }
 
@@ -399,15 +479,48 @@ socksendto(uint16 lport, uint32 raddr, uint16 rport, uint64 addr, int n)
   return n;
 }
 
+// write() on an ICMP socket: send the n-byte echo message at user address
+// addr (8 <= n <= UDP_MAXDATA) as an echo request to raddr, with our type,
+// code, identifier and checksum. Returns n, or -1.
+static int
+sockwriteicmp(struct sock *so, uint64 addr, int n)
+{
+  struct mbuf *m;
+  uint8 *icmp;
+
+  if(n < ICMP_HLEN || n > UDP_MAXDATA)
+    return -1;
+  if((m = mbufalloc(MBUF_HEADROOM)) == 0){
+    NETSTAT_INC(tx_drop_nombuf);
+    return -1;
+  }
+  icmp = (uint8 *)mbufput(m, n);
+  if(copyin(myproc()->pagetable, (char *)icmp, addr, n) < 0){
+    mbuffree(m);
+    return -1;
+  }
+  icmp[ICMP_F_TYPE] = ICMP_ECHO_REQUEST;
+  icmp[ICMP_F_CODE] = 0;
+  np_put16(icmp + ICMP_F_ID, so->lport);
+  np_put16(icmp + ICMP_F_CKSUM, 0);
+  np_put16(icmp + ICMP_F_CKSUM, np_fold(np_sum(0, icmp, n)));
+  if(net_tx_icmp(m, so->raddr) < 0)
+    return -1;
+  return n;
+}
+
 // write() on a socket file: send n bytes as one datagram to the socket's
 // remote end; a wildcard socket answers the sender of the datagram it
-// read last (-1 if there is none yet).
+// read last (-1 if there is none yet). An ICMP socket sends an echo
+// request.
 int
 sockwrite(struct sock *so, uint64 addr, int n)
 {
   uint32 raddr = so->raddr;
   uint16 rport = so->rport;
 
+  if(so->proto == IPPROTO_ICMP)
+    return sockwriteicmp(so, addr, n);
   if(raddr == 0 || rport == 0){
     acquire(&so->lock);
     if(raddr == 0)
@@ -528,7 +641,7 @@ sockbind(uint16 port)
     return -1;
   }
   release(&socks.lock);
-  return socknew(0, port, 0, 1) ? 0 : -1;
+  return socknew(IPPROTO_UDP, 0, port, 0, 1) ? 0 : -1;
 }
 
 // unbind(port): undo bind(port); what is queued is freed, readers inside
@@ -592,7 +705,7 @@ socklist(uint64 uinfo, int n)
     si[i].bound = so->bound;
     si[i].qlen = so->rxq.len;
     si[i].qmax = so->qmax;
-    si[i].pad = 0;
+    si[i].proto = so->proto;
     si[i].rx = so->rx;
     si[i].drops = so->drops;
     release(&so->lock);

@@ -36,10 +36,10 @@ struct sockinfo {
   uint32 raddr;    // remote address, 0 = any
   uint16 lport;
   uint16 rport;    // remote port, 0 = any
-  uint32 bound;    // 1: made by bind(), 0: by connect()
+  uint32 bound;    // 1: made by bind(), 0: by connect() or icmpconnect()
   uint32 qlen;     // datagrams waiting now
   uint32 qmax;
-  uint32 pad;
+  uint32 proto;    // IPPROTO_UDP, or IPPROTO_ICMP (lport: the echo identifier)
   uint64 rx;       // datagrams queued on it since it was made
   uint64 drops;    // datagrams dropped because its queue was full
 };

@@ -112,6 +112,11 @@ uint64 sys_recvmsgs(void);
 uint64 sys_socklist(void);
 uint64 sys_netmode(void);
 uint64 sys_netceiling(void);
+uint64 sys_ifget(void);
+uint64 sys_ifset(void);
+uint64 sys_arplist(void);
+uint64 sys_arpctl(void);
+uint64 sys_icmpconnect(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -150,6 +155,11 @@ static uint64 (*syscalls[])(void) = {
   [SYS_socklist] sys_socklist,
   [SYS_netmode] sys_netmode,
   [SYS_netceiling] sys_netceiling,
+  [SYS_ifget]   sys_ifget,
+  [SYS_ifset]   sys_ifset,
+  [SYS_arplist] sys_arplist,
+  [SYS_arpctl]  sys_arpctl,
+  [SYS_icmpconnect] sys_icmpconnect,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

@@ -35,6 +35,11 @@
 #define SYS_socklist 34 // describe every socket: socklist(struct sockinfo*, n)
 #define SYS_netmode  35 // switch the driver's mode at run time
 #define SYS_netceiling 36 // the device path alone: udpbench ceiling
+#define SYS_ifget   37  // the interface's addresses: ifget(struct ifinfo*)
+#define SYS_ifset   38  // set them (dhcpc, by hand): ifset(struct ifinfo*)
+#define SYS_arplist 39  // describe the neighbour cache: arplist(struct arpinfo*, n)
+#define SYS_arpctl  40  // flush it or set its entries' lifetime
+#define SYS_icmpconnect 41 // ICMP echo socket to an address: an fd
 
 // xv6-riscv's 2025 name for sleep: the same call.
 #define SYS_pause  SYS_sleep

@@ -1,10 +1,12 @@
 // The network system calls: argument checking, then a call into the
-// socket layer (sock.c), the net thread's mode switch (netthread.c) or the
+// socket layer (sock.c), the net thread's mode switch (netthread.c), the
+// interface's configuration (net.c), the neighbour cache (arp.c) or the
 // counters. Prototypes for user programs are in user/user.h.
 //
 // Two socket interfaces share one socket layer:
 //   connect() returns a file descriptor (MIT's 2020-23 net lab, and ours):
 //     read()/write(), recvmsgs()/sendmsgs(), sockopt() work on it;
+//     icmpconnect() makes the same kind of file for ICMP echo (ping);
 //   bind()/unbind()/send()/recv() name a local port (MIT's 2024-25 lab).
 
 #include "kernel/types.h"
@@ -18,6 +20,7 @@
 #include "kernel/sleeplock.h"
 #include "kernel/file.h"
 #include "kernel/netdefs.h"
+#include "kernel/netif.h"
 
 // Fetch syscall argument n as a port number (1..65535 unless zero_ok
 // allows 0). Returns 0 and sets *port, or -1.
@@ -234,4 +237,78 @@ sys_netmode(void)
   if(mode < 0 || mode >= NETMODE_COUNT)
     return -1;
   return netmode_set(mode);
+}
+
+// int ifget(struct ifinfo *ifi): copy the interface's configuration
+// (kernel/netif.h) out. Returns 0 or -1.
+uint64
+sys_ifget(void)
+{
+  struct ifinfo ifi;
+  uint64 uifi;
+
+  argaddr(0, &uifi);
+  net_ifget(&ifi);
+  if(copyout(myproc()->pagetable, uifi, (char *)&ifi, sizeof(ifi)) < 0)
+    return -1;
+  return 0;
+}
+
+// int ifset(struct ifinfo *ifi): set the interface's configuration.
+// Returns 0, or -1 for a bad pointer, source or netmask.
+uint64
+sys_ifset(void)
+{
+  struct ifinfo ifi;
+  uint64 uifi;
+
+  argaddr(0, &uifi);
+  if(copyin(myproc()->pagetable, (char *)&ifi, uifi, sizeof(ifi)) < 0)
+    return -1;
+  return net_ifset(&ifi);
+}
+
+// int arplist(struct arpinfo *ai, int n): describe up to n neighbour
+// cache entries. Returns how many there are, or -1.
+uint64
+sys_arplist(void)
+{
+  uint64 uai;
+  int n;
+
+  argaddr(0, &uai);
+  argint(1, &n);
+  if(n < 0)
+    return -1;
+  return arp_list(uai, n);
+}
+
+// int arpctl(int op, int arg): flush the neighbour cache or set its
+// entries' lifetime (kernel/netif.h). Returns as arp_ctl, -1 on error.
+uint64
+sys_arpctl(void)
+{
+  int op, arg;
+
+  argint(0, &op);
+  argint(1, &arg);
+  return arp_ctl(op, arg);
+}
+
+// int icmpconnect(uint32 raddr): a new ICMP echo socket to raddr.
+// Returns a file descriptor, or -1.
+uint64
+sys_icmpconnect(void)
+{
+  struct file *f;
+  int raddr, fd;
+
+  argint(0, &raddr);
+  if(sockallocicmp(&f, (uint32)raddr) < 0)
+    return -1;
+  if((fd = fdalloc(f)) < 0){
+    fileclose(f);
+    return -1;
+  }
+  return fd;
 }

@@ -206,6 +206,29 @@ test_arp(void)
   CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
 }
 
+// Before DHCP has given us an address (myip 0): unicast IPv4 to any
+// address at our MAC is ours (an offer sent to the offered address), ARP
+// is never answered.
+static void
+test_noaddr(void)
+{
+  uint8 f[ETH_MINLEN];
+  struct np_info pi;
+
+  memset(f, 0, sizeof(f));
+  memcpy(f, udp_frame, sizeof(udp_frame));
+  np_put32(f + 30, 0x0A000210);                   // to 10.0.2.16, not MYIP
+  fix_ip(f);
+  np_put16(f + 40, 0);                            // no UDP checksum
+  CHECK(parse(f, sizeof(f), &pi) == NP_DROP_IP_HDR);
+  CHECK(np_parse(f, sizeof(f), mymac, 0, &pi) == NP_UDP && pi.dip == 0x0A000210);
+
+  memset(f, 0, sizeof(f));
+  np_put_eth(f, mymac, peermac, ETHTYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, 0);
+  CHECK(np_parse(f, sizeof(f), mymac, 0, &pi) == NP_DROP_ARP);
+}
+
 static void
 test_icmp(void)
 {
@@ -227,8 +250,13 @@ test_icmp(void)
   CHECK(icmp[0] == ICMP_ECHO_REPLY && memcmp(icmp + ICMP_HLEN, "ping", 4) == 0);
   CHECK(np_fold(np_sum(0, f + ETH_HLEN, IP_HLEN)) == 0);
   CHECK(np_fold(np_sum(0, icmp, ICMP_HLEN + 4)) == 0);
-  // A reply is not something we answer.
-  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_DROP_ICMP);
+  // The peer sees our reply as a reply (for its ping socket), with the
+  // request's identifier and sequence number.
+  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_ICMP_REPLY);
+  CHECK(pi.off == ETH_HLEN + IP_HLEN && pi.len == ICMP_HLEN + 4);
+  CHECK(pi.sport == np_get16(icmp + ICMP_F_ID) && pi.dport == np_get16(icmp + ICMP_F_SEQ));
+  // Without an address nothing answers or takes an echo.
+  CHECK(np_parse(f, sizeof(f), peermac, 0, &pi) == NP_DROP_ICMP);
 
   icmp[0] = ICMP_ECHO_REQUEST;                    // checksum now wrong
   CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_DROP_ICMP);
@@ -258,6 +286,7 @@ main(void)
   test_build_udp();
   test_malformed();
   test_arp();
+  test_noaddr();
   test_icmp();
   test_truncation();
   if(failures){

@@ -7,6 +7,7 @@
 #include "kernel/netstat.h"
 #include "kernel/netmode.h"
 #include "kernel/socket.h"
+#include "kernel/net.h"
 #include "user/user.h"
 
 #define MAXSOCKS 32
@@ -76,9 +77,14 @@ main(int argc, char *argv[])
     exit(1);
   }
   printf("sockets: %d\n", n);
-  for(int i = 0; i < n && i < MAXSOCKS; i++)
-    printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu\n",
-           si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
-           si[i].qlen, si[i].qmax, si[i].rx, si[i].drops);
+  for(int i = 0; i < n && i < MAXSOCKS; i++){
+    if(si[i].proto == IPPROTO_ICMP)
+      printf("  icmp    id %d raddr %x queued %d/%d rx %lu drops %lu\n",
+             si[i].lport, si[i].raddr, si[i].qlen, si[i].qmax, si[i].rx, si[i].drops);
+    else
+      printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu\n",
+             si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
+             si[i].qlen, si[i].qmax, si[i].rx, si[i].drops);
+  }
   exit(0);
 }

@@ -77,6 +77,27 @@ int netmode(int mode);
 struct ceiling;
 int netceiling(int dir, int n, int size, uint32 dst, uint16 dport, struct ceiling *res);
 
+// The interface and its neighbours (kernel/netif.h). ifget fills *ifi;
+// ifset sets source, addr, netmask, gateway, dns, server and lease from
+// *ifi (a new non-zero address is announced with a gratuitous ARP).
+// 0, or -1 on a bad pointer, source or netmask.
+struct ifinfo;
+struct arpinfo;
+int ifget(struct ifinfo *ifi);
+int ifset(struct ifinfo *ifi);
+// Describe up to n neighbour cache entries in ai[]; returns how many
+// entries exist, or -1. arpctl(ARPCTL_FLUSH, 0) empties the cache;
+// arpctl(ARPCTL_TTL, s) sets the entries' lifetime in seconds and returns
+// the old one (s = 0 only reads it). -1 on a bad op or value.
+int arplist(struct arpinfo *ai, int n);
+int arpctl(int op, int arg);
+// ICMP echo socket to raddr, as Linux's ping sockets: write() sends an
+// ICMP echo header + data (8..1472 bytes) as an echo request, the kernel
+// filling in type, code, identifier and checksum; read() returns the next
+// echo reply from raddr with this socket's identifier, header included.
+// sockopt(SO_RCVTIMEO) and close() work as on UDP sockets. -1 on error.
+int icmpconnect(uint32 raddr);
+
 // MIT's 2024-25 net lab interface (ports, no descriptors). Addresses and
 // ports in host byte order.
 // bind(port): queue UDP datagrams sent to local port (at most 16; more are

@@ -181,7 +181,7 @@ check_verdict(const uint8 *f, uint len, int v, struct np_info *pi)
     check_arp_request(f, len, pi);
   } else if(v == NP_ARP_REPLY){
     CHECK(len >= ETH_HLEN + ARP_LEN && pi->dip == MYIP && pi->sip != 0);
-  } else if(v == NP_ICMP_ECHO || v == NP_UDP){
+  } else if(v == NP_ICMP_ECHO || v == NP_ICMP_REPLY || v == NP_UDP){
     CHECK(pi->framelen <= len && pi->off + pi->len <= pi->framelen);
     CHECK(pi->dip == MYIP || (v == NP_UDP && pi->dip == IP_BROADCAST));
     for(uint i = 0; i < pi->len; i++)   // ASan: every byte is inside f
@@ -189,6 +189,10 @@ check_verdict(const uint8 *f, uint len, int v, struct np_info *pi)
     if(v == NP_ICMP_ECHO){
       CHECK(pi->off == ETH_HLEN + IP_HLEN && pi->len >= ICMP_HLEN);
       check_echo(f, len, pi);
+    } else if(v == NP_ICMP_REPLY){
+      CHECK(pi->off == ETH_HLEN + IP_HLEN && pi->len >= ICMP_HLEN);
+      CHECK(f[pi->off] == ICMP_ECHO_REPLY && ref_ok(f + pi->off, pi->len));
+      CHECK(pi->sport == np_get16(f + pi->off + ICMP_F_ID));
     } else {
       CHECK(pi->off == ETH_HLEN + IP_HLEN + UDP_HLEN);
       check_udp(f, pi);
