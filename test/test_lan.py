@@ -12,6 +12,8 @@ their own (the `lan` fixture: a switch on free ports and the service node
   broadcast from guest 1 reaches guests 2 and 3; guest 2 leaves and comes
   back and gets its address again; no guest sent a malformed frame or
   DHCP message, and every capture is clean.
+- lan-renew: with an 8-second lease the guest renews at T1, unicast from
+  its address as RFC 2131 says, and keeps its address.
 - lan-malformed: broken DHCP replies (every BOOTP and option field wrong
   in turn, cut short, unsolicited) and broken ARP replies are put on one
   guest's wire; its address and ARP cache do not change, it sends no DHCP
@@ -40,6 +42,7 @@ from scapy.packet import Raw
 
 import dhcpd
 import test_net
+from hostnet import PCAP_BAD, pcap_frames
 from lan import Lan, guest_addr, guest_mac
 from qemu import BOOT_TIMEOUT, TestFailure, free_udp_ports
 from wire import (Wire, BROADCAST, DNS_IP, ETH_ARP, GUEST_IP, HOST_IP,
@@ -55,6 +58,9 @@ STRANGER_MAC = "52:54:00:66:66:66"   # the source of the broken ARP replies
 BOGUS_MAC = "de:ad:be:ef:00:01"      # what they claim 10.0.2.2 is at
 BOGUS_IP = "10.0.2.99"               # what the broken DHCP replies offer
 OPTIONS_OFF = 240         # a BOOTP message's options, after the cookie
+RENEW_LEASE = 8           # seconds: lan-renew's lease (T1 4 s)
+RENEWALS = 2              # lan-renew waits for this many renewals ...
+RENEW_WAIT = 120          # ... for at most this long (a ceiling)
 
 DHCPC_LINE = (r"dhcpc: (\d+\.\d+\.\d+\.\d+)/24 gateway 10\.0\.2\.2 dns "
               r"10\.0\.2\.3 from 10\.0\.2\.2 lease (\d+)s\r*\n")
@@ -261,6 +267,51 @@ def test_lan_guests(guest, lan):
                % (", ".join(addrs), dict(lan.stats), dict(lan.dhcp.stats)))
 
 
+# ---- lan-renew ----------------------------------------------------------------
+
+def client_msgs(frames, addr):
+    """The DHCP messages the guest at UDP address addr sent, among the
+    switch's record: [(frame as scapy decoded it, {option: value})]."""
+    out = []
+    for src, raw in frames:
+        pkt = Ether(raw)
+        if src == addr and UDP in pkt and pkt[UDP].dport == dhcpd.SERVER_PORT:
+            out.append((pkt, dhcpd.options(pkt[BOOTP])))
+    return out
+
+
+@pytest.mark.netmodes()
+def test_lan_renew(guest, lan):
+    """With a short lease the guest renews at T1 (RFC 2131 4.4.5): REQUESTs
+    unicast from its address to the server, with ciaddr and neither a
+    server id nor a requested address (4.3.2, RENEWING); each is ACKed,
+    the address stays and ifconfig shows the server's lease."""
+    lan.dhcp.lease = RENEW_LEASE
+    lan.record(True)
+    q = boot_lan(guest, lan, [1])[1]
+    mac = guest_mac(1)
+    deadline = time.monotonic() + RENEW_WAIT
+    while lan.leases()[mac].acks < 1 + RENEWALS:
+        if time.monotonic() > deadline:
+            raise TestFailure("no %d renewals within %d s: %r"
+                              % (RENEWALS, RENEW_WAIT, lan.leases()[mac]))
+        time.sleep(0.5)
+    msgs = client_msgs(lan.record(False), guest_addr(lan.port, 1))
+    addr = q.dhcp_addr
+    renewals = [(p, o) for p, o in msgs if p[BOOTP].ciaddr != "0.0.0.0"]
+    if len(renewals) < RENEWALS:
+        raise TestFailure("%d renewals among %s"
+                          % (len(renewals), [p.summary() for p, _ in msgs]))
+    for p, o in renewals:
+        got = (p.dst, p[IP].src, p[IP].dst, p[BOOTP].ciaddr,
+               o.get("message-type"), "server_id" in o, "requested_addr" in o)
+        want = (HOST_MAC, addr, HOST_IP, addr, dhcpd.REQUEST, False, False)
+        if got != want:
+            raise TestFailure("a renewal: %r, expected %r" % (got, want))
+    check_guest(lan, q, 1, ifconfig(q))
+    ping(q, HOST_IP, 1)
+
+
 # ---- lan-malformed ------------------------------------------------------------
 
 def dhcp_reply(mac, xid=0x5eed, opts=None, mtype=dhcpd.OFFER, cut=None,
@@ -368,17 +419,6 @@ def broken_arp(mac, ip):
             ("cut to 30 bytes", arp_reply(mac, ip, cut=30))]
 
 
-def sent_dhcp(frames, addr):
-    """The frames among the switch's record that came from addr and go
-    to UDP port 67."""
-    out = []
-    for src, raw in frames:
-        pkt = Ether(raw)
-        if src == addr and UDP in pkt and pkt[UDP].dport == dhcpd.SERVER_PORT:
-            out.append(pkt.summary())
-    return out
-
-
 @pytest.mark.netmodes()
 def test_lan_malformed(guest, lan):
     """Broken DHCP and ARP replies from the LAN change neither the guest's
@@ -427,9 +467,10 @@ def test_lan_malformed(guest, lan):
     if after_arp.get(HOST_IP, (None,))[0] != HOST_MAC or any(
             m == BOGUS_MAC for m, _ in after_arp.values()):
         problems.append("ARP cache %r -> %r" % (before_arp, after_arp))
-    answers = sent_dhcp(frames, guest_addr(lan.port, 1))
+    answers = client_msgs(frames, guest_addr(lan.port, 1))
     if answers:
-        problems.append("the guest answered with DHCP: %r" % answers)
+        problems.append("the guest answered with DHCP: %r"
+                        % [p.summary() for p, _ in answers])
     if problems:
         raise TestFailure("; ".join(problems))
     guest.note("%d broken DHCP replies, %d broken below DHCP, %d broken ARP "
@@ -438,7 +479,13 @@ def test_lan_malformed(guest, lan):
                   ", ".join("%s %+d" % (k, d[k]) for k in
                             ("udp_rx", "drop_udp_qfull", "drop_udp_cksum",
                              "drop_udp_len", "drop_arp"))))
-    guest.check_pcap(q)
+    # The capture holds the broken frames too: check what the guest sent.
+    q.quit()
+    bad = pcap_frames(q.makevars["PCAPFILE"],
+                      "eth.src == %s && (%s)" % (mac, PCAP_BAD))
+    if bad:
+        raise TestFailure("the guest sent %d bad frame(s), first: %s"
+                          % (len(bad), bad[0]))
 
 
 # ---- dhcpd (no kernel) ----------------------------------------------------------
