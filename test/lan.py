@@ -54,12 +54,19 @@ GUESTS = 8                       # guest n is 1..GUESTS
 
 def guest_mac(n):
     """Guest n's MAC, as the Makefile gives it to QEMU."""
+    _check_guest(n)
     return "52:54:00:12:34:%02x" % n
 
 
 def guest_addr(lanport, n):
     """Guest n's QEMU end of the LAN: the Makefile's local.port."""
+    _check_guest(n)
     return ("127.0.0.1", lanport + n)
+
+
+def _check_guest(n):
+    if not 1 <= n <= GUESTS:
+        raise ValueError("guest %r: guests are 1..%d" % (n, GUESTS))
 
 
 def mac_of(raw):

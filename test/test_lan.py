@@ -45,8 +45,8 @@ import test_net
 from hostnet import PCAP_BAD, pcap_frames
 from lan import Lan, guest_addr, guest_mac
 from qemu import BOOT_TIMEOUT, TestFailure, free_udp_ports
-from wire import (Wire, BROADCAST, DNS_IP, ETH_ARP, GUEST_IP, HOST_IP,
-                  HOST_MAC, PING_ID, ping_frame)
+from wire import (Wire, BROADCAST, DNS_IP, GUEST_IP, HOST_IP, HOST_MAC,
+                  PING_ID, ping_frame)
 
 ECHO_PORT = 7777          # the service node echoes UDP to this port
 SERVE_PORT = 7000         # guests' `udpecho serve` port
@@ -125,7 +125,8 @@ class Console:
 def boot_lan(guest, lan, ns):
     """Boot guests ns (numbers 1..8) on lan at once, CPUS=1 each; wait for
     each one's dhcpc line and shell prompt.  Returns {n: Qemu}; each Qemu
-    gets .dhcp_addr, the address its boot line says."""
+    gets .dhcp_addr, the address its boot line says, which must come
+    with the LAN's lease."""
     qs = {}
     for n in ns:
         q = guest.boot(cpus=1, wait=False, NET="lan", LANPORT=lan.port,
@@ -135,6 +136,8 @@ def boot_lan(guest, lan, ns):
     for n, q in qs.items():
         m = q.expect(DHCPC_LINE, BOOT_TIMEOUT)
         q.dhcp_addr = m.group(1)
+        if int(m.group(2)) != lan.dhcp.lease:
+            raise TestFailure("guest %d: %s" % (n, m.group(0).strip()))
         q.wait_boot()
     return qs
 
