@@ -296,7 +296,8 @@ endif
 
 # The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2,
 # echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works; with
-# LAB=2020 it answers "this is the host!"), and answers DNS (test/hosts).
+# LAB=2020 it answers "this is the host!"), answers DNS (test/hosts), and
+# DHCP with the slirp layout (10.0.2.15, test/dhcpd.py).
 wire:
 	$(PYTHON) test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
 	  $(if $(filter 2020,$(LAB)),--reply "$(LAB_REPLY)")
@@ -356,7 +357,7 @@ help:
 	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
 	@echo "  make test [T=name]                run the test suite with pytest (or tests matching -k T)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
-	@echo "                                   (the wire answers DNS from test/hosts; LAB=2020 as above)"
+	@echo "                                   (the wire answers DHCP, and DNS from test/hosts; LAB=2020 as above)"
 	@echo "  make lan [LEASE=3600]             the LAN: a switch on port $(LANPORT) and the host 10.0.2.2"
 	@echo "                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))"
 	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
