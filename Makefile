@@ -8,8 +8,21 @@ NETMODE ?= intr
 CPUS ?= 3
 E1000_MITIGATION ?= on
 PCAP ?= on
-# The guest's network: user (QEMU's slirp) or wire (a host program, test/wire.py).
+# The guest's network: user (QEMU's slirp), wire (a host program, test/wire.py)
+# or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py).
 NET ?= user
+GUEST ?= 1
+ifeq ($(filter $(NET),user wire lan),)
+$(error NET must be user, wire or lan, not '$(NET)')
+endif
+ifeq ($(NET),lan)
+ifeq ($(filter $(GUEST),1 2 3 4 5 6 7 8),)
+$(error GUEST must be 1..8, not '$(GUEST)')
+endif
+# Each guest on the LAN has its own disk and capture.
+FSIMG ?= fs-guest$(GUEST).img
+PCAPFILE ?= packets-guest$(GUEST).pcap
+endif
 # The disk image QEMU boots and the capture file (the tests pass their own).
 FSIMG ?= fs.img
 PCAPFILE ?= packets.pcap
@@ -229,6 +242,9 @@ GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
 # NET=wire: test/wire.py listens on WIREPORT, QEMU's end of the wire is WIRE_QEMUPORT.
 WIREPORT ?= $(shell expr `id -u` % 5000 + 26099)
 WIRE_QEMUPORT ?= $(shell expr `id -u` % 5000 + 26199)
+# NET=lan: the switch (`make lan`) listens on LANPORT, guest n's QEMU is on LANPORT+n
+# with the MAC 52:54:00:12:34:0n (test/lan.py's guest_addr and guest_mac).
+LANPORT ?= $(shell expr `id -u` % 5000 + 26299)
 
 QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
@@ -236,18 +252,26 @@ QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 ifeq ($(NET),wire)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(WIRE_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(WIREPORT)
+else ifeq ($(NET),lan)
+QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr $(LANPORT) + $(GUEST)),remote.type=inet,remote.host=127.0.0.1,remote.port=$(LANPORT)
 else
 QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000,hostfwd=udp::$(FWDPORT2)-:2001
 endif
 ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)
 endif
-QEMUOPTS += -device e1000,netdev=net0,bus=pcie.0,mitigation=$(E1000_MITIGATION)
+QEMUOPTS += -device e1000,netdev=net0,bus=pcie.0,mitigation=$(E1000_MITIGATION)$(if $(filter lan,$(NET)),$(comma)mac=52:54:00:12:34:0$(GUEST))
 # More QEMU options, e.g. QEMUEXTRA="-S -gdb tcp::26000" (test/test_gdb.py).
 QEMUEXTRA ?=
 QEMUOPTS += $(QEMUEXTRA)
 
-qemu: checkdeps $K/kernel fs.img
+comma = ,
+
+# A LAN guest's own disk: a copy of fs.img, made again whenever fs.img is newer.
+fs-guest%.img: fs.img
+	cp fs.img $@
+
+qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
 	$(QEMU) $(QEMUOPTS)
 
 # The exact QEMU command line, for the test harness and bench scripts.
@@ -281,10 +305,18 @@ endif
 
 # The other end of `make qemu NET=wire`: answers ARP and ping for 10.0.2.2,
 # echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works; with
-# LAB=2020 it answers "this is the host!"), and answers DNS (test/hosts).
+# LAB=2020 it answers "this is the host!"), answers DNS (test/hosts), and
+# DHCP with the slirp layout (10.0.2.15, test/dhcpd.py).
 wire:
 	$(PYTHON) test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
 	  $(if $(filter 2020,$(LAB)),--reply "$(LAB_REPLY)")
+
+# The LAN of `make qemu NET=lan GUEST=n`: a switch on LANPORT and the host 10.0.2.2
+# plugged into it, which answers ARP, ping and DNS as the wire does, echoes UDP sent to
+# 10.0.2.2:SERVERPORT, and leases addresses by DHCP (10.0.2.15 up; LEASE seconds).
+LEASE ?= 3600
+lan:
+	$(PYTHON) test/lan.py --port $(LANPORT) --echo $(SERVERPORT) --lease $(LEASE)
 
 # ---- tests ------------------------------------------------------------------
 
@@ -334,7 +366,8 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
-	  test/dhcp_unit
+	  test/dhcp_unit \
+	  fs-guest*.img packets-guest*.pcap
 
 help:
 	@echo "xv6-netpoll targets:"
@@ -346,7 +379,11 @@ help:
 	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
 	@echo "  make test [T=name]                run the test suite with pytest (or tests matching -k T)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
-	@echo "                                   (the wire answers DNS from test/hosts; LAB=2020 as above)"
+	@echo "                                   (the wire answers DHCP, and DNS from test/hosts; LAB=2020 as above)"
+	@echo "  make lan [LEASE=3600]             the LAN: a switch on port $(LANPORT) and the host 10.0.2.2"
+	@echo "                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))"
+	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
+	@echo "                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, then user/dhcpmsg.c,"
 	@echo "                                    FUZZTIME seconds each"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
@@ -356,6 +393,7 @@ help:
 	@echo "           SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)"
 	@echo "           GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)"
 	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
+	@echo "           LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)"
 
 FORCE:
-.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire fuzz test bench clean help FORCE
+.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan fuzz test bench clean help FORCE

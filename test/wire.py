@@ -14,7 +14,8 @@ By hand, in two terminals (ports from `make help`):
 
 This program plays the host 10.0.2.2 with a made-up MAC (HOST_MAC): it
 answers ARP requests for 10.0.2.2 (and for slirp's DNS address 10.0.2.3),
-answers ICMP echo requests to it, and
+answers ICMP echo requests to it, answers DHCP as slirp does (test/dhcpd.py:
+the guest is always given GUEST_IP 10.0.2.15/24, lease 86400 s), and
 echoes UDP datagrams sent to 10.0.2.2:ECHOPORT back to their sender, so
 `nettests` and `udpecho ping` work against it as against server.py.
 Datagrams to other host ports are dropped and counted (`noanswer` needs a
@@ -48,6 +49,8 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 from scapy.utils import checksum
 
+import dhcpd                       # test/dhcpd.py: Server.answer(frame)
+
 try:
     import dnsd                    # test/dnsd.py: answer(query) -> reply
 except ImportError:
@@ -70,6 +73,7 @@ ICMP_ECHO = 8
 SOCKBUF = 4 << 20            # our socket buffers (capped by net.core.*mem_max)
 PING_ID = 0x5778             # ICMP identifier of Wire.ping's requests
 DNS_PORT = 53
+DHCP_LEASE = 86400           # seconds, as slirp's DHCP server gives
 
 
 def udp_frame(sport, dport, payload, src=HOST_IP, dst=GUEST_IP,
@@ -125,10 +129,13 @@ class Wire:
     qemu_port: QEMU's local.port, where injected frames go; if None it is
     learnt from the first frame the guest sends.  echo_port: host UDP port
     whose datagrams are echoed.  log: a function taking one line, or None.
-    stats counts what happened (see _dispatch); bad holds the first few
-    malformed frames the guest sent."""
+    dhcp: the dhcpd.Server answering UDP to port 67; by default one that
+    gives every client GUEST_IP.  stats counts what happened (see
+    _dispatch); bad holds the first few malformed frames the guest
+    sent."""
 
-    def __init__(self, port, qemu_port=None, echo_port=None, log=None):
+    def __init__(self, port, qemu_port=None, echo_port=None, log=None,
+                 dhcp=None):
         self.port = port
         self.qemu = ("127.0.0.1", qemu_port) if qemu_port else None
         self.log = log
@@ -136,6 +143,8 @@ class Wire:
         self.bad = []
         self._handlers = {}
         self.dns = Wire._dns               # fn(wire, pkt) for UDP to port 53
+        self.dhcp = dhcp or dhcpd.Server(lease=DHCP_LEASE, fixed=GUEST_IP,
+                                         log=self._say)
         if echo_port:
             self._handlers[echo_port] = self._echo
         self._lock = threading.Lock()      # guards _pongs, _recording
@@ -200,15 +209,16 @@ class Wire:
                         / ARP(op=2, hwsrc=HOST_MAC, psrc=HOST_IP,
                               hwdst=GUEST_MAC, pdst=GUEST_IP)))
 
-    def ping(self, timeout=5.0, size=16):
-        """ICMP echo request to the guest; returns the round trip in
-        seconds, or None if no correct reply came within timeout."""
+    def ping(self, timeout=5.0, size=16, ip=GUEST_IP, mac=GUEST_MAC):
+        """ICMP echo request to the guest (or to ip at mac); returns the
+        round trip in seconds, or None if no correct reply came within
+        timeout."""
         with self._lock:
             self._seq = (self._seq + 1) & 0xFFFF
             seq = self._seq
         data = struct.pack("!H", seq) * (size // 2)
         t0 = time.monotonic()
-        self.send(ping_frame(PING_ID, seq, data))
+        self.send(ping_frame(PING_ID, seq, data, dst=ip, dmac=mac))
         with self._pong:
             ok = self._pong.wait_for(lambda: self._pongs.get(seq) == data,
                                      timeout)
@@ -252,6 +262,10 @@ class Wire:
             self._arp(pkt[ARP])
         elif UDP in pkt and pkt[UDP].dport == DNS_PORT and self.dns:
             self.dns(self, pkt)          # to any address: we play every server
+        elif UDP in pkt and pkt[UDP].dport == dhcpd.SERVER_PORT:
+            st["dhcp"] += 1              # broadcast, or unicast to renew
+            for reply in self.dhcp.answer(pkt):
+                self.send(reply)
         elif IP not in pkt or pkt[IP].dst != HOST_IP:
             st["other"] += 1
         elif ICMP in pkt:
