@@ -207,7 +207,10 @@ UPROGS = \
 	$U/_netmode \
 	$U/_udpbench \
 	$U/_udpecho \
-	$U/_nslookup
+	$U/_nslookup \
+	$U/_ifconfig \
+	$U/_arp \
+	$U/_ping
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c

@@ -13,6 +13,12 @@
 - netmode: switching modes at run time: nettests' modeswitch and
   switchflood, then a host flood of a port nobody reads while the shell
   switches modes, every datagram accounted for exactly.
+- netprogs: the LAN programs on slirp: ifconfig prints the layout, ping
+  10.0.2.2 (slirp answers) gets its replies and times out on an address
+  nobody has, arp shows slirp's MAC for 10.0.2.2 and obeys -d and -t,
+  a layout set with ifconfig is static and its DNS server is the one
+  nslookup asks, udpecho listen shows a datagram from the host with its
+  sender.
 """
 
 import os
@@ -23,7 +29,7 @@ import time
 
 import pytest
 
-from qemu import PANIC, REPO, TestFailure
+from qemu import PANIC, PROMPT, REPO, TestFailure
 from hostnet import Flooder
 
 sys.path.insert(0, os.path.join(REPO, "bench"))
@@ -203,3 +209,110 @@ def test_netmode(guest):
            % (sent, c["mode_switches"] - before["mode_switches"],
               c["drop_udp_noport"] - before["drop_udp_noport"],
               c["rx_missed"] - before["rx_missed"]))
+
+
+# The slirp layout (QEMU's defaults), by DHCP from slirp or the static boot
+# default, with DNS server %s.
+IFCONFIG = (r"^eth0: mac 52:54:00:12:34:56\n"
+            r"  addr 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2 dns %s\n"
+            r"  source (dhcp from 10\.0\.2\.2 lease (\d+)s \((\d+)s left\)|static)$")
+PING_REPLY = r"^ping: reply from 10\.0\.2\.2 seq=(\d+) time=\d+\.\d{3} ms$"
+PING_SUMMARY = (r"^ping: 10\.0\.2\.2: 3 sent, (\d) received, (\d+)% loss, "
+                r"rtt min/avg/max (\d+\.\d{3})/(\d+\.\d{3})/(\d+\.\d{3}) ms$")
+SLIRP_HOST_MAC = "52:55:0a:00:02:02"
+NOBODY = "10.0.2.99"       # on slirp's subnet, answers nothing (not even ARP)
+
+
+def check_ping(q):
+    """`ping 10.0.2.2 -c 3`: a line per reply in order, a summary that agrees."""
+    out = q.run("ping 10.0.2.2 -c 3", timeout=30)
+    seqs = [int(m.group(1)) for m in re.finditer(PING_REPLY, out, re.M)]
+    m = re.search(PING_SUMMARY, out, re.M)
+    if not m or not seqs:
+        raise TestFailure("ping 10.0.2.2 printed %r" % out)
+    got, loss = int(m.group(1)), int(m.group(2))
+    rtt = [float(m.group(i)) for i in (3, 4, 5)]
+    if seqs != sorted(seqs) or len(seqs) != got or loss != (3 - got) * 100 // 3:
+        raise TestFailure("ping's summary disagrees with its replies: %r" % out)
+    if rtt != sorted(rtt) or rtt[0] <= 0:
+        raise TestFailure("rtt min/avg/max out of order: %r" % m.group(0))
+    if got < 3 and "seq=%d timeout" % (set((1, 2, 3)) - set(seqs)).pop() not in out:
+        raise TestFailure("a missing reply was not reported as a timeout: %r" % out)
+    return got
+
+
+def arp_entries(q):
+    """`arp`: {ip: (mac, state, age)}; fails on any line of another form."""
+    out = q.run("arp")
+    entries = {}
+    for line in out.splitlines():
+        m = re.match(r"^(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]{17}) (pending|reachable|stale) (\d+)s$",
+                     line)
+        if not m:
+            raise TestFailure("arp printed %r" % line)
+        entries[m.group(1)] = (m.group(2), m.group(3), int(m.group(4)))
+    return entries
+
+
+@pytest.mark.netmodes()
+def test_netprogs(guest):
+    """ifconfig, ping, arp and udpecho listen on slirp."""
+    q = guest.boot()
+    out = q.run("ifconfig")
+    m = re.search(IFCONFIG % re.escape("10.0.2.3"), out, re.M)
+    if not m:
+        raise TestFailure("ifconfig printed %r" % out)
+    if m.group(2) and int(m.group(3)) > int(m.group(2)):
+        raise TestFailure("more of the lease left than it lasts: %r" % out)
+
+    got = check_ping(q)
+    if got < 2:
+        raise TestFailure("only %d of 3 pings to 10.0.2.2 came back" % got)
+    e = arp_entries(q)
+    if e.get("10.0.2.2", (None, None))[:2] != (SLIRP_HOST_MAC, "reachable"):
+        raise TestFailure("arp after ping: %r" % e)
+
+    out = q.run("ping %s -c 2" % NOBODY, timeout=30)
+    for want in ("ping: seq=1 timeout", "ping: seq=2 timeout",
+                 "ping: %s: 2 sent, 0 received, 100%% loss\n" % NOBODY):
+        if want not in out:
+            raise TestFailure("ping %s: no %r in %r" % (NOBODY, want, out))
+    if arp_entries(q).get(NOBODY, (None, "pending"))[1] != "pending":
+        raise TestFailure("an ARP entry for %s, who never answered" % NOBODY)
+
+    q.run("arp -d")
+    if arp_entries(q):
+        raise TestFailure("arp -d left entries")
+    old = re.search(r"^arp: ttl (\d+)s$", q.run("arp -t"), re.M)
+    if not old:
+        raise TestFailure("arp -t printed no ttl")
+    if "arp: ttl 30s (was %ss)" % old.group(1) not in q.run("arp -t 30"):
+        raise TestFailure("arp -t 30 did not report the change")
+    if "arp: ttl 30s" not in q.run("arp -t"):
+        raise TestFailure("the ttl did not stay 30 s")
+    if check_ping(q) < 1:                  # the cache refills
+        raise TestFailure("no ping came back after arp -d")
+
+    # A layout set by hand: static, and the resolver asks its DNS server.
+    out = q.run("ifconfig 10.0.2.15 255.255.255.0 10.0.2.2 %s" % NOBODY)
+    if "dns %s\n  source static" % NOBODY not in out:
+        raise TestFailure("ifconfig did not set the dns server: %r" % out)
+    out = q.run("nslookup Host.XV6.test", timeout=30)
+    if "nslookup: Host.XV6.test: no reply from the server" not in out:
+        raise TestFailure("nslookup did not ask ifconfig's dns %s: %r" % (NOBODY, out))
+    if "refused" not in q.run("ifconfig 10.0.2.15 255.0.255.0"):
+        raise TestFailure("ifconfig took a netmask with a hole")
+    if not re.search(IFCONFIG % re.escape(NOBODY), q.run("ifconfig"), re.M):
+        raise TestFailure("a refused ifconfig changed the layout")
+    q.run("ifconfig 10.0.2.15 255.255.255.0 10.0.2.2 10.0.2.3")
+
+    q.sendline("udpecho listen 2000 1")
+    q.expect(r"udpecho: ready\r*\n")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.sendto(b"to the listener", ("127.0.0.1", guest.fwdport))
+        q.expect(r'udpecho: from 10\.0\.2\.2:%d "to the listener"\r*\n'
+                 % sock.getsockname()[1], timeout=30)
+    finally:
+        sock.close()
+    q.expect(PROMPT)

@@ -1,7 +1,13 @@
-// nettests: tests of UDP sockets against the host's echo server.
+// nettests: tests of UDP sockets against a UDP echo server.
 //
 //   host:  python3 server.py PORT      (or `make server`)
-//   xv6:   nettests [PORT [TEST ...]]  (PORT defaults to `make server`'s)
+//   xv6:   nettests [-a ADDR] [PORT [TEST ...]]
+//
+// PORT defaults to `make server`'s. The server is 10.0.2.2 (server.py
+// through slirp, or the LAN's service node) unless -a names another
+// address (a dotted quad or a name): every test needs only an echo of
+// each datagram to its sender, so every test runs with -a, e.g. against
+// `udpecho serve PORT 0` on another guest of the LAN.
 //
 // Without TEST names every test runs except those that switch the
 // driver's mode at run time (modeswitch, switchflood): name them to run them.
@@ -20,12 +26,13 @@
 #include "user/user.h"
 #include "user/serverport.h"
 
-#define SERVER_IP  ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2
-#define DEAD_PORT  1        // a host UDP port nobody answers
+#define HOST_IP    ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2
+#define DEAD_PORT  1        // a UDP port of the server nobody answers
 #define TIMEOUT_MS 1000     // per try
 #define TRIES      3        // sends of one datagram before giving up
 #define MAXDATA    1472     // largest UDP payload
 
+static uint32 serverip = HOST_IP;      // -a
 static int serverport = SERVERPORT;   // make's SERVERPORT at build time
 static char *curname;       // the running test, for fail()
 static char buf[MAXDATA + 16];
@@ -55,13 +62,13 @@ appendnum(char *s, int n)
   *s = 0;
 }
 
-// A socket from lport to the host's port rport, with a receive timeout.
+// A socket from lport to the server's port rport, with a receive timeout.
 static int
 opensock(int lport, int rport, int timeout_ms)
 {
   int fd;
 
-  if((fd = connect(SERVER_IP, lport, rport)) < 0)
+  if((fd = connect(serverip, lport, rport)) < 0)
     fail("connect");
   if(sockopt(fd, SO_RCVTIMEO, timeout_ms) < 0)
     fail("sockopt");
@@ -249,14 +256,14 @@ dupconnect(void)
 {
   int a, b, c;
 
-  if((a = connect(SERVER_IP, 3500, serverport)) < 0)
+  if((a = connect(serverip, 3500, serverport)) < 0)
     fail("connect");
-  if(connect(SERVER_IP, 3500, serverport) != -1)
+  if(connect(serverip, 3500, serverport) != -1)
     fail("duplicate connect succeeded");
-  if((b = connect(SERVER_IP, 3500, serverport + 1)) < 0)
+  if((b = connect(serverip, 3500, serverport + 1)) < 0)
     fail("connect to another remote port failed");
   close(a);
-  if((c = connect(SERVER_IP, 3500, serverport)) < 0)
+  if((c = connect(serverip, 3500, serverport)) < 0)
     fail("connect after close failed");
   close(b);
   close(c);
@@ -268,7 +275,7 @@ badargs(void)
 {
   int fd;
 
-  if(connect(SERVER_IP, 0, serverport) != -1)
+  if(connect(serverip, 0, serverport) != -1)
     fail("connect with lport 0");
   if(sockopt(0, SO_RCVTIMEO, 10) != -1)
     fail("sockopt on the console");
@@ -296,7 +303,7 @@ badargs(void)
 void
 killblocked(void)
 {
-  int fd = connect(SERVER_IP, 3700, DEAD_PORT), pid, xs;
+  int fd = connect(serverip, 3700, DEAD_PORT), pid, xs;
 
   if(fd < 0)
     fail("connect");
@@ -368,7 +375,7 @@ batchecho(void)
     for(int i = 0; i < r; i++){
       char *p = msgs[i].buf;
       int k = p[6] - '0';
-      if(msgs[i].addr != SERVER_IP || msgs[i].port != serverport)
+      if(msgs[i].addr != serverip || msgs[i].port != serverport)
         fail("recvmsgs: wrong sender");
       if(msgs[i].len != 7 || memcmp(p, "batch ", 6) != 0 || k < 0 || k >= NBATCH || seen[k])
         fail("recvmsgs: wrong or repeated datagram");
@@ -440,7 +447,7 @@ busypoll(void)
 void
 busykill(void)
 {
-  int fd = connect(SERVER_IP, 3803, DEAD_PORT), pid, xs;
+  int fd = connect(serverip, 3803, DEAD_PORT), pid, xs;
 
   if(fd < 0 || sockopt(fd, SO_BUSY_POLL, SO_MAXBUSY) != 0)
     fail("connect/sockopt");
@@ -599,7 +606,7 @@ waitqueued(int port, int n)
 static void
 bsend(int port, char *msg)
 {
-  if(send(port, SERVER_IP, serverport, msg, strlen(msg)) != 0)
+  if(send(port, serverip, serverport, msg, strlen(msg)) != 0)
     fail("send");
 }
 
@@ -614,7 +621,7 @@ brecv(int port)
 
   if(n < 0)
     fail("recv");
-  if(src != SERVER_IP || sport != serverport)
+  if(src != serverip || sport != serverport)
     fail("recv: wrong sender");
   buf[n] = 0;
   return n;
@@ -813,13 +820,13 @@ bindmisuse(void)
     fail("unbind of a port never bound");
   if(recv(3841, &src, &sport, buf, MAXDATA) != -1)
     fail("recv on a port never bound");
-  if(send(0, SERVER_IP, serverport, "x", 1) != -1 ||
-     send(3840, SERVER_IP, 0, "x", 1) != -1 || send(3840, 0, serverport, "x", 1) != -1)
+  if(send(0, serverip, serverport, "x", 1) != -1 ||
+     send(3840, serverip, 0, "x", 1) != -1 || send(3840, 0, serverport, "x", 1) != -1)
     fail("send with port or address 0");
-  if(send(3840, SERVER_IP, serverport, buf, MAXDATA + 1) != -1 ||
-     send(3840, SERVER_IP, serverport, buf, -1) != -1)
+  if(send(3840, serverip, serverport, buf, MAXDATA + 1) != -1 ||
+     send(3840, serverip, serverport, buf, -1) != -1)
     fail("send of a bad length");
-  if(send(3840, SERVER_IP, serverport, bad, 10) != -1)
+  if(send(3840, serverip, serverport, bad, 10) != -1)
     fail("send from a bad address");
   if(recv(3840, 0, &sport, buf, MAXDATA) != -1 || recv(3840, &src, 0, buf, MAXDATA) != -1)
     fail("recv with a null src or sport");
@@ -977,18 +984,34 @@ wanted(struct test *t, int argc, char *argv[])
   return 0;
 }
 
-// nettests [serverport [test ...]]
+static void
+usage(void)
+{
+  fprintf(2, "usage: nettests [-a ADDR] [serverport [test ...]]\n");
+  exit(1);
+}
+
+// nettests [-a ADDR] [serverport [test ...]]
 int
 main(int argc, char *argv[])
 {
   struct sysinfo before;
-  int ok = 1, ran = 0;
+  char ip[IPSTR_LEN];
+  int ok = 1, ran = 0, r;
 
-  if(argc > 1 && (serverport = atoi(argv[1])) <= 0){
-    fprintf(2, "usage: nettests [serverport [test ...]]\n");
-    exit(1);
+  if(argc > 1 && strcmp(argv[1], "-a") == 0){
+    if(argc < 3)
+      usage();
+    if((r = resolve_host(argv[2], &serverip)) != 0){
+      fprintf(2, "nettests: %s: %s\n", argv[2], resolve_strerror(r));
+      exit(1);
+    }
+    argv += 2;             // the rest reads as it would without "-a ADDR"
+    argc -= 2;
   }
-  printf("nettests: server 10.0.2.2:%d\n", serverport);
+  if(argc > 1 && (serverport = atoi(argv[1])) <= 0)
+    usage();
+  printf("nettests: server %s:%d\n", ipfmt(serverip, ip), serverport);
   if(sysinfo(&before) < 0){
     printf("nettests: sysinfo failed\n");
     exit(1);

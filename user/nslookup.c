@@ -2,7 +2,8 @@
 //
 //   nslookup [-p LPORT] [-i ID] NAME [SERVER]
 //
-// SERVER is a dotted address, default 10.0.2.3 (slirp's DNS); -p sends
+// SERVER is a dotted address, default the interface's DNS server
+// (ifconfig's dns; 10.0.2.3, slirp's, if it has none); -p sends
 // from local UDP port LPORT, -i sets the query's id (for tests).
 //
 // Prints "NAME: A.B.C.D" and exits 0, or "nslookup: NAME: why" and exits
@@ -10,32 +11,6 @@
 
 #include "kernel/types.h"
 #include "user/user.h"
-
-// Parse the dotted quad s into *addr (host byte order). Returns 0 or -1.
-static int
-parseaddr(char *s, uint32 *addr)
-{
-  uint32 a = 0;
-  int parts = 0, v;
-
-  while(parts < 4){
-    if(*s < '0' || *s > '9')
-      return -1;
-    for(v = 0; *s >= '0' && *s <= '9'; s++)
-      if((v = v * 10 + *s - '0') > 255)
-        return -1;
-    a = (a << 8) | v;
-    parts++;
-    if(*s == 0)
-      break;
-    if(*s++ != '.')
-      return -1;
-  }
-  if(parts != 4 || *s != 0)
-    return -1;
-  *addr = a;
-  return 0;
-}
 
 static void
 usage(void)
@@ -47,7 +22,8 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-  uint32 server = RESOLV_SERVER, addr;
+  uint32 server = 0, addr;   // 0: resolve_server()
+  char ip[IPSTR_LEN];
   int lport = 0, id = -1, r, i = 1;
 
   for(; i + 1 < argc && argv[i][0] == '-'; i += 2){
@@ -57,13 +33,12 @@ main(int argc, char *argv[])
       continue;
     usage();
   }
-  if(argc - i < 1 || argc - i > 2 || (argc - i == 2 && parseaddr(argv[i+1], &server) < 0))
+  if(argc - i < 1 || argc - i > 2 || (argc - i == 2 && ipparse(argv[i+1], &server) < 0))
     usage();
   if((r = resolvex(argv[i], server, lport, id, &addr)) < 0){
     printf("nslookup: %s: %s\n", argv[i], resolve_strerror(r));
     exit(1);
   }
-  printf("%s: %d.%d.%d.%d\n", argv[i], addr >> 24, (addr >> 16) & 0xff,
-         (addr >> 8) & 0xff, addr & 0xff);
+  printf("%s: %s\n", argv[i], ipfmt(addr, ip));
   exit(0);
 }

@@ -13,6 +13,7 @@
 #include "kernel/types.h"
 #include "kernel/net.h"
 #include "kernel/socket.h"
+#include "kernel/netif.h"
 #include "user/user.h"
 
 #define DNS_PORT     53
@@ -233,6 +234,18 @@ opensock(uint32 server, int lport)
   return fd;
 }
 
+// The default DNS server: the interface's (ifget(), set by DHCP or by
+// hand), else RESOLV_SERVER.
+uint32
+resolve_server(void)
+{
+  struct ifinfo ifi;
+
+  if(ifget(&ifi) < 0 || ifi.dns == 0)
+    return RESOLV_SERVER;
+  return ifi.dns;
+}
+
 // resolve(), with the query's local port lport (0: any) and id (-1: a
 // fresh one) chosen by the caller.
 int
@@ -242,7 +255,7 @@ resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr)
   int fd, len, n, r = RESOLV_ETIMEOUT;
 
   if(server == 0)
-    server = RESOLV_SERVER;
+    server = resolve_server();
   if(id < 0 || id > 0xffff)
     id = (nsecs() ^ getpid()) & 0xffff;
   if((len = mkquery(name, id)) < 0 || getname(msg, len, DNS_HLEN, want) < 0)
@@ -265,7 +278,82 @@ resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr)
   return r;
 }
 
-// Ask the DNS server at server (host byte order; 0 means RESOLV_SERVER)
+// Parse the dotted quad s ("10.0.2.2": four decimal parts 0..255, nothing
+// else) into *addr, host byte order. Returns 0, or -1 if s is not one.
+int
+ipparse(const char *s, uint32 *addr)
+{
+  uint32 a = 0;
+  int v;
+
+  for(int part = 0; part < 4; part++){
+    if(part > 0 && *s++ != '.')
+      return -1;
+    if(*s < '0' || *s > '9')
+      return -1;
+    for(v = 0; *s >= '0' && *s <= '9'; s++)
+      if((v = v * 10 + *s - '0') > 255)
+        return -1;
+    a = (a << 8) | v;
+  }
+  if(*s != 0)
+    return -1;
+  *addr = a;
+  return 0;
+}
+
+// Write addr (host byte order) as a dotted quad into buf, which holds at
+// least IPSTR_LEN bytes. Returns buf.
+char *
+ipfmt(uint32 addr, char *buf)
+{
+  char *p = buf;
+
+  for(int shift = 24; shift >= 0; shift -= 8){
+    int v = (addr >> shift) & 0xff, d = 100;
+    while(d > 1 && v < d)
+      d /= 10;
+    for(; d > 0; d /= 10)
+      *p++ = '0' + v / d % 10;
+    *p++ = shift ? '.' : 0;
+  }
+  return buf;
+}
+
+// Write the Ethernet address mac[0..6) as "52:54:00:12:34:56" into buf,
+// which holds at least MACSTR_LEN bytes. Returns buf.
+char *
+macfmt(uint8 *mac, char *buf)
+{
+  static char hex[] = "0123456789abcdef";
+
+  for(int i = 0; i < 6; i++){
+    buf[3*i] = hex[mac[i] >> 4];
+    buf[3*i + 1] = hex[mac[i] & 0xf];
+    buf[3*i + 2] = i < 5 ? ':' : 0;
+  }
+  return buf;
+}
+
+// The address of s, a dotted quad or else a name asked of the default DNS
+// server. Returns 0 with *addr set, or a RESOLV_E* code; digits and dots
+// that do not make a dotted quad ("10.0.2") are RESOLV_EBADNAME, never
+// asked of a server.
+int
+resolve_host(const char *s, uint32 *addr)
+{
+  const char *p;
+
+  if(ipparse(s, addr) == 0)
+    return 0;
+  for(p = s; *p == '.' || (*p >= '0' && *p <= '9'); p++)
+    ;
+  if(*p == 0)
+    return RESOLV_EBADNAME;
+  return resolve(s, 0, addr);
+}
+
+// Ask the DNS server at server (host byte order; 0 means resolve_server())
 // for name's IPv4 address. Returns 0 with *addr set (host byte order), or
 // a RESOLV_E* code (resolve_strerror says what it means). Sends up to
 // TRIES queries, waiting TRY_MS for each reply.

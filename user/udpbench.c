@@ -1,6 +1,6 @@
 // udpbench: UDP benchmarks, run against bench/peer.py on the host.
 //
-//   udpbench lat   [-n N] [-s SIZE] [-p PORT] [-B USEC]  round trips to the echo role
+//   udpbench lat   [-n N] [-s SIZE] [-p PORT] [-B USEC] [-a ADDR]  round trips to the echo role
 //   udpbench tx    [-n N] [-s SIZE] [-p PORT] [-b N]     send as fast as we can to the sink role
 //   udpbench rx    [-n N] [-s SIZE] [-r RATE] [-p PORT] [-b N]  have the source role send to us
 //   udpbench ceiling [-n N] [-s SIZE] -p SINKPORT [-q SOURCEPORT]  the device path alone
@@ -16,7 +16,9 @@
 // frames (netceiling()); RESULT has tx_per_s and rx_per_s.
 //
 // PORT is the peer's UDP port on the host, reached as 10.0.2.2:PORT
-// (default: make's SERVERPORT at build time); SIZE is the UDP payload,
+// (default: make's SERVERPORT at build time); lat -a ADDR (a dotted quad
+// or a name) measures round trips to ADDR:PORT instead, any UDP echo
+// there: another guest's `udpecho serve PORT 0` on the LAN; SIZE is the UDP payload,
 // 16..1472 bytes (default 64); N defaults to 1000; RATE is datagrams per
 // second, 0 (the default) for as fast as the host can send; MS is the
 // compute loop's duration (default 2000).
@@ -49,7 +51,7 @@
 #include "user/user.h"
 #include "user/serverport.h"
 
-#define PEER_IP      ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2, the host
+#define PEER_IP      ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2, the host (default)
 #define RX_LPORT     2000        // the guest port QEMU's hostfwd delivers to
 #define MINSIZE      16
 #define MAXSIZE      1472        // largest UDP payload in one Ethernet frame
@@ -67,6 +69,7 @@ struct opts {
   int busy;     // -B: SO_BUSY_POLL microseconds, 0 = off
   int batch;    // -b: datagrams per sendmsgs()/recvmsgs(), 0 = read()/write()
   int port2;    // -q: the source's port (ceiling)
+  uint32 addr;  // -a: the peer's address (lat), PEER_IP by default
 };
 
 static struct udpmsg msgs[UDP_BATCH_MAX];
@@ -87,7 +90,7 @@ static void
 usage(void)
 {
   fprintf(2, "usage: udpbench lat|tx|rx|ceiling|spare|sys [-n N] [-s SIZE] [-r RATE] [-p PORT]\n"
-             "                [-q PORT] [-t MS] [-B USEC] [-b N]\n");
+             "                [-q PORT] [-t MS] [-B USEC] [-b N] [-a ADDR (lat)]\n");
   exit(1);
 }
 
@@ -225,13 +228,13 @@ getstats(struct netstat *ns)
     die("netstat failed");
 }
 
-// A socket to the peer, from lport, with receive timeout ms.
+// A socket to addr:port, from lport, with receive timeout ms.
 static int
-opensock(int lport, int port, int ms)
+opensock(uint32 addr, int lport, int port, int ms)
 {
   int fd;
 
-  if((fd = connect(PEER_IP, lport, port)) < 0)
+  if((fd = connect(addr, lport, port)) < 0)
     die("connect failed (is the port already in use?)");
   if(sockopt(fd, SO_RCVTIMEO, ms) < 0)
     die("sockopt failed");
@@ -326,7 +329,7 @@ lat(struct opts *o)
     die("lat: -n at most 100000");
   if((rtt = malloc(o->n * sizeof(uint64))) == 0)
     die("out of memory");
-  fd = opensock(3000 + getpid(), o->port, LAT_TIMEO_MS);
+  fd = opensock(o->addr, 3000 + getpid(), o->port, LAT_TIMEO_MS);
   if(o->busy && sockopt(fd, SO_BUSY_POLL, o->busy) < 0)
     die("sockopt SO_BUSY_POLL failed");
   memset(sbuf, 'x', sizeof(sbuf));
@@ -421,7 +424,7 @@ tx(struct opts *o)
   int fd;
   struct line l;
 
-  fd = opensock(3000 + getpid(), o->port, CTL_TIMEO_MS);
+  fd = opensock(PEER_IP, 3000 + getpid(), o->port, CTL_TIMEO_MS);
   ctlmsg(&l, "?start", run);
   if(control(fd, &l, "!start", run) < 0)
     die("tx: no answer from the sink (is bench/peer.py sink running on -p PORT?)");
@@ -547,7 +550,7 @@ rx(struct opts *o)
   int fd;
   struct line l;
 
-  fd = opensock(RX_LPORT, o->port, RX_TIMEO_MS);
+  fd = opensock(PEER_IP, RX_LPORT, o->port, RX_TIMEO_MS);
   rxrequest(&l, run, o, o->rate);
   getstats(&ns0);
   rxloop(fd, o, &l, run, &c);
@@ -588,7 +591,7 @@ ceiling(struct opts *o)
   int fd;
 
   // A control round trip first: it also puts the host in the ARP cache.
-  fd = opensock(3000 + getpid(), o->port, CTL_TIMEO_MS);
+  fd = opensock(PEER_IP, 3000 + getpid(), o->port, CTL_TIMEO_MS);
   ctlmsg(&l, "?start", run);
   if(control(fd, &l, "!start", run) < 0)
     die("ceiling: no answer from the sink on -p PORT");
@@ -598,7 +601,7 @@ ceiling(struct opts *o)
 
   // The request goes out through a normal socket; the driver then eats
   // everything, the source's reply and its data alike.
-  fd = opensock(RX_LPORT, o->port2 ? o->port2 : o->port, CTL_TIMEO_MS);
+  fd = opensock(PEER_IP, RX_LPORT, o->port2 ? o->port2 : o->port, CTL_TIMEO_MS);
   rxrequest(&l, run, o, 0);
   getstats(&ns0);
   write(fd, l.buf, l.n);
@@ -680,6 +683,13 @@ parseopts(int argc, char **argv, struct opts *o)
     char *a = argv[i];
     if(a[0] != '-' || a[1] == 0 || a[2] != 0 || i + 1 >= argc)
       usage();
+    if(a[1] == 'a'){
+      if(strcmp(argv[1], "lat") != 0)
+        die("-a: only lat measures another peer");
+      if(resolve_host(argv[i + 1], &o->addr) != 0)
+        die("-a: not an address, and no name server knows it");
+      continue;
+    }
     int v = atoi(argv[i + 1]);
     switch(a[1]){
     case 'n': o->n = v; break;
@@ -704,7 +714,7 @@ parseopts(int argc, char **argv, struct opts *o)
 int
 main(int argc, char *argv[])
 {
-  struct opts o = { 1000, 64, 0, SERVERPORT, 2000, 0, 0, 0 };
+  struct opts o = { 1000, 64, 0, SERVERPORT, 2000, 0, 0, 0, PEER_IP };
 
   if(argc < 2)
     usage();

@@ -113,11 +113,12 @@ int send(uint16 sport, uint32 dst, uint16 dport, char *buf, uint32 len);
 int recv(uint16 dport, uint32 *src, uint16 *sport, char *buf, uint32 maxlen);
 
 // resolv.c: a DNS stub resolver. resolve(name, server, &addr) asks the
-// DNS server at address server (host byte order; 0 = RESOLV_SERVER) for
+// DNS server at address server (host byte order; 0 = resolve_server(),
+// the interface's DNS server from ifget(), else RESOLV_SERVER) for
 // name's IPv4 address over UDP, trying 3 times, 1 s each. Returns 0 with
 // *addr set (host byte order), or one of RESOLV_E*; resolve_strerror(err)
 // says which in words.
-#define RESOLV_SERVER    0x0A000203   // 10.0.2.3, QEMU's slirp DNS
+#define RESOLV_SERVER    0x0A000203   // 10.0.2.3, QEMU's slirp DNS (the fallback)
 #define RESOLV_EBADNAME  -1   // name is empty, has a bad label, or too long
 #define RESOLV_ESOCKET   -2   // no socket, or the query could not be sent
 #define RESOLV_ETIMEOUT  -3   // no reply at all
@@ -127,10 +128,23 @@ int recv(uint16 dport, uint32 *src, uint16 *sport, char *buf, uint32 maxlen);
 #define RESOLV_ESERVER   -7   // another non-zero rcode
 #define RESOLV_ENOADDR   -8   // the name exists but has no A record
 int resolve(const char *name, uint32 server, uint32 *addr);
+uint32 resolve_server(void);
 // resolve() from local UDP port lport (0: any free one) with query id
 // (-1: a fresh one); RESOLV_ESOCKET if lport is in use.
 int resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr);
 char *resolve_strerror(int err);
+// Dotted quads, host byte order: ipparse("10.0.2.2", &a) returns 0, or -1
+// if the string is not exactly one; ipfmt(a, buf) writes a into buf (at
+// least IPSTR_LEN bytes) and returns buf. resolve_host(s, &a) takes a
+// dotted quad or a name (resolve() with the default server): 0 or RESOLV_E*.
+// macfmt(mac, buf) writes the 6 bytes at mac as "52:54:00:12:34:56" into
+// buf (at least MACSTR_LEN bytes) and returns buf.
+#define IPSTR_LEN 16
+#define MACSTR_LEN 18
+int ipparse(const char *s, uint32 *addr);
+char *ipfmt(uint32 addr, char *buf);
+char *macfmt(uint8 *mac, char *buf);
+int resolve_host(const char *s, uint32 *addr);
 
 // ulib.c
 int stat(const char*, struct stat*);
