@@ -176,6 +176,11 @@ _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
 	$(OBJDUMP) -S $@ > $*.asm
 
+# dhcpc alone links the DHCP message code.
+$U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/dhcpc.o $U/dhcpmsg.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/dhcpc.asm
+
 $U/usys.S: $U/usys.py $K/syscall.h
 	$(PYTHON) $U/usys.py $K/syscall.h > $@
 
@@ -210,7 +215,8 @@ UPROGS = \
 	$U/_nslookup \
 	$U/_ifconfig \
 	$U/_arp \
-	$U/_ping
+	$U/_ping \
+	$U/_dhcpc
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -329,10 +335,17 @@ test/net_unit: test/net_unit.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/net_unit.c $K/netparse.c
 
+# The host unit test of user/dhcpmsg.c, dhcpc's message code (make test runs it).
+test/dhcp_unit: test/dhcp_unit.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/dhcp_unit.c $U/dhcpmsg.c
+
 # ---- fuzzing ----------------------------------------------------------------
 
-# make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c (test/fuzz/README).
-# New inputs go to test/fuzz/new; the committed seeds stay in test/fuzz/corpus.
+# make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c, then on
+# user/dhcpmsg.c, FUZZTIME seconds each (test/fuzz/README). New inputs go
+# to test/fuzz/new and new-dhcpmsg; the committed seeds stay in
+# test/fuzz/corpus and corpus-dhcpmsg.
 FUZZTIME ?= 60
 FUZZ = test/fuzz
 FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -340,15 +353,20 @@ FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 $(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_netparse.c $K/netparse.c
 
-fuzz: checkdeps $(FUZZ)/fuzz_netparse
-	mkdir -p $(FUZZ)/new
+$(FUZZ)/fuzz_dhcpmsg: $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
+	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c
+
+fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
+	mkdir -p $(FUZZ)/new $(FUZZ)/new-dhcpmsg
 	$(FUZZ)/fuzz_netparse -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
 	  $(FUZZ)/new $(FUZZ)/corpus
+	$(FUZZ)/fuzz_dhcpmsg -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
+	  $(FUZZ)/new-dhcpmsg $(FUZZ)/corpus-dhcpmsg
 
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
-	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/replay test/net_unit \
-	  fs-guest*.img packets-guest*.pcap
+	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
+	  test/dhcp_unit fs-guest*.img packets-guest*.pcap
 
 help:
 	@echo "xv6-netpoll targets:"
@@ -365,7 +383,8 @@ help:
 	@echo "                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))"
 	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
 	@echo "                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n"
-	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c for FUZZTIME seconds"
+	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, then user/dhcpmsg.c,"
+	@echo "                                    FUZZTIME seconds each"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"

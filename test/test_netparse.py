@@ -1,10 +1,15 @@
-"""kernel/netparse.c on the host: its unit test and its fuzzing target.
+"""kernel/netparse.c and user/dhcpmsg.c on the host: their unit tests and
+their fuzzing targets.
 
 - net-unit: test/net_unit.c (known checksums, a valid frame, every kind of
   malformed one, replies built in place, truncations), built with the host
   gcc and the address and undefined-behaviour sanitizers; it must exit 0.
-- fuzz-replay: builds the libFuzzer target test/fuzz/fuzz_netparse.c,
-  replays the committed corpus, then runs a short seeded fuzzing session.
+- dhcp-unit: test/dhcp_unit.c (the DHCP messages dhcpc builds byte for
+  byte, OFFER/ACK/NAK parsed, every kind of malformed reply, overload,
+  truncations), built the same way.
+- fuzz-replay, fuzz-replay-dhcp: build the libFuzzer target
+  test/fuzz/fuzz_netparse.c (fuzz_dhcpmsg.c), replay its committed corpus,
+  then run a short seeded fuzzing session.
 
 Neither needs QEMU.
 """
@@ -27,20 +32,31 @@ def make(guest, target):
                           "deps`): %s" % (target, r.stdout.strip()[-300:]))
 
 
-def test_net_unit(guest):
-    """test/net_unit.c, built for the host, passes."""
-    make(guest, "test/net_unit")
-    r = subprocess.run([os.path.join(REPO, "test", "net_unit")], cwd=REPO,
+def _unit(guest, name):
+    """Build the host program test/NAME with make and run it; it must exit
+    0 without a FAILED line or a sanitizer report."""
+    make(guest, "test/" + name)
+    r = subprocess.run([os.path.join(REPO, "test", name)], cwd=REPO,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, errors="replace",
                        timeout=120)
     guest.log.line(r.stdout)
     failed = [l for l in r.stdout.splitlines() if "FAILED" in l or
               "runtime error" in l or "ERROR" in l]
-    if r.returncode != 0:
-        raise TestFailure("net_unit exited with status %d: %s"
-                          % (r.returncode, failed[0] if failed else
+    if r.returncode != 0 or failed:
+        raise TestFailure("%s exited with status %d: %s"
+                          % (name, r.returncode, failed[0] if failed else
                              r.stdout.strip()[-300:]))
+
+
+def test_net_unit(guest):
+    """test/net_unit.c, built for the host, passes."""
+    _unit(guest, "net_unit")
+
+
+def test_dhcp_unit(guest):
+    """test/dhcp_unit.c, built for the host, passes."""
+    _unit(guest, "dhcp_unit")
 
 
 FUZZDIR = os.path.join(REPO, "test", "fuzz")
@@ -50,9 +66,20 @@ FUZZ_RUNS = 20000
 def test_fuzz_replay(guest):
     """Build the libFuzzer target, replay the corpus, fuzz briefly with a
     fixed seed.  Needs clang and libFuzzer (`make deps`), not QEMU."""
-    target = os.path.join(FUZZDIR, "fuzz_netparse")
-    make(guest, "test/fuzz/fuzz_netparse")
-    corpus = os.path.join(FUZZDIR, "corpus")
+    _replay(guest, "fuzz_netparse", "corpus")
+
+
+def test_fuzz_replay_dhcp(guest):
+    """The same for user/dhcpmsg.c's target and its seeds."""
+    _replay(guest, "fuzz_dhcpmsg", "corpus-dhcpmsg")
+
+
+def _replay(guest, name, corpusdir):
+    """Build test/fuzz/NAME, replay test/fuzz/CORPUSDIR with it, then run
+    FUZZ_RUNS inputs from seed 1 into a scratch directory."""
+    target = os.path.join(FUZZDIR, name)
+    make(guest, "test/fuzz/" + name)
+    corpus = os.path.join(FUZZDIR, corpusdir)
     nfiles = len(os.listdir(corpus))
     replay = _fuzz(guest, [target, "-runs=0", corpus])
     scratch = os.path.join(guest.tmp, "new")

@@ -1,8 +1,9 @@
 // init: the first user process.
 //
 // Opens the console as file descriptors 0, 1 and 2 (creating the /console
-// device file on first boot), then keeps a shell running: start sh, wait,
-// and start a new one whenever it exits. Orphaned processes are
+// device file on first boot), runs /dhcpc (the DHCP client, which sets up
+// the network) once and waits for it, then keeps a shell running: start
+// sh, wait, and start a new one whenever it exits. Orphaned processes are
 // re-parented to init, so its wait loop also reaps them.
 
 #include "kernel/types.h"
@@ -15,6 +16,7 @@
 #include "user/user.h"
 
 static char *shargv[] = { "sh", 0 };
+static char *dhcpcargv[] = { "dhcpc", 0 };
 
 // Make fds 0, 1 and 2 all refer to the console.
 static void
@@ -27,6 +29,32 @@ openconsole(void)
   }
   dup(0);  // stdout
   dup(0);  // stderr
+}
+
+// Run /dhcpc and wait for it to exit (it leaves a child behind that
+// renews the lease; init reaps it as any orphan). Without /dhcpc the
+// kernel's boot configuration stays.
+static void
+rundhcpc(void)
+{
+  struct stat st;
+  int pid, w;
+
+  if(stat("/dhcpc", &st) < 0)
+    return;
+  pid = fork();
+  if(pid < 0){
+    printf("init: fork failed\n");
+    return;
+  }
+  if(pid == 0){
+    exec("/dhcpc", dhcpcargv);
+    printf("init: exec dhcpc failed\n");
+    exit(1);
+  }
+  do {
+    w = wait(0);
+  } while(w != pid && w >= 0);
 }
 
 // Start a shell. Returns its pid, or -1 if fork fails.
@@ -51,6 +79,7 @@ main(void)
   int shpid, pid;
 
   openconsole();
+  rundhcpc();
   for(;;){
     shpid = startsh();
     if(shpid < 0){

@@ -1,0 +1,373 @@
+// dhcpc: the DHCP client (RFC 2131), run once by init before the first
+// shell; running it again by hand does the same.
+//
+// It clears the interface's address (ifset IF_UNSET), broadcasts a
+// DISCOVER, REQUESTs the first OFFER and, on the ACK, configures the
+// interface (IF_DHCP) and prints one line:
+//   dhcpc: 10.0.2.15/24 gateway 10.0.2.2 dns 10.0.2.3 from 10.0.2.2 lease 86400s
+// Then it forks: the parent exits 0 (init goes on to the shell) and the
+// child keeps the lease (RFC 2131 4.4.5): at T1 it unicasts a REQUEST to
+// the server (RENEWING), from T2 on broadcasts it (REBINDING), each
+// retransmitted after half the time left and no sooner than 60 s; a NAK
+// or the lease's end starts over from DISCOVER. It prints a line only when
+// the configuration changes.
+//
+// Without an answer to TRIES DISCOVERs, WAIT_MS apart, it sets the boot
+// layout of kernel/netif.h (IF_STATIC) and prints
+//   dhcpc: no DHCP answer; static 10.0.2.15/24 gateway 10.0.2.2 dns 10.0.2.3
+//
+// The kernel's configuration says who owns the interface: the child
+// renews only while ifget() still shows the lease it set, and exits
+// quietly once someone else (dhcpc run again, an address set by hand) has
+// changed it. It checks every POLL_MS, so a second dhcpc waits at most
+// that long for port 68.
+//
+// At boot the first OFFER comes late: QEMU's E1000 takes no frames for
+// 1 s after the driver enables receive (its flush_queue_timer), so the
+// first round may time out; the next DISCOVER is answered at once.
+//
+// Replies are untrusted: user/dhcpmsg.c parses them; one that is not a
+// BOOTREPLY from port 67 to our xid and Ethernet address is ignored.
+
+#include "kernel/types.h"
+#include "kernel/socket.h"
+#include "kernel/netif.h"
+#include "user/user.h"
+#include "user/dhcpmsg.h"
+
+#define TRIES        4        // DISCOVERs before the static fallback
+#define WAIT_MS      1000     // wait this long for an OFFER, then for the ACK
+#define MINRETRY_MS  60000    // RENEWING/REBINDING retransmit at most this often
+#define POLL_MS      1000     // the child checks who owns the interface this often
+#define PORT_WAIT_MS 3000     // how long to wait for another dhcpc to free port 68
+#define BROADCAST    0xFFFFFFFF
+
+#define WANT(type)   (1 << (type))
+
+// A lease, as the ACK gave it.
+struct lease {
+  uint32 addr, netmask, router, dns, server;
+  uint32 lease, t1, t2;       // seconds
+  uint64 start;               // ms since boot when the REQUEST went out
+  uint32 since;               // ifget().since after we set it
+};
+
+enum { GOT = 0, TIMEOUT = -1, TAKEN = -2 };
+
+static uint8 mac[6];
+static uint8 msg[DHCP_MAXMSG];
+static int sock = -1;
+
+static uint64
+now_ms(void)
+{
+  return nsecs() / 1000000;
+}
+
+// A fresh transaction id.
+static uint32
+newxid(void)
+{
+  static uint32 x;
+
+  x ^= (uint32)nsecs() ^ ((uint32)mac[4] << 24) ^ ((uint32)mac[5] << 16);
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+
+// Write a as a dotted quad into b (16 bytes); return b.
+static char *
+ipstr(char *b, uint32 a)
+{
+  char *p = b;
+
+  for(int i = 24; i >= 0; i -= 8){
+    int v = (a >> i) & 0xff;
+    if(v >= 100)
+      *p++ = '0' + v / 100;
+    if(v >= 10)
+      *p++ = '0' + v / 10 % 10;
+    *p++ = '0' + v % 10;
+    *p++ = i ? '.' : 0;
+  }
+  return b;
+}
+
+static int
+prefixlen(uint32 mask)
+{
+  int n = 0;
+
+  for(; mask & 0x80000000; mask <<= 1)
+    n++;
+  return n;
+}
+
+// Is the kernel's configuration still the lease l we set?
+static int
+ours(struct lease *l)
+{
+  struct ifinfo ifi;
+
+  return ifget(&ifi) == 0 && ifi.source == IF_DHCP && ifi.addr == l->addr &&
+         ifi.server == l->server && ifi.since == l->since;
+}
+
+// Is the datagram m[0..n) from port sport a reply to xid for us, of a
+// type in want? Fills *d.
+static int
+isreply(int n, int sport, uint32 xid, int want, struct dhcpmsg *d)
+{
+  return sport == DHCP_SERVER_PORT && dhcpmsg_parse(msg, n, d) == 0 &&
+         d->xid == xid && memcmp(d->chaddr, mac, 6) == 0 && (want & WANT(d->type));
+}
+
+// Wait until time until (ms since boot) for a reply to xid of a type in
+// want (0: just wait, taking whatever arrives off the socket). If l is
+// not 0, give up as soon as the interface is no longer l's. Returns GOT
+// with *d filled, TIMEOUT, or TAKEN.
+static int
+await(uint64 until, uint32 xid, int want, struct lease *l, struct dhcpmsg *d)
+{
+  struct udpmsg um;
+  uint64 t;
+  int ms;
+
+  while((t = now_ms()) < until){
+    if(l && !ours(l))
+      return TAKEN;
+    ms = until - t > POLL_MS ? POLL_MS : until - t;
+    if(sockopt(sock, SO_RCVTIMEO, ms) < 0)
+      return TIMEOUT;
+    um.buf = (char *)msg;
+    um.len = sizeof(msg);
+    if(recvmsgs(sock, &um, 1) == 1 && want && isreply(um.len, um.port, xid, want, d))
+      return GOT;
+  }
+  return TIMEOUT;
+}
+
+// Send the n-byte message in msg to the DHCP server port of dst.
+static int
+dhcpsend(uint32 dst, int n)
+{
+  return send(DHCP_CLIENT_PORT, dst, DHCP_SERVER_PORT, (char *)msg, n);
+}
+
+// Record the ACK d to a REQUEST sent at time start in *l and configure
+// the interface. Returns 0, or -1 if the kernel refuses it (a bad mask).
+static int
+apply(struct lease *l, struct dhcpmsg *d, uint64 start)
+{
+  struct ifinfo ifi;
+
+  l->addr = d->yiaddr;
+  l->netmask = d->netmask ? d->netmask : IF_BOOT_NETMASK;  // none sent: the LAN's /24
+  l->router = d->router;
+  l->dns = d->dns;
+  l->server = d->server;
+  l->lease = d->lease;
+  l->t1 = d->t1;
+  l->t2 = d->t2;
+  l->start = start;
+  memset(&ifi, 0, sizeof(ifi));
+  ifi.source = IF_DHCP;
+  ifi.addr = l->addr;
+  ifi.netmask = l->netmask;
+  ifi.gateway = l->router;
+  ifi.dns = l->dns;
+  ifi.server = l->server;
+  ifi.lease = l->lease;
+  if(ifset(&ifi) < 0 || ifget(&ifi) < 0)
+    return -1;
+  l->since = ifi.since;
+  return 0;
+}
+
+// Print l's line, unless the last line said the same.
+static void
+report(struct lease *l)
+{
+  static struct lease shown;
+  char a[16], g[16], n[16], s[16];
+
+  if(l->addr == shown.addr && l->netmask == shown.netmask && l->router == shown.router &&
+     l->dns == shown.dns && l->server == shown.server && l->lease == shown.lease)
+    return;
+  shown = *l;
+  // One printf: the line reaches the console in one write.
+  printf("dhcpc: %s/%d gateway %s dns %s from %s lease %us\n", ipstr(a, l->addr),
+         prefixlen(l->netmask), ipstr(g, l->router), ipstr(n, l->dns),
+         ipstr(s, l->server), l->lease);
+}
+
+// Clear the interface's address: the stack then sends from 0.0.0.0.
+static void
+unset(void)
+{
+  struct ifinfo ifi;
+
+  memset(&ifi, 0, sizeof(ifi));
+  ifi.source = IF_UNSET;
+  ifset(&ifi);
+}
+
+// No server answered: the boot layout, by hand.
+static void
+fallback(void)
+{
+  struct ifinfo ifi;
+  char a[16], g[16], n[16];
+
+  memset(&ifi, 0, sizeof(ifi));
+  ifi.source = IF_STATIC;
+  ifi.addr = IF_BOOT_ADDR;
+  ifi.netmask = IF_BOOT_NETMASK;
+  ifi.gateway = IF_BOOT_GATEWAY;
+  ifi.dns = IF_BOOT_DNS;
+  if(ifset(&ifi) < 0)
+    fprintf(2, "dhcpc: ifset failed\n");
+  printf("dhcpc: no DHCP answer; static %s/%d gateway %s dns %s\n",
+         ipstr(a, ifi.addr), prefixlen(ifi.netmask), ipstr(g, ifi.gateway),
+         ipstr(n, ifi.dns));
+}
+
+// INIT and SELECTING (RFC 2131 4.4.1): up to TRIES rounds of DISCOVER,
+// the first OFFER within WAIT_MS, REQUEST it, its ACK within WAIT_MS.
+// Returns 0 with the interface configured and *l filled, or -1.
+static int
+acquire(struct lease *l)
+{
+  struct dhcpmsg d;
+  uint32 xid, server;
+  uint64 t;
+
+  for(int try = 0; try < TRIES; try++){
+    xid = newxid();
+    t = now_ms();
+    if(dhcpsend(BROADCAST, dhcpmsg_discover(msg, mac, xid)) < 0 ||
+       await(t + WAIT_MS, xid, WANT(DHCPOFFER), 0, &d) != GOT || d.yiaddr == 0){
+      await(t + WAIT_MS, xid, 0, 0, 0);     // keep the rounds WAIT_MS apart
+      continue;
+    }
+    server = d.server;
+    t = now_ms();
+    if(dhcpsend(BROADCAST, dhcpmsg_request(msg, mac, xid, 0, d.yiaddr, server)) < 0)
+      continue;
+    // Only the chosen server answers a REQUEST naming it.
+    if(await(t + WAIT_MS, xid, WANT(DHCPACK) | WANT(DHCPNAK), 0, &d) == GOT &&
+       d.type == DHCPACK && d.server == server && d.yiaddr != 0 && apply(l, &d, t) == 0)
+      return 0;
+  }
+  return -1;
+}
+
+// RENEWING and REBINDING (RFC 2131 4.4.5) for the lease *l: sleep until
+// T1, then REQUEST until an ACK renews it. Returns 0 with *l renewed and
+// the interface set, -1 if a NAK came or the lease ran out, TAKEN if the
+// interface is no longer l's.
+static int
+renew(struct lease *l)
+{
+  uint64 t1 = l->start + (uint64)l->t1 * 1000, t2 = l->start + (uint64)l->t2 * 1000;
+  uint64 end = l->start + (uint64)l->lease * 1000, t, limit, next;
+  struct dhcpmsg d;
+  uint32 xid = newxid();
+  int r, rebinding;
+
+  if(await(t1, 0, 0, l, 0) == TAKEN)
+    return TAKEN;
+  while((t = now_ms()) < end){
+    rebinding = t >= t2;
+    limit = rebinding ? end : t2;
+    next = t + (limit - t) / 2;
+    if(next < t + MINRETRY_MS)
+      next = t + MINRETRY_MS;
+    if(next > limit)
+      next = limit;
+    dhcpsend(rebinding ? BROADCAST : l->server,
+            dhcpmsg_request(msg, mac, xid, l->addr, 0, 0));
+    r = await(next, xid, WANT(DHCPACK) | WANT(DHCPNAK), l, &d);
+    if(r == TAKEN)
+      return TAKEN;
+    if(r == GOT && d.type == DHCPNAK)
+      return -1;
+    if(r == GOT && d.yiaddr != 0)
+      return apply(l, &d, t);
+  }
+  return -1;
+}
+
+// The child: keep the lease l until someone else takes the interface
+// over, or no server answers any more.
+static void
+keep(struct lease *l)
+{
+  int r;
+
+  for(;;){
+    if(l->lease == DHCP_INFINITE){
+      while(await(now_ms() + POLL_MS, 0, 0, l, 0) != TAKEN)
+        ;
+      return;
+    }
+    if((r = renew(l)) == TAKEN)
+      return;
+    if(r < 0){
+      unset();
+      if(acquire(l) < 0){
+        fallback();
+        return;
+      }
+    }
+    report(l);
+  }
+}
+
+// Open the wildcard socket on port 68, waiting up to PORT_WAIT_MS for a
+// dhcpc that still holds it to notice it lost the interface and let go.
+static int
+opensock(void)
+{
+  uint64 until = now_ms() + PORT_WAIT_MS;
+  int fd;
+
+  while((fd = connect(0, DHCP_CLIENT_PORT, 0)) < 0 && now_ms() < until)
+    sleep(1);
+  return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+  struct ifinfo ifi;
+  struct lease l;
+  int pid;
+
+  if(ifget(&ifi) < 0){
+    fprintf(2, "dhcpc: ifget failed\n");
+    exit(1);
+  }
+  memmove(mac, ifi.mac, 6);
+  unset();
+  if((sock = opensock()) < 0){
+    fprintf(2, "dhcpc: UDP port %d is in use\n", DHCP_CLIENT_PORT);
+    fallback();
+    exit(1);
+  }
+  if(acquire(&l) < 0){
+    fallback();
+    exit(0);
+  }
+  report(&l);
+  if((pid = fork()) < 0){
+    fprintf(2, "dhcpc: fork failed: the lease will not be renewed\n");
+    exit(0);
+  }
+  if(pid > 0)
+    exit(0);
+  keep(&l);
+  exit(0);
+}
