@@ -18,6 +18,8 @@ booted guest on a raw wire.
   (`udpecho serve`); nothing stalls and every loss is accounted for.
 - wire-reply: two peers' datagrams queued on a wildcard socket; each echo
   must go back to its own sender.
+- wire-arp: ARP entries age: a stale one is refreshed by unicast, an idle
+  one is forgotten and asked for again (read back from the capture).
 - targeted-cases (no kernel): each targeted frame is what predict() says
   its case means.
 
@@ -38,7 +40,7 @@ import pytest
 from scapy.layers.inet import ICMP, IP, UDP, IPOption
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
-from scapy.utils import checksum, wrpcap
+from scapy.utils import checksum, rdpcap, wrpcap
 
 import dhcpd
 from qemu import PROMPT, TestFailure, free_udp_ports
@@ -898,3 +900,64 @@ def test_targeted_cases(kind):
     (wire-malformed checks this too, after booting)."""
     for case, frame, want in targeted()[kind]:
         check_case(case, frame, want)
+
+
+# ---- wire-arp ---------------------------------------------------------------
+
+ARP_TTL = 6               # seconds: the lifetime wire-arp gives entries
+
+
+def arp_entries(q):
+    """{ip: (mac, state)} from the guest's `arp`."""
+    out = q.run("arp")
+    return {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
+        r"^(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]{17}) (\w+)", out, re.M)}
+
+
+def udp_works(q, what):
+    out = q.run("udpecho ping %d 2" % ECHO_PORT, timeout=60)
+    if "udpecho: ping 2 of 2 echoed" not in out:
+        raise TestFailure("%s: UDP echo failed: %r" % (what, out))
+
+
+@pytest.mark.netmodes()
+def test_wire_arp(guest, wire):
+    """ARP entries age: with a 6 s lifetime, a send through an entry older
+    than 3 s first refreshes it with a unicast request to the MAC it knows;
+    an entry left alone for 6 s is forgotten and asked for again by
+    broadcast. `arp -d` empties the cache. Read back from the capture."""
+    w, q = wire
+    udp_works(q, "boot")
+    if arp_entries(q).get(HOST_IP, ("", ""))[0] != HOST_MAC:
+        raise TestFailure("arp does not show %s at %s" % (HOST_IP, HOST_MAC))
+    q.run("arp -t %d" % ARP_TTL)
+    q.run("arp -d")
+    if arp_entries(q):
+        raise TestFailure("arp -d left entries: %r" % arp_entries(q))
+    udp_works(q, "after arp -d")          # asked for by broadcast
+    time.sleep(ARP_TTL * 2 / 3)           # stale (> ttl/2), not yet forgotten
+    udp_works(q, "stale entry")           # refreshed by unicast on the way
+    state = arp_entries(q).get(HOST_IP, ("", ""))[1]
+    if state != "reachable":
+        raise TestFailure("after the refresh %s is %r, not reachable"
+                          % (HOST_IP, state))
+    time.sleep(ARP_TTL * 2)               # now forgotten
+    left = arp_entries(q)
+    if HOST_IP in left:
+        raise TestFailure("after %d s without traffic the cache still holds "
+                          "%s: %r" % (ARP_TTL * 2, HOST_IP, left))
+    udp_works(q, "forgotten entry")       # asked for by broadcast again
+    q.run("arp -t 60")
+    guest.check_pcap(q)
+
+    asks = [p for p in rdpcap(q.makevars["PCAPFILE"])
+            if ARP in p and p[ARP].op == 1 and p.src == GUEST_MAC
+            and p[ARP].pdst == HOST_IP]
+    unicast = [p for p in asks if p.dst == HOST_MAC]
+    broadcast = [p for p in asks if p.dst == BROADCAST]
+    if len(unicast) != 1 or len(broadcast) < 3:
+        raise TestFailure("the guest asked for %s %d time(s) by unicast "
+                          "(expected 1 refresh) and %d by broadcast "
+                          "(expected at least 3: at boot, after arp -d and "
+                          "after it was forgotten)"
+                          % (HOST_IP, len(unicast), len(broadcast)))

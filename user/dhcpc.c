@@ -115,8 +115,8 @@ ours(struct lease *l)
          ifi.server == l->server && ifi.since == l->since;
 }
 
-// Is the datagram m[0..n) from port sport a reply to xid for us, of a
-// type in want? Fills *d.
+// Is the n-byte datagram in msg, from port sport, a reply to xid for our
+// MAC, of a type in want? Fills *d.
 static int
 isreply(int n, int sport, uint32 xid, int want, struct dhcpmsg *d)
 {

@@ -23,6 +23,7 @@
 #include "kernel/socket.h"
 #include "kernel/netmode.h"
 #include "kernel/sysinfo.h"
+#include "kernel/netif.h"
 #include "user/user.h"
 #include "user/serverport.h"
 
@@ -423,6 +424,92 @@ batchargs(void)
   if(recvmsgs(fd, msgs, 1) != -1)
     fail("recvmsgs into a bad buffer");
   close(fd);
+}
+
+// ---- ping sockets, the interface and the ARP cache ---------------------
+
+// Echo requests through an ICMP socket come back with our data, and a
+// socket's replies are its own: a second socket to the same address sees
+// none of them.
+void
+pingsock(void)
+{
+  char req[64], rep[64];
+  int fd = icmpconnect(serverip), other = icmpconnect(serverip);
+
+  if(fd < 0 || other < 0)
+    fail("icmpconnect");
+  if(sockopt(fd, SO_RCVTIMEO, TIMEOUT_MS) < 0 || sockopt(other, SO_RCVTIMEO, 200) < 0)
+    fail("sockopt");
+  for(int seq = 1; seq <= 5; seq++){
+    memset(req, 0, sizeof(req));
+    req[6] = seq >> 8;
+    req[7] = seq;
+    strcpy(req + 8, "nettests pingsock");
+    if(write(fd, req, sizeof(req)) != sizeof(req))
+      fail("write of an echo request");
+    if(read(fd, rep, sizeof(rep)) != sizeof(rep))
+      fail("no echo reply");
+    if(rep[0] != 0 || rep[6] != req[6] || rep[7] != req[7] ||
+       memcmp(rep + 8, req + 8, sizeof(req) - 8) != 0)
+      fail("the reply is not our request's");
+  }
+  if(read(other, rep, sizeof(rep)) != -1)
+    fail("another socket's reply arrived here");
+  close(other);
+  close(fd);
+}
+
+// Misuse of the ICMP socket, interface and ARP calls returns -1 and
+// changes nothing.
+void
+ifargs(void)
+{
+  struct ifinfo before, after, bad;
+  static char big[MAXDATA + 1];
+  struct arpinfo ai[4];
+  int fd;
+
+  if(icmpconnect(0) != -1)
+    fail("icmpconnect(0) accepted");
+  if((fd = icmpconnect(serverip)) < 0)
+    fail("icmpconnect");
+  memset(big, 0, sizeof(big));
+  if(write(fd, big, 7) != -1 || write(fd, big, sizeof(big)) != -1)
+    fail("an echo request under 8 or over 1472 bytes accepted");
+  if(write(fd, (char *)0xfffffffff0L, 16) != -1)
+    fail("an echo request from a bad buffer");
+  close(fd);
+
+  if(ifget(&before) < 0)
+    fail("ifget");
+  if(ifget((struct ifinfo *)0xfffffffff0L) != -1 || ifset((struct ifinfo *)0xfffffffff0L) != -1)
+    fail("ifget/ifset with a bad pointer");
+  bad = before;
+  bad.netmask = 0xffff00ff;
+  if(ifset(&bad) != -1)
+    fail("a netmask with a hole accepted");
+  bad = before;
+  bad.source = 7;
+  if(ifset(&bad) != -1)
+    fail("an unknown source accepted");
+  bad = before;
+  bad.source = IF_UNSET;
+  if(ifset(&bad) != -1)
+    fail("IF_UNSET with an address accepted");
+  if(ifget(&after) < 0 || memcmp(&before, &after, sizeof(before)) != 0)
+    fail("a refused ifset changed the interface");
+
+  if(arplist(ai, -1) != -1)
+    fail("arplist with n < 0 accepted");
+  if(arplist(ai, 0) < 0)
+    fail("arplist(ai, 0)");
+  if(arplist(ai, 0) > 0 && arplist((struct arpinfo *)0xfffffffff0L, 4) != -1)
+    fail("arplist into a bad array");
+  if(arpctl(99, 0) != -1 || arpctl(ARPCTL_TTL, -1) != -1 || arpctl(ARPCTL_TTL, ARP_TTL_MAX + 1) != -1)
+    fail("a bad arpctl accepted");
+  if(arpctl(ARPCTL_TTL, 0) <= 0)
+    fail("arpctl(ARPCTL_TTL, 0)");
 }
 
 // ---- busy polling: SO_BUSY_POLL --------------------------------------
@@ -898,6 +985,8 @@ struct test {
   { busypoll,     "busypoll" },
   { busykill,     "busykill" },
   { busyclose,    "busyclose" },
+  { pingsock,     "pingsock" },
+  { ifargs,       "ifargs" },
   // bind/unbind/send/recv
   { bindping,      "bindping" },
   { bindfull,      "bindfull" },
