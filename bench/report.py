@@ -303,7 +303,7 @@ def lan_section(data):
 
 def lan_conclusions(data):
     """Lines for the LAN: each mode against intr guest to guest, and guest
-    to guest against guest to host in each mode."""
+    to guest against guest to the service node (the host) in each mode."""
     lines = []
     gg = {m: values(data, "lan", m, "gg", "p50_us") for m in MODES}
     for m in ("poll", "hybrid"):
@@ -311,7 +311,7 @@ def lan_conclusions(data):
                                 paired(gg[m], gg["intr"], "lan-gg-intr-" + m), True, FAST))
     for m in MODES:
         lines.append(conclusion("LAN %s, round trip p50" % m, "guest to guest",
-                                "guest to host",
+                                "guest to the service node",
                                 paired(gg[m], values(data, "lan", m, "gh", "p50_us"),
                                        "lan-gg-gh-" + m), True, FAST))
     return [x for x in lines if x]
