@@ -366,7 +366,8 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
-	  test/dhcp_unit fs-guest*.img packets-guest*.pcap
+	  test/dhcp_unit \
+	  fs-guest*.img packets-guest*.pcap
 
 help:
 	@echo "xv6-netpoll targets:"
