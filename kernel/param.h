@@ -11,6 +11,6 @@
 #define MAXOPBLOCKS  10  // max # of blocks any FS op writes
 #define LOGSIZE      (MAXOPBLOCKS*3)  // max data blocks in on-disk log
 #define NBUF         (MAXOPBLOCKS*3)  // size of disk block cache
-#define FSSIZE       2000  // size of file system in blocks
+#define FSSIZE       4000  // size of file system in blocks (the network tools need room)
 #define MAXPATH      128   // maximum file path name
 #define USERSTACK    1     // user stack pages
