@@ -234,6 +234,89 @@ def targets(data):
     return rows
 
 
+# The lan boot (two guests on test/lan.py's switch, no slirp): per mode,
+# gg is guest 1's round trip to guest 2's `udpecho serve`, gh the same
+# guest's to the service node's echo through the same switch.
+LAN_POINTS = {"gg_p50": ("gg", "p50_us"), "gg_p99": ("gg", "p99_us"),
+              "gh_p50": ("gh", "p50_us")}
+
+
+def qemu_cpu(data, mode, point, guest):
+    """{round: % of a host core} guest's QEMU (0: guest 1) used during point."""
+    out = {}
+    for e in data["runs"]:
+        if (e["boot"], e["mode"], e["point"]) == ("lan", mode, point) and "qemu_cpu" in e:
+            out.setdefault(e["round"], e["qemu_cpu"][guest]["total"])
+    return out
+
+
+def lan_figures(data):
+    """{mode: {figure: [median, low, high]}} of the lan boot, or {}: the
+    points of LAN_POINTS, the host CPU of guest 1's and guest 2's QEMU
+    during gg (cpu_g1, cpu_g2, % of a core), and per-round ratios of gg's
+    p50 to gh's of the same mode (gg_gh), to intr's gg (gg_intr) and,
+    across boots, to the slirp round trip of the cpus1 boot's same mode
+    and round (gg_slirp)."""
+    out = {}
+    for mode in MODES:
+        gg = values(data, "lan", mode, "gg", "p50_us")
+        if not gg:
+            continue
+        f = {k: bootstrap(values(data, "lan", mode, *pk).values(), "lan-%s-%s" % (mode, k))
+             for k, pk in LAN_POINTS.items()}
+        for i in (0, 1):
+            f["cpu_g%d" % (i + 1)] = bootstrap(qemu_cpu(data, mode, "gg", i).values(),
+                                               "lan-cpu-%s-%d" % (mode, i))
+        f["gg_gh"] = paired(gg, values(data, "lan", mode, "gh", "p50_us"), "lan-gg-gh-" + mode)
+        if mode != "intr":
+            f["gg_intr"] = paired(gg, values(data, "lan", "intr", "gg", "p50_us"),
+                                  "lan-gg-intr-" + mode)
+        f["gg_slirp"] = paired(gg, metric(data, "cpus1", mode, "lat"), "lan-gg-slirp-" + mode)
+        out[mode] = {k: list(v) for k, v in f.items() if v is not None}
+    return out
+
+
+def lan_section(data):
+    """The LAN's table and what its columns are, or "" without a lan boot."""
+    figs = lan_figures(data)
+    if not figs:
+        return ""
+    n = data["plan"].get("lan_n")
+    rows = [[mode] + [ci(f.get(k)) for k in ("gg_p50", "gg_p99", "gh_p50")] +
+            [ci(f.get(k), 2) for k in ("gg_gh", "gg_intr", "gg_slirp")] +
+            ["%s / %s" % (ci(f.get("cpu_g1"), 0), ci(f.get("cpu_g2"), 0))]
+            for mode, f in figs.items()]
+    return ("\n## LAN: guest to guest round trips (no slirp in the path)\n\n"
+            "Two guests (CPUS=1 each, mitigation off) on test/lan.py's switch, both "
+            "switched to the mode; guest 1 runs `udpbench lat -n %s -a GUEST2` against "
+            "guest 2's `udpecho serve`, and `udpbench lat` against the service node's "
+            "echo (10.0.2.2, a Python host behind the same switch). Round trips in us; "
+            "gg/gh: guest-guest p50 over guest-host p50 of the same mode and round; "
+            "gg/intr: over intr's guest-guest p50 of the same round; gg/slirp: over the "
+            "CPUS=1 boot's slirp round trip (`lat`) of the same mode and round number, "
+            "a ratio across boots. QEMU CPU: the host CPU (%% of one core) of guest 1's and "
+            "guest 2's QEMU during the guest-guest run; the host has %s cores.\n\n"
+            % (n, data["meta"]["nproc"]) +
+            table(["mode", "guest-guest p50", "guest-guest p99", "guest-host p50",
+                   "gg/gh", "gg/intr", "gg/slirp", "QEMU CPU g1 / g2"], rows))
+
+
+def lan_conclusions(data):
+    """Lines for the LAN: each mode against intr guest to guest, and guest
+    to guest against guest to the service node (the host) in each mode."""
+    lines = []
+    gg = {m: values(data, "lan", m, "gg", "p50_us") for m in MODES}
+    for m in ("poll", "hybrid"):
+        lines.append(conclusion("LAN, guest to guest round trip, p50", m, "intr",
+                                paired(gg[m], gg["intr"], "lan-gg-intr-" + m), True, FAST))
+    for m in MODES:
+        lines.append(conclusion("LAN %s, round trip p50" % m, "guest to guest",
+                                "guest to the service node",
+                                paired(gg[m], values(data, "lan", m, "gh", "p50_us"),
+                                       "lan-gg-gh-" + m), True, FAST))
+    return [x for x in lines if x]
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -292,7 +375,7 @@ def conclusions(data):
                           *METRICS[n][4::2])
         if line:
             lines.append(line)
-    return lines
+    return lines + lan_conclusions(data)
 
 
 def report(data):
@@ -300,11 +383,12 @@ def report(data):
     m, plan = data["meta"], data["plan"]
     out = ["# xv6-netpoll UDP benchmarks\n\n",
            "`%s` on %s (%s, %d cores, %s; %s). Tree: %s. Started %s, took %.0f s; load "
-           "average before %s. %d rounds, each boot configuration booted %d time(s); "
-           "%d B payloads, busy polling `-B %d`, batches `-b %d`.\n\n"
+           "average before %s. %d rounds, each boot configuration booted %d time(s) "
+           "(the LAN's two guests %s); %d B payloads, busy polling `-B %d`, batches "
+           "`-b %d`.\n\n"
            % (m["command"], m["host"], m["cpu"], m["nproc"], m["kernel"], m["qemu"], m["tree"],
               m["started"], m["seconds"], m["loadavg"], plan["rounds"], plan["visits"],
-              plan["size"], plan["busy_us"], plan["batch"]),
+              plan.get("lan_visits", "-"), plan["size"], plan["busy_us"], plan["batch"]),
            "How to read it: every figure is the median over the rounds, with its 95% "
            "bootstrap confidence interval in brackets. A ratio is the median of per-round "
            "ratios (both values from the same round, so host drift cancels), with its own "
@@ -323,13 +407,14 @@ def report(data):
                "of the limit; missed: the whole interval is on the wrong side; unclear: it "
                "straddles the limit.\n\n")
     out.append(table(["target", "this run", "limit", "verdict"], targets(data)))
+    out.append(lan_section(data))
     out.append("\n## The ceiling: the device path alone (`udpbench ceiling`), frames/s\n\n")
     out.append(table(["boot", "TX", "RX"], [
         (b, *(ci(bootstrap(values(data, b, None, "ceiling", k).values(), "ceil-%s-%s" % (k, b)))
               for k in ("tx_per_s", "rx_per_s")))
         for b in ("cpus1",)]))
     for boot in data["boots"]:
-        if any(e["boot"] == boot["name"] for e in data["runs"]):
+        if boot["name"] != "lan" and any(e["boot"] == boot["name"] for e in data["runs"]):
             out.append("\n## %s\n\n" % boot["title"].replace("BASELINE", m["baseline"]))
             out.append(mode_table(data, boot))
     out.append(rx_table(data))
@@ -466,6 +551,7 @@ def write(data, outdir, save_copy):
     """results.json, report.md and plots in outdir; with save_copy also
     bench/results/latest.json, latest.md and latest-*.png."""
     path = os.path.join(outdir, "results.json")
+    data["derived"] = dict(lan=lan_figures(data))
     with open(path, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
     with open(os.path.join(outdir, "report.md"), "w") as f:

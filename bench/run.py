@@ -27,6 +27,14 @@ Per mode and round (the probes each boot runs are listed in BOOTS):
   shell  the shell's `echo x` round trip, as the cpus-latency test does
 and per round, once: ceiling (udpbench ceiling: the device path alone).
 
+The lan boot is two guests on a LAN of their own (test/lan.py: a switch
+on free ports and the service node 10.0.2.2; no slirp anywhere): guest 2
+runs `udpecho serve`, and per mode (both guests switched to it) guest 1
+measures
+  gg     udpbench lat -a GUEST2: round trips guest to guest
+  gh     udpbench lat to the service node's echo, through the same switch
+and the host CPU each guest's QEMU used meanwhile.
+
 This file measures and writes every RESULT to results.json; bench/report.py
 turns that into medians with bootstrap intervals, per-round ratios, the
 conclusions, the targets and the plots, from the JSON alone.
@@ -60,6 +68,7 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "test"))
 sys.path.insert(0, BENCH)
 import report  # noqa: E402
+from lan import Lan  # noqa: E402
 from qemu import (REPO, Log, Qemu, TestFailure, build, free_udp_ports,  # noqa: E402
                   make_command)
 
@@ -71,15 +80,19 @@ BUSY_US = 500             # SO_BUSY_POLL of the busy probe: longer than a round 
 BATCH = 32                # datagrams per sendmsgs()/recvmsgs() call
 BASELINE = "5865c3a"      # "today's tree" of issue 10: the last commit before it
 RUN_TIMEOUT = 120         # seconds for one udpbench command, a ceiling
+LAN_GUESTS = (1, 2)       # the lan boot: guest 1 measures, guest 2 echoes
+SERVE_PORT = 2000         # guest 2's `udpecho serve` port
+DHCP_TIMEOUT = 90         # seconds for both LAN guests' dhcpc lines (a ceiling)
 
 
 class Boot:
     """One way to boot: QEMU options, the modes measured, the probes run,
     and which tree ("current" or "baseline") the kernel comes from."""
 
-    def __init__(self, name, title, cpus, mitigation, modes, probes, tree="current"):
+    def __init__(self, name, title, cpus, mitigation, modes, probes, tree="current",
+                 lan=False):
         self.name, self.title, self.cpus, self.mitigation = name, title, cpus, mitigation
-        self.modes, self.probes, self.tree = modes, probes, tree
+        self.modes, self.probes, self.tree, self.lan = modes, probes, tree, lan
 
 
 BOOTS = [
@@ -91,17 +104,21 @@ BOOTS = [
          ("lat", "tx", "rx", "idle")),
     Boot("baseline", "today's tree (BASELINE), poll, CPUS=1, mitigation off", 1, "off",
          ("poll",), ("tx",), tree="baseline"),
+    Boot("lan", "LAN, two guests, CPUS=1, mitigation off", 1, "off", MODES,
+         ("gg", "gh"), lan=True),
 ]
 
 # How much of everything: full run and --quick. A boot runs `rounds/visits`
-# rounds per visit; visits interleave the boots.
+# rounds per visit; visits interleave the boots. The lan boot (two guests,
+# a slower boot) has visits of its own, lan_visits, and lan_n round trips
+# per gg and gh.
 PLANS = {
     "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
                  rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
-                 ceiling_n=50000),
+                 ceiling_n=50000, lan_visits=2, lan_n=1000),
     "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
                   rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
-                  ceiling_n=20000),
+                  ceiling_n=20000, lan_visits=1, lan_n=300),
 }
 
 
@@ -284,14 +301,16 @@ class Guest:
     A point that fails on its first try is taken as a feature this kernel
     lacks and is not tried again in this boot (the report lists it)."""
 
-    def __init__(self, boot, q, peers, data):
+    def __init__(self, boot, q, peers, data, others=()):
         self.boot, self.q, self.peers, self.data = boot, q, peers, data
+        self.others = list(others)    # more guests of this boot: switched with q
         self.round, self.mode = None, boot.modes[0]
         self.tried, self.skip = set(), set()
 
     def record(self, point, result=None, error=None, **extra):
+        ours = {x.proc.pid for x in [self.q] + self.others}
         entry = dict(boot=self.boot.name, round=self.round, mode=self.mode, point=point,
-                     others=len(foreign_qemus({self.q.proc.pid})), **extra)
+                     others=len(foreign_qemus(ours)), **extra)
         if result is not None:
             entry["result"] = result
         else:
@@ -331,16 +350,18 @@ class Guest:
         return self.record(point, res, cmd=cmd, wall_s=wall)
 
     def set_mode(self, mode):
-        """Switch the driver to mode with the netmode program; True if it
-        says so (a boot with one mode only checks it booted in that one)."""
+        """Switch the driver to mode with the netmode program, in every
+        guest of the boot; True if each says so (a boot with one mode only
+        checks it booted in that one)."""
         self.mode = mode
         if len(self.boot.modes) == 1:
             return True
-        out = self.q.run("netmode %s" % mode)
-        if out.strip().endswith("-> " + mode):
-            return True
-        self.record("switch", error="netmode %s: %s" % (mode, out.strip()[-200:]))
-        return False
+        for q in [self.q] + self.others:
+            out = q.run("netmode %s" % mode)
+            if not out.strip().endswith("-> " + mode):
+                self.record("switch", error="netmode %s: %s" % (mode, out.strip()[-200:]))
+                return False
+        return True
 
     def idle(self, settle, seconds):
         """Host CPU of QEMU with the guest idle at the shell prompt, after
@@ -392,6 +413,17 @@ def probe(g, name, plan):
     elif name == "ceiling":
         g.udpbench("ceiling", "ceiling -n %d -s %d -p %d" % (plan["ceiling_n"], SIZE,
                                                              p["sink"]), need="rx_per_s")
+    elif name in ("gg", "gh"):
+        far = "-a %s -p %d" % (g.peers.serve_addr, p["serve"]) if name == "gg" \
+            else "-p %d" % p["echo"]
+        pids = [q.proc.pid for q in [g.q] + g.others]
+        c0, t0 = [thread_times(pid) for pid in pids], time.monotonic()
+        res = g.udpbench(name, "lat -n %d -s %d %s" % (plan["lan_n"], SIZE, far))
+        wall = time.monotonic() - t0
+        if res is not None:
+            # Host CPU of each guest's QEMU (guest 1's first) during the run.
+            g.data["runs"][-1]["qemu_cpu"] = [cpu_delta(c, thread_times(pid), wall)
+                                              for c, pid in zip(c0, pids)]
 
 
 def run_rounds(g, rounds, plan):
@@ -442,6 +474,112 @@ def visit(boot, rounds, plan, root, log, data):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class LanPeers:
+    """The far ends of the lan boot's probes, as Peers' ports are for the
+    others: the service node's echo (ports["echo"], reached as 10.0.2.2)
+    and guest 2's `udpecho serve` (serve_addr, its DHCP address, and
+    ports["serve"])."""
+
+    def __init__(self, echo_port):
+        self.ports = dict(echo=echo_port, serve=SERVE_PORT)
+        self.serve_addr = None
+
+
+class Tagged:
+    """A console's output for pexpect's logfile_read, written to a Log one
+    whole line at a time with a tag in front, so that a second guest's
+    console can share the log with the first's."""
+
+    def __init__(self, log, tag):
+        self.log, self.tag, self.part = log, tag, ""
+
+    def write(self, text):
+        *lines, self.part = (self.part + text.replace("\r", "")).split("\n")
+        for line in lines:
+            self.log.line("[%s] %s" % (self.tag, line))
+
+    def flush(self):
+        pass
+
+
+def free_lanport(guests, tries=50):
+    """A port p such that p (the switch) and p+1 .. p+guests (guest n's
+    QEMU is on p+n, as the Makefile's NET=lan has it) are free UDP ports
+    on 127.0.0.1."""
+    for _ in range(tries):
+        p = free_udp_ports(1)[0]
+        socks = []
+        try:
+            for i in range(guests + 1):
+                socks.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                socks[-1].bind(("127.0.0.1", p + i))
+            return p
+        except OSError:
+            pass
+        finally:
+            for sk in socks:
+                sk.close()
+    raise TestFailure("no %d free UDP ports in a row" % (guests + 1))
+
+
+def boot_lan(boot, lan, root, log, tmp):
+    """Boot LAN_GUESTS on lan, each with its own disk copy; wait for each
+    one's DHCP address and shell prompt. Returns ([Qemu], [address]); a
+    guest that falls back to a static address fails the visit (two
+    guests would share 10.0.2.15)."""
+    qs = []
+    for n in LAN_GUESTS:
+        img = os.path.join(tmp, "fs-guest%d.img" % n)
+        shutil.copyfile(os.path.join(root, "fs.img"), img)
+        q = BenchQemu(log, dict(NETMODE=boot.modes[0], CPUS=boot.cpus, FSIMG=img,
+                                PCAP="off", NET="lan", LANPORT=lan.port, GUEST=n,
+                                E1000_MITIGATION=boot.mitigation), root)
+        qs.append(q)
+        q.start()
+        if n != LAN_GUESTS[0]:
+            q.proc.logfile_read = Tagged(log, "g%d" % n)
+    addrs = []
+    for n, q in zip(LAN_GUESTS, qs):
+        m = q.expect(r"dhcpc: (\d+\.\d+\.\d+\.\d+)/\d+ gateway \S+ dns \S+ from ",
+                     DHCP_TIMEOUT, fail=r"panic: |dhcpc: no DHCP answer")
+        addrs.append(m.group(1))
+        q.wait_boot()
+    return qs, addrs
+
+
+def visit_lan(boot, rounds, plan, root, log, data):
+    """The lan boot's visit: a LAN of its own, two guests on it, guest 2
+    serving UDP echo, then the rounds on guest 1 with both guests switched
+    to each mode. Errors are recorded, not raised."""
+    peers = LanPeers(free_udp_ports(1)[0])
+    lan, qs = None, []
+    tmp = tempfile.mkdtemp(prefix="xv6bench-lan-")
+    try:
+        lan = Lan(free_lanport(len(LAN_GUESTS)), peers.ports["echo"],
+                  log=lambda line: log.line("[lan] " + line)).start()
+        qs, addrs = boot_lan(boot, lan, root, log, tmp)
+        peers.serve_addr = addrs[1]
+        qs[1].sendline("udpecho serve %d 0 &" % SERVE_PORT)
+        qs[1].expect(r"udpecho: ready\r*\n")
+        qs[1].run("echo synced")
+        # ARP fills on both sides here, and the echo path is known to work.
+        for args in ("-a %s -p %d" % (peers.serve_addr, SERVE_PORT),
+                     "-p %d" % peers.ports["echo"]):
+            qs[0].run("udpbench lat -n 20 " + args, timeout=RUN_TIMEOUT)
+        run_rounds(Guest(boot, qs[0], peers, data, others=qs[1:]), rounds, plan)
+        data.setdefault("lan", []).append(dict(rounds=list(rounds), addrs=addrs,
+                                               switch=dict(lan.stats)))
+    except TestFailure as e:
+        data["errors"].append("%s, rounds %s: %s" % (boot.name, list(rounds), e))
+        progress("  FAILED: %s (log: %s)" % (e, log.path))
+    finally:
+        for q in qs:
+            q.quit()
+        if lan is not None:
+            lan.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def build_baseline(rev, tmp, log):
     """Build rev's tree (NETMODE=poll) in tmp; returns its root or None."""
     root = os.path.join(tmp, "baseline")
@@ -469,13 +607,17 @@ def run_all(boots, plan, args, outdir, data):
             if roots["baseline"] is None:
                 data["errors"].append("baseline: could not build %s" % args.baseline)
                 boots = [b for b in boots if b.tree != "baseline"]
-        per = plan["rounds"] // plan["visits"]
         for v in range(plan["visits"]):
-            rounds = range(v * per, plan["rounds"] if v == plan["visits"] - 1 else (v + 1) * per)
             for boot in boots[v % len(boots):] + boots[:v % len(boots)]:
+                nv = min(plan["lan_visits"] if boot.lan else plan["visits"], plan["rounds"])
+                if v >= nv:
+                    continue
+                per = plan["rounds"] // nv
+                rounds = range(v * per, plan["rounds"] if v == nv - 1 else (v + 1) * per)
                 wait_quiet(args.wait_quiet)
-                progress("visit %d/%d: %s" % (v + 1, plan["visits"], boot.title))
-                visit(boot, rounds, plan, roots[boot.tree], log, data)
+                progress("visit %d/%d: %s" % (v + 1, nv, boot.title))
+                (visit_lan if boot.lan else visit)(boot, rounds, plan, roots[boot.tree],
+                                                   log, data)
     finally:
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -521,7 +663,9 @@ def main():
     plan = dict(PLANS["quick" if args.quick else "full"], size=SIZE, busy_us=BUSY_US,
                 batch=BATCH)
     if args.rounds:
-        plan["rounds"], plan["visits"] = args.rounds, min(plan["visits"], args.rounds)
+        plan["rounds"] = args.rounds
+        plan["visits"] = min(plan["visits"], args.rounds)
+        plan["lan_visits"] = min(plan["lan_visits"], args.rounds)
     boots = [b for b in BOOTS if (not args.only or b.name in args.only)
              and not (b.tree == "baseline" and args.baseline == "none")]
     if not boots:
