@@ -45,7 +45,7 @@ import dhcpd
 import test_net
 from hostnet import PCAP_BAD, pcap_frames
 from lan import Lan, guest_addr, guest_mac
-from qemu import BOOT_TIMEOUT, TestFailure, free_udp_ports
+from qemu import BOOT_TIMEOUT, TaggedLog, TestFailure, free_udp_ports, free_udp_run
 from wire import (Wire, BROADCAST, DNS_IP, GUEST_IP, HOST_IP, HOST_MAC,
                   PING_ID, ping_frame)
 
@@ -78,26 +78,9 @@ ARP_LINE = re.compile(r"^(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]{17}) "
 
 # ---- the LAN and its guests --------------------------------------------------
 
-def free_lanport(guests=LAN_GUESTS, tries=50):
-    """A port p such that p and p+1 .. p+guests are all free UDP ports on
-    127.0.0.1 (the switch and each guest's QEMU)."""
-    for _ in range(tries):
-        p = free_udp_ports(1)[0]
-        if p + guests > 65535:
-            continue
-        socks = []
-        try:
-            for i in range(guests + 1):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", p + i))
-            return p
-        except OSError:
-            pass
-        finally:
-            for s in socks:
-                s.close()
-    raise TestFailure("no %d free UDP ports in a row" % (guests + 1))
+def free_lanport(guests=LAN_GUESTS):
+    """A LANPORT whose switch port and guests' ports are all free."""
+    return free_udp_run(guests + 1)
 
 
 @pytest.fixture
@@ -110,22 +93,6 @@ def lan(guest):
     l.close()
 
 
-class Console:
-    """Writes one guest's console into the test's log, line by line, each
-    tagged with the guest's name, so that several consoles can share it."""
-
-    def __init__(self, log, tag):
-        self.log, self.tag, self.part = log, tag, ""
-
-    def write(self, text):
-        *lines, self.part = (self.part + text.replace("\r", "")).split("\n")
-        for line in lines:
-            self.log.line("[%s] %s" % (self.tag, line))
-
-    def flush(self):
-        pass
-
-
 def boot_lan(guest, lan, ns):
     """Boot guests ns (numbers 1..8) on lan at once, CPUS=1 each; wait for
     each one's dhcpc line and shell prompt.  Returns {n: Qemu}; each Qemu
@@ -135,7 +102,7 @@ def boot_lan(guest, lan, ns):
     for n in ns:
         q = guest.boot(cpus=1, wait=False, NET="lan", LANPORT=lan.port,
                        GUEST=n)
-        q.proc.logfile_read = Console(guest.log, "g%d" % n)
+        q.proc.logfile_read = TaggedLog(guest.log, "g%d" % n)
         qs[n] = q
     for n, q in qs.items():
         m = q.expect(DHCPC_LINE, BOOT_TIMEOUT)
