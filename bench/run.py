@@ -69,8 +69,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "test"))
 sys.path.insert(0, BENCH)
 import report  # noqa: E402
 from lan import Lan  # noqa: E402
-from qemu import (REPO, Log, Qemu, TestFailure, build, free_udp_ports,  # noqa: E402
-                  make_command)
+from qemu import (REPO, Log, Qemu, TaggedLog, TestFailure, build,  # noqa: E402
+                  free_udp_ports, free_udp_run, make_command)
 
 OUT = os.path.join(BENCH, "out")          # untracked: every run's folder
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -485,43 +485,6 @@ class LanPeers:
         self.serve_addr = None
 
 
-class Tagged:
-    """A console's output for pexpect's logfile_read, written to a Log one
-    whole line at a time with a tag in front, so that a second guest's
-    console can share the log with the first's."""
-
-    def __init__(self, log, tag):
-        self.log, self.tag, self.part = log, tag, ""
-
-    def write(self, text):
-        *lines, self.part = (self.part + text.replace("\r", "")).split("\n")
-        for line in lines:
-            self.log.line("[%s] %s" % (self.tag, line))
-
-    def flush(self):
-        pass
-
-
-def free_lanport(guests, tries=50):
-    """A port p such that p (the switch) and p+1 .. p+guests (guest n's
-    QEMU is on p+n, as the Makefile's NET=lan has it) are free UDP ports
-    on 127.0.0.1."""
-    for _ in range(tries):
-        p = free_udp_ports(1)[0]
-        socks = []
-        try:
-            for i in range(guests + 1):
-                socks.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-                socks[-1].bind(("127.0.0.1", p + i))
-            return p
-        except OSError:
-            pass
-        finally:
-            for sk in socks:
-                sk.close()
-    raise TestFailure("no %d free UDP ports in a row" % (guests + 1))
-
-
 def boot_lan(boot, lan, root, log, tmp):
     """Boot LAN_GUESTS on lan, each with its own disk copy; wait for each
     one's DHCP address and shell prompt. Returns ([Qemu], [address]); a
@@ -537,7 +500,7 @@ def boot_lan(boot, lan, root, log, tmp):
         qs.append(q)
         q.start()
         if n != LAN_GUESTS[0]:
-            q.proc.logfile_read = Tagged(log, "g%d" % n)
+            q.proc.logfile_read = TaggedLog(log, "g%d" % n)
     addrs = []
     for n, q in zip(LAN_GUESTS, qs):
         m = q.expect(r"dhcpc: (\d+\.\d+\.\d+\.\d+)/\d+ gateway \S+ dns \S+ from ",
@@ -555,7 +518,7 @@ def visit_lan(boot, rounds, plan, root, log, data):
     lan, qs = None, []
     tmp = tempfile.mkdtemp(prefix="xv6bench-lan-")
     try:
-        lan = Lan(free_lanport(len(LAN_GUESTS)), peers.ports["echo"],
+        lan = Lan(free_udp_run(len(LAN_GUESTS) + 1), peers.ports["echo"],
                   log=lambda line: log.line("[lan] " + line)).start()
         qs, addrs = boot_lan(boot, lan, root, log, tmp)
         peers.serve_addr = addrs[1]

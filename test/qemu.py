@@ -99,6 +99,46 @@ def free_udp_ports(n):
             s.close()
 
 
+def free_udp_run(n, tries=50):
+    """Return a port p such that p .. p+n-1 were all free UDP ports of
+    127.0.0.1 a moment ago: a LAN's switch (p) and its guests' QEMUs (guest
+    k on p+k, as the Makefile's NET=lan has it)."""
+    for _ in range(tries):
+        p = free_udp_ports(1)[0]
+        if p + n - 1 > 65535:
+            continue
+        socks = []
+        try:
+            for i in range(n):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p + i))
+            return p
+        except OSError:
+            pass
+        finally:
+            for s in socks:
+                s.close()
+    raise TestFailure("no %d free UDP ports in a row" % n)
+
+
+class TaggedLog:
+    """A console's output for pexpect's logfile_read, written to a Log one
+    whole line at a time with a tag in front, so that several guests'
+    consoles can share one log."""
+
+    def __init__(self, log, tag):
+        self.log, self.tag, self.part = log, tag, ""
+
+    def write(self, text):
+        *lines, self.part = (self.part + text.replace("\r", "")).split("\n")
+        for line in lines:
+            self.log.line("[%s] %s" % (self.tag, line))
+
+    def flush(self):
+        pass
+
+
 def make_command(args):
     """The argv of a make run in the repository, quiet and without
     "Entering directory" lines even when run under make itself."""

@@ -17,7 +17,8 @@ their own (the `lan` fixture: a switch on free ports and the service node
 - lan-malformed: broken DHCP replies (every BOOTP and option field wrong
   in turn, cut short, unsolicited) and broken ARP replies are put on one
   guest's wire; its address and ARP cache do not change, it sends no DHCP
-  message in answer, and netstat counts each frame where it belongs.
+  message in answer, netstat counts each frame where it belongs, and
+  dhcpc reports each malformed reply with a running count.
 
 and, without a kernel:
 
@@ -44,7 +45,7 @@ import dhcpd
 import test_net
 from hostnet import PCAP_BAD, pcap_frames
 from lan import Lan, guest_addr, guest_mac
-from qemu import BOOT_TIMEOUT, TestFailure, free_udp_ports
+from qemu import BOOT_TIMEOUT, TaggedLog, TestFailure, free_udp_ports, free_udp_run
 from wire import (Wire, BROADCAST, DNS_IP, GUEST_IP, HOST_IP, HOST_MAC,
                   PING_ID, ping_frame)
 
@@ -57,6 +58,9 @@ LAN_GUESTS = 3            # most guests one test boots at a time
 STRANGER_MAC = "52:54:00:66:66:66"   # the source of the broken ARP replies
 BOGUS_MAC = "de:ad:be:ef:00:01"      # what they claim 10.0.2.2 is at
 BOGUS_IP = "10.0.2.99"               # what the broken DHCP replies offer
+NOT_OURS = 3              # broken_dhcp's last cases: well-formed, not ours
+MALFORMED_LINE = (r"dhcpc: ignored a malformed reply from 10\.0\.2\.2: "
+                  r"[^\r\n]*\((\d+) so far\)")
 OPTIONS_OFF = 240         # a BOOTP message's options, after the cookie
 RENEW_LEASE = 8           # seconds: lan-renew's lease (T1 4 s)
 RENEWALS = 2              # lan-renew waits for this many renewals ...
@@ -74,26 +78,9 @@ ARP_LINE = re.compile(r"^(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]{17}) "
 
 # ---- the LAN and its guests --------------------------------------------------
 
-def free_lanport(guests=LAN_GUESTS, tries=50):
-    """A port p such that p and p+1 .. p+guests are all free UDP ports on
-    127.0.0.1 (the switch and each guest's QEMU)."""
-    for _ in range(tries):
-        p = free_udp_ports(1)[0]
-        if p + guests > 65535:
-            continue
-        socks = []
-        try:
-            for i in range(guests + 1):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", p + i))
-            return p
-        except OSError:
-            pass
-        finally:
-            for s in socks:
-                s.close()
-    raise TestFailure("no %d free UDP ports in a row" % (guests + 1))
+def free_lanport(guests=LAN_GUESTS):
+    """A LANPORT whose switch port and guests' ports are all free."""
+    return free_udp_run(guests + 1)
 
 
 @pytest.fixture
@@ -106,22 +93,6 @@ def lan(guest):
     l.close()
 
 
-class Console:
-    """Writes one guest's console into the test's log, line by line, each
-    tagged with the guest's name, so that several consoles can share it."""
-
-    def __init__(self, log, tag):
-        self.log, self.tag, self.part = log, tag, ""
-
-    def write(self, text):
-        *lines, self.part = (self.part + text.replace("\r", "")).split("\n")
-        for line in lines:
-            self.log.line("[%s] %s" % (self.tag, line))
-
-    def flush(self):
-        pass
-
-
 def boot_lan(guest, lan, ns):
     """Boot guests ns (numbers 1..8) on lan at once, CPUS=1 each; wait for
     each one's dhcpc line and shell prompt.  Returns {n: Qemu}; each Qemu
@@ -131,7 +102,7 @@ def boot_lan(guest, lan, ns):
     for n in ns:
         q = guest.boot(cpus=1, wait=False, NET="lan", LANPORT=lan.port,
                        GUEST=n)
-        q.proc.logfile_read = Console(guest.log, "g%d" % n)
+        q.proc.logfile_read = TaggedLog(guest.log, "g%d" % n)
         qs[n] = q
     for n, q in qs.items():
         m = q.expect(DHCPC_LINE, BOOT_TIMEOUT)
@@ -354,7 +325,9 @@ def set_option(payload, code, body):
 
 def broken_dhcp(mac):
     """[(case, frame)]: DHCP replies to guest mac that a client must
-    ignore, every one a well-formed UDP datagram to port 68."""
+    ignore, every one a well-formed UDP datagram to port 68.  All but the
+    last NOT_OURS are malformed (dhcpc reports each); those parse, but
+    answer nothing the guest asked."""
     p = dhcp_reply
     return [
         ("op BOOTREQUEST", p(mac, op=1)),
@@ -425,7 +398,8 @@ def broken_arp(mac, ip):
 @pytest.mark.netmodes()
 def test_lan_malformed(guest, lan):
     """Broken DHCP and ARP replies from the LAN change neither the guest's
-    address nor its ARP cache, draw no DHCP message, and are each counted."""
+    address nor its ARP cache, draw no DHCP message, and are each counted
+    (netstat, and dhcpc's report of each malformed reply)."""
     q = boot_lan(guest, lan, [1])[1]
     mac = guest_mac(1)
     ping(q, HOST_IP, 1)
@@ -442,6 +416,14 @@ def test_lan_malformed(guest, lan):
     lan.record(True)
     for case, f in dhcp + [(c, f) for c, f, _ in udp] + arp:
         lan.inject(f, 1)
+    # dhcpc reports every malformed reply with its running count (the
+    # boot had none), while the shell waits at its prompt.
+    malformed = len(dhcp) - NOT_OURS
+    for i in range(malformed):
+        seen = int(q.expect(MALFORMED_LINE, timeout=30).group(1))
+    if seen != malformed:
+        raise TestFailure("dhcpc reported %d malformed replies, %d were sent"
+                          % (seen, malformed))
     # The node's reply to this ping follows the injected frames through
     # one FIFO (the switch's socket to QEMU's), so they have all been
     # handled when it arrives.

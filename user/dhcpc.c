@@ -27,7 +27,9 @@
 // first round may time out; the next DISCOVER is answered at once.
 //
 // Replies are untrusted: user/dhcpmsg.c parses them; one that is not a
-// BOOTREPLY from port 67 to our xid and Ethernet address is ignored.
+// BOOTREPLY from port 67 to our xid and Ethernet address is ignored, and
+// one that does not parse is also reported, with a running count:
+//   dhcpc: ignored a malformed reply from 10.0.2.2: no magic cookie (1 so far)
 
 #include "kernel/types.h"
 #include "kernel/socket.h"
@@ -115,13 +117,26 @@ ours(struct lease *l)
          ifi.server == l->server && ifi.since == l->since;
 }
 
-// Is the n-byte datagram in msg, from port sport, a reply to xid for our
-// MAC, of a type in want? Fills *d.
+// Is the parsed reply d a reply to xid for our MAC, of a type in want?
 static int
-isreply(int n, int sport, uint32 xid, int want, struct dhcpmsg *d)
+isreply(struct dhcpmsg *d, uint32 xid, int want)
 {
-  return sport == DHCP_SERVER_PORT && dhcpmsg_parse(msg, n, d) == 0 &&
-         d->xid == xid && memcmp(d->chaddr, mac, 6) == 0 && (want & WANT(d->type));
+  return d->xid == xid && memcmp(d->chaddr, mac, 6) == 0 && (want & WANT(d->type));
+}
+
+// Say that the reply from addr did not parse (err: a DHCP_E* code). Every
+// malformed reply gets a line with the running count, so none is dropped
+// unseen; replies that parse but are for another client (a LAN's other
+// guests, their xids) are not drops and stay silent.
+static void
+malformed(uint32 addr, int err)
+{
+  static int count;
+  char a[16];
+
+  count++;
+  printf("dhcpc: ignored a malformed reply from %s: %s (%d so far)\n",
+         ipstr(a, addr), dhcpmsg_strerror(err), count);
 }
 
 // Wait until time until (ms since boot) for a reply to xid of a type in
@@ -131,10 +146,13 @@ isreply(int n, int sport, uint32 xid, int want, struct dhcpmsg *d)
 static int
 await(uint64 until, uint32 xid, int want, struct lease *l, struct dhcpmsg *d)
 {
+  struct dhcpmsg scratch;
   struct udpmsg um;
   uint64 t;
-  int ms;
+  int ms, err;
 
+  if(d == 0)
+    d = &scratch;
   while((t = now_ms()) < until){
     if(l && !ours(l))
       return TAKEN;
@@ -143,7 +161,11 @@ await(uint64 until, uint32 xid, int want, struct lease *l, struct dhcpmsg *d)
       return TIMEOUT;
     um.buf = (char *)msg;
     um.len = sizeof(msg);
-    if(recvmsgs(sock, &um, 1) == 1 && want && isreply(um.len, um.port, xid, want, d))
+    if(recvmsgs(sock, &um, 1) != 1 || um.port != DHCP_SERVER_PORT)
+      continue;
+    if((err = dhcpmsg_parse(msg, um.len, d)) < 0)
+      malformed(um.addr, err);
+    else if(want && isreply(d, xid, want))
       return GOT;
   }
   return TIMEOUT;
