@@ -331,12 +331,12 @@ bench: checkdeps
 	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE))
 
 # The host unit test of kernel/netparse.c (make test runs it), with sanitizers.
-test/net_unit: test/net_unit.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+test/net_unit: test/net_unit.c test/unit.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/net_unit.c $K/netparse.c
 
 # The host unit test of user/dhcpmsg.c, dhcpc's message code (make test runs it).
-test/dhcp_unit: test/dhcp_unit.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
+test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/dhcp_unit.c $U/dhcpmsg.c
 

@@ -15,22 +15,10 @@
 #include <string.h>
 #include "kernel/types.h"
 #include "user/dhcpmsg.h"
+#include "test/unit.h"
 
 static const uint8 mymac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 #define XID 0x12345678
-
-static int failures;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void
-check(int ok, const char *what, int line)
-{
-  if(!ok){
-    printf("line %d: FAILED %s\n", line, what);
-    failures++;
-  }
-}
 
 static uint32
 get32(const uint8 *p)

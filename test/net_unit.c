@@ -12,6 +12,7 @@
 #include <string.h>
 #include "kernel/types.h"
 #include "kernel/netparse.h"
+#include "test/unit.h"
 
 static const uint8 mymac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8 peermac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
@@ -26,19 +27,6 @@ static const uint8 udp_frame[] = {
   0x50, 0x88, 0x0a, 0x00, 0x02, 0x02, 0x0a, 0x00, 0x02, 0x0f, 0x62, 0x0b,
   0x07, 0xd0, 0x00, 0x0d, 0x3a, 0x16, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
 };
-
-static int failures;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void
-check(int ok, const char *what, int line)
-{
-  if(!ok){
-    printf("line %d: FAILED %s\n", line, what);
-    failures++;
-  }
-}
 
 // Recompute the IPv4 header checksum of frame f after a mutation.
 static void
