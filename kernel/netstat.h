@@ -39,8 +39,8 @@ struct netstat {
   // stack (net.c): where received frames went
   uint64 arp_rx;          // ARP frames handled (request answered or reply learned)
   uint64 arp_tx;
-  uint64 icmp_rx;         // ICMP messages handled
-  uint64 icmp_tx;         // echo replies sent
+  uint64 icmp_rx;         // echo requests answered, echo replies queued on a ping socket
+  uint64 icmp_tx;         // echo replies and (ping sockets) echo requests sent
   uint64 udp_rx;          // datagrams delivered to a socket queue
   uint64 udp_tx;          // datagrams sent
   uint64 drop_eth;        // runt frame or unknown ethertype or not for us
@@ -50,7 +50,7 @@ struct netstat {
   uint64 drop_ip_len;     // total length disagrees with the frame
   uint64 drop_ip_frag;    // fragments (not reassembled)
   uint64 drop_ip_proto;   // protocol other than ICMP/UDP
-  uint64 drop_icmp;       // malformed or unhandled ICMP
+  uint64 drop_icmp;       // malformed or unhandled ICMP, echo replies no socket takes
   uint64 drop_udp_len;    // UDP length field wrong
   uint64 drop_udp_cksum;  // bad UDP checksum
   uint64 drop_udp_noport; // no socket for the datagram
