@@ -65,6 +65,7 @@ struct sock {
   int rcvtimeo_ms;         // read timeout, 0 = none
   int busy_us;             // SO_BUSY_POLL, 0 = off
   int ntimed;              // readers asleep with a timeout
+  uint wake_at;            // while ntimed: ticks at or before every one's deadline
   int closed;
   uint32 lastaddr;         // wildcard sockets: sender of the datagram last read
   uint16 lastport;
@@ -321,11 +322,16 @@ sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id)
   release(&so->lock);
 }
 
-// Sleep on so, registered with sock_tick() so that a tick wakes us to
-// look at the clock. Caller holds so->lock.
+// Sleep on so until a datagram, a close or the tick deadline, registered
+// with sock_tick(), which wakes the socket's timed readers once the
+// earliest of their deadlines has come (a reader woken early just sleeps
+// again). wake_at only moves later when no timed reader is left, so it
+// is never after a sleeper's deadline. Caller holds so->lock.
 static void
-timed_sleep(struct sock *so)
+timed_sleep(struct sock *so, uint deadline)
 {
+  if(so->ntimed == 0 || (int)(deadline - so->wake_at) < 0)
+    so->wake_at = deadline;
   so->ntimed++;
   __atomic_fetch_add(&socks.ntimed, 1, __ATOMIC_RELAXED);
   sleep(so, &so->lock);
@@ -387,7 +393,7 @@ sockwait(struct sock *so)
     if(so->closed || killed(myproc()) || (wait && ticks - start >= wait))
       return -1;
     if(wait)
-      timed_sleep(so);
+      timed_sleep(so, start + wait);
     else
       sleep(so, &so->lock);
   }
@@ -718,8 +724,9 @@ socklist(uint64 uinfo, int n)
   return i;
 }
 
-// Timer: wake readers that wait with a timeout so they can check the
-// clock. Called every tick from net_tick(), in the timer interrupt.
+// Timer: wake the readers of a socket whose earliest read deadline has
+// come, so they can time out. Called every tick from net_tick(), in the
+// timer interrupt.
 void
 sock_tick(void)
 {
@@ -730,7 +737,7 @@ sock_tick(void)
   acquire(&socks.lock);
   for(so = socks.list; so; so = so->next){
     acquire(&so->lock);
-    if(so->ntimed)
+    if(so->ntimed && (int)(ticks - so->wake_at) >= 0)
       wakeup(so);
     release(&so->lock);
   }
