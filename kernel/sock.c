@@ -1,6 +1,6 @@
 // The socket layer: UDP sockets and ICMP echo ("ping") sockets, their
-// receive queues, and reading and writing datagrams. The system calls that reach it are in sysnet.c, as
-// xv6 keeps pipe.c apart from sysfile.c.
+// receive queues, and reading and writing datagrams. The system calls
+// that reach it are in sysnet.c, as xv6 keeps pipe.c apart from sysfile.c.
 //
 // A socket is (remote address, local port, remote port) with a queue of
 // received datagrams. raddr 0 or rport 0 is a wildcard: the socket accepts
@@ -140,7 +140,7 @@ socknew(int proto, uint32 raddr, uint16 lport, uint16 rport, int bound)
 
   acquire(&socks.lock);
   if(proto == IPPROTO_ICMP){
-    // At most NPROC*NOFILE ICMP sockets exist, far fewer than 65535 ids.
+    // At most NFILE ICMP sockets exist, far fewer than 65535 ids.
     do {
       socks.icmp_id++;
     } while(socks.icmp_id == 0 || icmp_id_used(socks.icmp_id));
