@@ -79,24 +79,6 @@ newxid(void)
   return x;
 }
 
-// Write a as a dotted quad into b (16 bytes); return b.
-static char *
-ipstr(char *b, uint32 a)
-{
-  char *p = b;
-
-  for(int i = 24; i >= 0; i -= 8){
-    int v = (a >> i) & 0xff;
-    if(v >= 100)
-      *p++ = '0' + v / 100;
-    if(v >= 10)
-      *p++ = '0' + v / 10 % 10;
-    *p++ = '0' + v % 10;
-    *p++ = i ? '.' : 0;
-  }
-  return b;
-}
-
 static int
 prefixlen(uint32 mask)
 {
@@ -132,11 +114,11 @@ static void
 malformed(uint32 addr, int err)
 {
   static int count;
-  char a[16];
+  char a[IPSTR_LEN];
 
   count++;
   printf("dhcpc: ignored a malformed reply from %s: %s (%d so far)\n",
-         ipstr(a, addr), dhcpmsg_strerror(err), count);
+         ipfmt(addr, a), dhcpmsg_strerror(err), count);
 }
 
 // Wait until time until (ms since boot) for a reply to xid of a type in
@@ -213,16 +195,16 @@ static void
 report(struct lease *l)
 {
   static struct lease shown;
-  char a[16], g[16], n[16], s[16];
+  char a[IPSTR_LEN], g[IPSTR_LEN], n[IPSTR_LEN], s[IPSTR_LEN];
 
   if(l->addr == shown.addr && l->netmask == shown.netmask && l->router == shown.router &&
      l->dns == shown.dns && l->server == shown.server && l->lease == shown.lease)
     return;
   shown = *l;
   // One printf: the line reaches the console in one write.
-  printf("dhcpc: %s/%d gateway %s dns %s from %s lease %us\n", ipstr(a, l->addr),
-         prefixlen(l->netmask), ipstr(g, l->router), ipstr(n, l->dns),
-         ipstr(s, l->server), l->lease);
+  printf("dhcpc: %s/%d gateway %s dns %s from %s lease %us\n", ipfmt(l->addr, a),
+         prefixlen(l->netmask), ipfmt(l->router, g), ipfmt(l->dns, n),
+         ipfmt(l->server, s), l->lease);
 }
 
 // Clear the interface's address: the stack then sends from 0.0.0.0.
@@ -241,7 +223,7 @@ static void
 fallback(void)
 {
   struct ifinfo ifi;
-  char a[16], g[16], n[16];
+  char a[IPSTR_LEN], g[IPSTR_LEN], n[IPSTR_LEN];
 
   memset(&ifi, 0, sizeof(ifi));
   ifi.source = IF_STATIC;
@@ -252,8 +234,8 @@ fallback(void)
   if(ifset(&ifi) < 0)
     fprintf(2, "dhcpc: ifset failed\n");
   printf("dhcpc: no DHCP answer; static %s/%d gateway %s dns %s\n",
-         ipstr(a, ifi.addr), prefixlen(ifi.netmask), ipstr(g, ifi.gateway),
-         ipstr(n, ifi.dns));
+         ipfmt(ifi.addr, a), prefixlen(ifi.netmask), ipfmt(ifi.gateway, g),
+         ipfmt(ifi.dns, n));
 }
 
 // INIT and SELECTING (RFC 2131 4.4.1): up to TRIES rounds of DISCOVER,
