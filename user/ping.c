@@ -13,7 +13,7 @@
 // (without the rtt part when nothing came back). A reply that comes after
 // its second is over is dropped, as is any reply whose data differs from
 // what was sent. Exits 0 if any reply came, else 1. Times come from the
-// time CSR read in user mode, as udpbench does.
+// time CSR read in user mode (timens(), user/ulib.c), as in udpbench.
 
 #include "kernel/types.h"
 #include "kernel/socket.h"
@@ -27,17 +27,6 @@
 
 static uchar req[ICMP_HLEN + DATALEN];
 static uchar rep[1500];
-
-// Nanoseconds since boot from the time CSR (10 MHz on QEMU's virt
-// machine), without a system call.
-static inline uint64
-now(void)
-{
-  uint64 t;
-
-  asm volatile("rdtime %0" : "=r"(t));
-  return t * 100;
-}
 
 static void
 usage(void)
@@ -65,18 +54,18 @@ isreply(int n, int seq)
 
 // Read (and drop) what comes on fd until ms milliseconds after t0, or,
 // if seq > 0, until the reply to request seq comes. Returns the time of
-// that reply (now()), or 0.
+// that reply (timens()), or 0.
 static uint64
 await(int fd, uint64 t0, int ms, int seq)
 {
   uint64 waited;
   int n;
 
-  while((waited = (now() - t0) / 1000000) < ms){
+  while((waited = (timens() - t0) / 1000000) < ms){
     if(sockopt(fd, SO_RCVTIMEO, ms - waited) < 0)
       return 0;
     if((n = read(fd, rep, sizeof(rep))) >= 0 && seq > 0 && isreply(n, seq))
-      return now();
+      return timens();
   }
   return 0;
 }
@@ -91,7 +80,7 @@ echo(int fd, int seq, uint64 *t0)
 
   req[6] = seq >> 8;
   req[7] = seq;
-  *t0 = now();
+  *t0 = timens();
   if(write(fd, req, sizeof(req)) != sizeof(req)){
     fprintf(2, "ping: write failed\n");
     exit(1);

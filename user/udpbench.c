@@ -166,18 +166,6 @@ lwrite(struct line *l, int fd)
 
 // ---- helpers ------------------------------------------------------------
 
-// Nanoseconds since boot, read from the time CSR in user mode (the kernel
-// lets U-mode read it), so that timing a datagram costs no system call of
-// its own: nsecs() is one, and would double the calls of an rx run.
-static inline uint64
-now(void)
-{
-  uint64 t;
-
-  asm volatile("rdtime %0" : "=r"(t));
-  return t * 100;   // 10 MHz on QEMU's virt machine
-}
-
 static void
 put32(char *p, uint32 v)
 {
@@ -211,7 +199,7 @@ field(char *s, int i)
 static uint32
 newrun(void)
 {
-  return (now() / 1000 + getpid()) % 1000000000;
+  return (timens() / 1000 + getpid()) % 1000000000;
 }
 
 // rate = count per second over dt ns (0 if dt is 0).
@@ -284,12 +272,12 @@ ping(int fd, uint32 seq, int size)
 
   sbuf[0] = 'P';
   put32(sbuf + 1, seq);
-  t0 = now();
+  t0 = timens();
   if(write(fd, sbuf, size) != size)
     return 0;
   while((r = read(fd, rbuf, MAXSIZE)) >= 0){
     if(r == size && rbuf[0] == 'P' && get32(rbuf + 1) == seq){
-      dt = now() - t0;
+      dt = timens() - t0;
       return dt ? dt : 1;
     }
   }
@@ -392,7 +380,7 @@ txbatch(int fd, struct opts *o, uint64 *errs, uint64 t0)
     if((r = sendmsgs(fd, msgs, b)) < b)
       *errs += r < 0 ? b : b - r;
   }
-  return now() - t0;
+  return timens() - t0;
 }
 
 // Send o->n data datagrams of run as fast as write() returns; count the
@@ -405,7 +393,7 @@ txblast(int fd, uint32 run, struct opts *o, uint64 *errs)
   memset(sbuf, 'x', sizeof(sbuf));
   sbuf[0] = 'D';
   put32(sbuf + 1, run);
-  t0 = now();
+  t0 = timens();
   if(o->batch)
     return txbatch(fd, o, errs, t0);
   for(int i = 0; i < o->n; i++){
@@ -413,7 +401,7 @@ txblast(int fd, uint32 run, struct opts *o, uint64 *errs)
     if(write(fd, sbuf, o->size) != o->size)
       (*errs)++;
   }
-  return now() - t0;
+  return timens() - t0;
 }
 
 static void
@@ -473,7 +461,7 @@ rxrequest(struct line *l, uint32 run, struct opts *o, int rate)
 struct rxcount {
   uint64 got;        // this run's data datagrams
   uint64 sent;       // what the source said it sent (0 if "!done" was lost)
-  uint64 first, last; // now() of the first and last data datagram
+  uint64 first, last; // timens() of the first and last data datagram
 };
 
 // Read this run's datagrams until "!done" or RX_TIMEO_MS of silence;
@@ -485,7 +473,7 @@ rxone(char *p, int r, uint32 run, struct rxcount *c, int *heard)
 {
   p[r] = 0;
   if(r >= 9 && p[0] == 'D' && get32(p + 1) == run){
-    c->last = now();
+    c->last = timens();
     if(c->got++ == 0)
       c->first = c->last;
     *heard = 1;
@@ -631,8 +619,8 @@ spare(struct opts *o)
   struct line l;
 
   getstats(&ns0);
-  t0 = now();
-  while((dt = now() - t0) < limit){
+  t0 = timens();
+  while((dt = timens() - t0) < limit){
     for(int k = 0; k < SPARE_CHUNK; k++)
       x += k;
     iters += SPARE_CHUNK;
@@ -661,10 +649,10 @@ sys(struct opts *o)
   uint64 t0, dt;
   struct line l;
 
-  t0 = now();
+  t0 = timens();
   for(int i = 0; i < o->n; i++)
     getpid();
-  dt = now() - t0;
+  dt = timens() - t0;
 
   lstart(&l, "sys");
   lkv(&l, "n", o->n);

@@ -160,6 +160,7 @@ void* memset(void*, int, uint);
 int atoi(const char*);
 int memcmp(const void *, const void *, uint);
 void *memcpy(void *, const void *, uint);
+uint64 timens(void);   // nsecs(), from the time CSR without a system call
 
 // umalloc.c
 void* malloc(uint);
