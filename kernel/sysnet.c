@@ -48,13 +48,25 @@ argsock(int n, struct sock **so)
   return 0;
 }
 
+// A descriptor of the calling process for the new socket file f, or -1
+// (then f is closed, which ends its socket).
+static int
+sockfd(struct file *f)
+{
+  int fd;
+
+  if((fd = fdalloc(f)) < 0)
+    fileclose(f);
+  return fd;
+}
+
 // int connect(uint32 raddr, uint16 lport, uint16 rport): a new UDP socket.
 // Returns a file descriptor, or -1.
 uint64
 sys_connect(void)
 {
   struct file *f;
-  int raddr, fd;
+  int raddr;
   uint16 lport, rport;
 
   argint(0, &raddr);
@@ -62,11 +74,7 @@ sys_connect(void)
     return -1;
   if(sockalloc(&f, (uint32)raddr, lport, rport) < 0)
     return -1;
-  if((fd = fdalloc(f)) < 0){
-    fileclose(f);
-    return -1;
-  }
-  return fd;
+  return sockfd(f);
 }
 
 // int sockopt(int fd, int opt, int val): set a socket option
@@ -301,14 +309,10 @@ uint64
 sys_icmpconnect(void)
 {
   struct file *f;
-  int raddr, fd;
+  int raddr;
 
   argint(0, &raddr);
   if(sockallocicmp(&f, (uint32)raddr) < 0)
     return -1;
-  if((fd = fdalloc(f)) < 0){
-    fileclose(f);
-    return -1;
-  }
-  return fd;
+  return sockfd(f);
 }
