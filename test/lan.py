@@ -47,7 +47,7 @@ import time
 from scapy.layers.l2 import Ether
 
 import dhcpd
-from wire import Wire, HOST_MAC, SOCKBUF, well_formed
+from wire import Wire, HOST_MAC, frame_socket, well_formed
 
 GUESTS = 8                       # guest n is 1..GUESTS
 
@@ -96,11 +96,7 @@ class Lan:
         self._ports = []                 # every port's address, node first
         self._recording = None           # list of (address, frame) or None
         self._stop = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-            self.sock.setsockopt(socket.SOL_SOCKET, opt, SOCKBUF)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.2)        # so the thread sees _stop
+        self.sock = frame_socket(port)
         # The node: a raw-wire host whose "QEMU" is this switch.
         self.node = Wire(0, port, echo_port, log=self._say, dhcp=self.dhcp)
         self.node_addr = self.node.sock.getsockname()

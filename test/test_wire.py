@@ -531,9 +531,14 @@ def check_alive(q, w, what):
     w.announce()
     if w.ping(timeout=5) is None and w.ping(timeout=5) is None:
         raise TestFailure("after %s: the guest does not answer ping" % what)
+    udp_works(q, "after " + what)
+
+
+def udp_works(q, what):
+    """Two datagrams from the guest's `udpecho ping` come back echoed."""
     out = q.run("udpecho ping %d 2" % ECHO_PORT, timeout=60)
     if "udpecho: ping 2 of 2 echoed" not in out:
-        raise TestFailure("after %s: UDP echo failed: %r" % (what, out))
+        raise TestFailure("%s: UDP echo failed: %r" % (what, out))
 
 
 def deltas(before, after):
@@ -912,12 +917,6 @@ def arp_entries(q):
     out = q.run("arp")
     return {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
         r"^(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]{17}) (\w+)", out, re.M)}
-
-
-def udp_works(q, what):
-    out = q.run("udpecho ping %d 2" % ECHO_PORT, timeout=60)
-    if "udpecho: ping 2 of 2 echoed" not in out:
-        raise TestFailure("%s: UDP echo failed: %r" % (what, out))
 
 
 @pytest.mark.netmodes()

@@ -122,6 +122,18 @@ def well_formed(raw, pkt=None):
 
 # ---- the wire ---------------------------------------------------------------
 
+def frame_socket(port):
+    """A UDP socket on 127.0.0.1:port (0: any free one) for frames to and
+    from QEMU's dgram backend: large buffers, and a 0.2 s timeout so that
+    a thread reading it notices when it is told to stop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        sock.setsockopt(socket.SOL_SOCKET, opt, SOCKBUF)
+    sock.bind(("127.0.0.1", port))
+    sock.settimeout(0.2)
+    return sock
+
+
 class Wire:
     """The host side of the wire: a UDP socket on 127.0.0.1:port that QEMU
     sends the guest's frames to, and a thread that answers them.
@@ -153,11 +165,7 @@ class Wire:
         self._seq = 0
         self._recording = None             # list of frames sent, or None
         self._stop = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-            self.sock.setsockopt(socket.SOL_SOCKET, opt, SOCKBUF)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.2)          # so the thread sees _stop
+        self.sock = frame_socket(port)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self):
