@@ -24,6 +24,7 @@ struct netstat {
   uint64 intr;            // E1000 interrupts taken
   uint64 rx_drains;       // calls of the RX drain function
   uint64 rx_sink;         // frames the ceiling benchmark counted and freed at the driver
+  uint64 intr_budget;     // interrupts that stopped at their budget with frames left on the ring
 
   // net thread (netthread.c)
   uint64 poll_rounds;     // net thread polling rounds
@@ -46,6 +47,7 @@ struct netstat {
   uint64 drop_eth;        // runt frame or unknown ethertype or not for us
   uint64 drop_arp;        // malformed or uninteresting ARP
   uint64 drop_ip_hdr;     // bad version, header length, options, TTL, not for us
+  uint64 drop_ip_src;     // impossible source: broadcast, multicast, loopback, ours (RFC 1122 3.2.1.3)
   uint64 drop_ip_cksum;   // bad IPv4 header checksum
   uint64 drop_ip_len;     // total length disagrees with the frame
   uint64 drop_ip_frag;    // fragments (not reassembled)
@@ -61,6 +63,11 @@ struct netstat {
   uint64 arp_queued;      // frames held waiting for an ARP reply
   uint64 tx_drop_dev;     // the driver refused a frame (e1000_transmit returned -1)
 
+  // limits a program or a peer ran into (not frame drops)
+  uint64 arp_full;        // neighbour cache full of entries in use: a new neighbour not cached
+  uint64 bind_full;       // bind() refused: every bound-port slot taken
+  uint64 rx_trunc;        // datagrams cut short on read: the reader's buffer was smaller
+
   // mbufs
   uint64 mbufs_inuse;     // allocated now
   uint64 mbufs_free;      // on the free list now
@@ -72,7 +79,7 @@ static inline uint64
 netstat_accounted(struct netstat *s)
 {
   return s->rx_sink + s->arp_rx + s->icmp_rx + s->udp_rx +
-    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_cksum +
+    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_src + s->drop_ip_cksum +
     s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
     s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
     s->drop_udp_qfull;

@@ -73,7 +73,7 @@ SETTLE_TRIES = 5          # netstat reads before a counter is called wrong
 
 # netstat counters that say where each delivered frame went.
 RX_WHERE = ("arp_rx", "icmp_rx", "udp_rx", "drop_eth", "drop_arp",
-            "drop_ip_hdr", "drop_ip_cksum", "drop_ip_len", "drop_ip_frag",
+            "drop_ip_hdr", "drop_ip_src", "drop_ip_cksum", "drop_ip_len", "drop_ip_frag",
             "drop_ip_proto", "drop_icmp", "drop_udp_len", "drop_udp_cksum",
             "drop_udp_noport", "drop_udp_qfull")
 TX_EFFECTS = ("arp_tx", "icmp_tx", "tx_drop_dev")
