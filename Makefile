@@ -74,10 +74,14 @@ NETOBJS = \
   $K/netceil.o \
   $K/sysnet.o
 
-# Toolchain: Debian's bare-metal compiler, or the Linux one.
+# Toolchain: Debian's bare-metal compiler, or the Linux one. Looked for on
+# first use, when a recipe runs, not when make reads this file: on a fresh
+# machine `checkdeps` installs the compiler before the first compile, and
+# the host's gcc must not be picked in its place. Every compile waits for
+# checkdeps (order-only), with -j too.
 ifndef TOOLPREFIX
-TOOLPREFIX := $(shell for p in riscv64-unknown-elf- riscv64-linux-gnu-; do \
-	if command -v $${p}gcc >/dev/null 2>&1; then echo $$p; exit; fi; done)
+TOOLPREFIX = $(eval TOOLPREFIX := $(shell for p in riscv64-unknown-elf- riscv64-linux-gnu-; do \
+	if command -v $${p}gcc >/dev/null 2>&1; then echo $$p; exit; fi; done))$(TOOLPREFIX)
 endif
 
 QEMU = qemu-system-riscv64
@@ -140,7 +144,7 @@ $K/netboot.h: FORCE
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
 # Order-only: the .d files then rebuild exactly the objects that include it.
-$(OBJS): | $K/netboot.h
+$(OBJS): | $K/netboot.h checkdeps
 
 # The host port `make server` listens on, as the default of nettests and
 # udpbench; rewritten only when it changes, like netmode.h.
@@ -157,7 +161,7 @@ $U/nettests.o $U/udpbench.o: | $U/serverport.h
 # older lab generations (2020-23 usertests) have format slips, so in user
 # programs these stay warnings.
 UCFLAGS = -Wno-error=format -Wno-error=format-extra-args
-$U/%.o: $U/%.c
+$U/%.o: $U/%.c | checkdeps
 	$(CC) $(CFLAGS) $(UCFLAGS) -DNET_TESTS_PORT=$(SERVERPORT) -c -o $@ $<
 
 $K/kernel: $(OBJS) $K/kernel.ld
@@ -184,7 +188,7 @@ $U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
 $U/usys.S: $U/usys.py $K/syscall.h
 	$(PYTHON) $U/usys.py $K/syscall.h > $@
 
-$U/usys.o: $U/usys.S
+$U/usys.o: $U/usys.S | checkdeps
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Keep the objects make would delete as intermediates.
