@@ -523,7 +523,7 @@ def visit_lan(boot, rounds, plan, root, log, data):
         qs, addrs = boot_lan(boot, lan, root, log, tmp)
         peers.serve_addr = addrs[1]
         qs[1].sendline("udpecho serve %d 0 &" % SERVE_PORT)
-        qs[1].expect(r"udpecho: ready\r*\n")
+        qs[1].expect_bg("udpecho: ready\n")
         qs[1].run("echo synced")
         # ARP fills on both sides here, and the echo path is known to work.
         for args in ("-a %s -p %d" % (peers.serve_addr, SERVE_PORT),

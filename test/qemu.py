@@ -177,6 +177,31 @@ def build(mode, log):
     _built_mode = mode
 
 
+PROMPT_TEXT = "$ "         # PROMPT as plain text
+
+
+def interleaved_end(buf, a, b):
+    """The end of the first stretch of buf made of the characters of a and
+    of b, each in order, mixed in any way (carriage returns ignored), or
+    None if buf holds no such stretch yet.  Both texts are short, so the
+    search keeps the set of (chars of a, chars of b) matched so far."""
+    for start in range(len(buf)):
+        if buf[start] not in (a[:1], b[:1]):
+            continue
+        states = {(0, 0)}
+        for i in range(start, len(buf)):
+            c = buf[i]
+            if c == "\r":
+                continue
+            states = ({(x + 1, y) for x, y in states if x < len(a) and a[x] == c} |
+                      {(x, y + 1) for x, y in states if y < len(b) and b[y] == c})
+            if (len(a), len(b)) in states:
+                return i + 1
+            if not states:
+                break
+    return None
+
+
 class Qemu:
     """One QEMU run of the kernel, its console driven by pexpect.
 
@@ -247,6 +272,33 @@ class Qemu:
             raise TestFailure("QEMU exited while waiting for /%s/" % pattern)
         raise TestFailure("no /%s/ on the console after %g s"
                           % (pattern, timeout))
+
+    def expect_bg(self, text, timeout=CMD_TIMEOUT, fail=PANIC):
+        """After typing `cmd &`: wait until the console has printed both
+        the background job's text and the shell's next prompt.  The shell
+        and the job write a character at a time, on two harts, so the
+        prompt may come before, after or inside the text, itself split
+        ("bgjob$ " then the newline is one legal order).  Carriage returns
+        are ignored; a newline in text matches one on the console."""
+        end = time.monotonic() + timeout
+        buf, self.proc.buffer = self.proc.buffer, ""
+        while True:
+            stop = interleaved_end(buf, text, PROMPT_TEXT)
+            if stop is not None:
+                self.proc.buffer = buf[stop:]    # the rest is for the next wait
+                return buf[:stop]
+            if fail and re.search(fail, buf):
+                raise TestFailure("console: " + buf[-200:].strip())
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TestFailure("no %r and prompt on the console after %g s"
+                                  % (text, timeout))
+            try:
+                buf += self.proc.read_nonblocking(4096, timeout=min(left, 1))
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                raise TestFailure("QEMU exited while waiting for %r" % text)
 
     def wait_boot(self, timeout=BOOT_TIMEOUT):
         """Wait for the shell's first prompt."""

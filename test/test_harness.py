@@ -28,7 +28,8 @@ import wire
 def fake_guest():
     """Act like xv6 on a raw terminal: echo each typed byte, run a line on
     Enter, print "$ ".  Ctrl-a x quits, as QEMU's does, unless the command
-    `deaf` was run.  Other commands: `echo ...`, `panic` (prints a kernel
+    `deaf` was run.  Other commands: `echo ...`, `bg N TEXT` (prints TEXT
+    and a newline with the prompt inserted after N characters), `panic` (prints a kernel
     panic line), `crash` (exits at once), `hang` (never prompts again)."""
     out = lambda s: os.write(1, s.encode())
     out("xv6 fake kernel booting\ninit: starting sh\n$ ")
@@ -58,6 +59,12 @@ def fake_guest():
             continue
         elif cmd == ["deaf"]:
             deaf = True
+        elif len(cmd) == 3 and cmd[0] == "bg":
+            # A background job's line with the prompt inside it at cmd[1]
+            # (a legal interleaving on xv6's console).
+            text, at = cmd[2] + "\n", int(cmd[1])
+            out(text[:at] + "$ " + text[at:])
+            continue
         elif cmd:
             out("exec %s failed\n" % cmd[0])
         out("$ ")
@@ -107,6 +114,21 @@ def test_console(log):
         q.quit()
     assert not q.alive()
     assert "QEMU: Terminated" in "\n".join(log.tail(5))
+
+
+@pytest.mark.parametrize("at", range(7))
+def test_console_background(log, at):
+    """expect_bg() takes a background job's line and the prompt in every
+    order, the prompt split or not, and leaves the console ready for
+    run().  (The pattern it replaced missed "bgjob$ " then the newline.)"""
+    q = booted(log)
+    try:
+        q.sendline("bg %d bgjob" % at)
+        q.expect(r"bg %d bgjob\r*\n" % at, 10)
+        q.expect_bg("bgjob\n", 10)
+        assert q.run("echo next") == "next\n"
+    finally:
+        q.quit()
 
 
 def test_console_kill_and_crash(log):

@@ -147,7 +147,7 @@ def serve(q, port=SERVE_PORT):
     """Start `udpecho serve port 0` in the background; return once its
     socket exists."""
     q.sendline("udpecho serve %d 0 &" % port)
-    q.expect(r"udpecho: ready\r*\n")
+    q.expect_bg("udpecho: ready\n")
     q.run("echo synced")
 
 
