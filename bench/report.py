@@ -427,7 +427,9 @@ def report(data):
 
 def problems(data):
     """What went wrong, one line per boot and point: never measured (a
-    feature the kernel lacks, most likely), or failed in some rounds."""
+    feature the kernel lacks, most likely), or failed in some rounds; then
+    what run.py skipped up front (data["skipped"]: a baseline commit this
+    copy lacks) and the run's errors."""
     runs = {}
     for e in data["runs"]:
         runs.setdefault((e["boot"], e["point"]), []).append(e)
@@ -439,7 +441,7 @@ def problems(data):
         elif bad:
             lines.append("%s %s: failed in %d of %d runs (last: %s)"
                          % (b, p, len(bad), len(es), bad[-1]["error"]))
-    return lines + data["errors"]
+    return lines + data.get("skipped", []) + data["errors"]
 
 
 def rx_table(data):

@@ -44,8 +44,10 @@ bench.log (the consoles; .peers: the host roles). --save also copies them
 to bench/results/latest.* (the committed reference results).
 
 A udpbench feature the booted kernel lacks (busy polling, batching, the
-ceiling) is reported as unavailable, not fatal. Python 3 standard library
-only (matplotlib for the plots).
+ceiling) is reported as unavailable, not fatal; so is the default baseline
+commit in a copy without the git history (a tarball, a shallow clone):
+run.py says so before it starts and leaves that comparison out. Python 3
+standard library only (matplotlib for the plots).
 """
 
 import sys
@@ -557,6 +559,55 @@ def build_baseline(rev, tmp, log):
     return root if r.returncode == 0 else None
 
 
+def baseline_missing(rev, root=REPO):
+    """Why commit rev cannot be built as the baseline from the tree at
+    root (a copy without the git history: a tarball, a shallow clone), in
+    words; None if it can."""
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=root, text=True,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+        except OSError:
+            return None
+    top = git("rev-parse", "--show-toplevel")
+    if top is None:
+        return "git is not installed"
+    # A tarball unpacked inside another repository is not that repository.
+    if top.returncode or os.path.realpath(top.stdout.strip()) != os.path.realpath(root):
+        return "this copy has no git history (not a git repository)"
+    if git("rev-parse", "--verify", "--quiet", rev + "^{commit}").returncode == 0:
+        return None
+    if git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        return ("commit %s is not in this shallow clone (`git fetch --unshallow` "
+                "fetches the history)" % rev)
+    return "there is no commit %s in this repository" % rev
+
+
+def choose_boots(args, root=REPO):
+    """The boots to run for args (--only, --baseline), and the lines to say
+    about what is skipped.  A default baseline this copy lacks is skipped
+    (the transmit comparison with it is not made; the rest of the run is
+    unaffected); one named with --baseline is an error.  Raises ValueError
+    with the reason if nothing can run."""
+    boots = [b for b in BOOTS if not args.only or b.name in args.only]
+    skipped = []
+    if args.baseline != "none" and any(b.tree == "baseline" for b in boots):
+        why = baseline_missing(args.baseline, root)
+        if why and args.baseline != BASELINE:
+            raise ValueError("--baseline %s: %s" % (args.baseline, why))
+        if why:
+            skipped.append("baseline: %s, so the transmit comparison with it is "
+                           "skipped (BASELINE=REV compares with another commit, "
+                           "BASELINE=none skips it without this note)" % why)
+    if args.baseline == "none" or skipped:
+        boots = [b for b in boots if b.tree != "baseline"]
+    if not boots:
+        raise ValueError(skipped[0] if skipped else
+                         "no boot named %s" % " ".join(args.only))
+    return boots, skipped
+
+
 def run_all(boots, plan, args, outdir, data):
     """Build, then visit the boots in turn; the boot order rotates per visit."""
     log = Log(os.path.join(outdir, "bench.log"))
@@ -629,16 +680,19 @@ def main():
         plan["rounds"] = args.rounds
         plan["visits"] = min(plan["visits"], args.rounds)
         plan["lan_visits"] = min(plan["lan_visits"], args.rounds)
-    boots = [b for b in BOOTS if (not args.only or b.name in args.only)
-             and not (b.tree == "baseline" and args.baseline == "none")]
-    if not boots:
-        ap.error("no boot named %s" % " ".join(args.only))
+    try:
+        boots, skipped = choose_boots(args)
+    except ValueError as e:
+        ap.error(str(e))
+    for line in skipped:
+        progress(line)
     subprocess.run(make_command(["checkdeps"]), cwd=REPO, check=True)
     started = datetime.datetime.now()
     outdir = os.path.join(OUT, "run-" + started.strftime("%Y%m%d-%H%M%S"))
     os.makedirs(outdir)
-    data = dict(meta=host_meta(args, started), plan=plan, runs=[], errors=[], boots=[dict(name=b.name, title=b.title, modes=b.modes)
-                                  for b in boots])
+    data = dict(meta=host_meta(args, started), plan=plan, runs=[], errors=[],
+                skipped=skipped, boots=[dict(name=b.name, title=b.title, modes=b.modes)
+                                        for b in boots])
     t0 = time.monotonic()
     try:
         run_all(boots, plan, args, outdir, data)
@@ -646,6 +700,9 @@ def main():
         data["meta"]["seconds"] = round(time.monotonic() - t0, 1)
         report.write(data, outdir, args.save)
     print(open(os.path.join(outdir, "report.md")).read().split("## The ceiling")[0])
+    for line in skipped:
+        progress(line)
+    # What was skipped up front is not an error: only errors fail the run.
     return 1 if data["errors"] else 0
 
 

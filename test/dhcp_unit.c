@@ -1,7 +1,8 @@
 // Host unit test of user/dhcpmsg.c: the client messages it builds are the
 // bytes RFC 2131 and 2132 define, a server's OFFER, ACK and NAK parse to
 // the right fields, every kind of malformed reply is rejected with the
-// right code, option overload works, and no truncation is read past.
+// right code, option overload works, no truncation is read past, and a
+// renewal acts only on answers RFC 2131 4.4.5 allows (dhcpmsg_renewal).
 //
 // Replies are put together here with the RFC's numbers written out
 // (offset 236 for the cookie, option 53 for the message type), not with
@@ -158,6 +159,47 @@ test_ack_nak(void)
   CHECK(d.t1 == 1800 && d.t2 == 3150);
   CHECK(parse_opts(forever, sizeof(forever), &d) == 0);
   CHECK(d.lease == DHCP_INFINITE && d.t1 == DHCP_INFINITE && d.t2 == DHCP_INFINITE);
+}
+
+// Answers to a renewal of 10.0.2.15's lease from 10.0.2.2 (mkreply:
+// yiaddr 10.0.2.15): in RENEWING only 10.0.2.2 may answer; in REBINDING
+// any server; an ACK must give back 10.0.2.15 in both.
+static void
+test_renewal(void)
+{
+  struct dhcpmsg d;
+  uint8 m[1500];
+  uint n;
+  static const uint8 ack[] = { 53, 1, 5, 54, 4, 10, 0, 2, 2, 51, 4, 0, 0, 0, 8, 255 };
+  static const uint8 rogue_ack[] = { 53, 1, 5, 54, 4, 10, 0, 2, 66, 51, 4, 0, 0, 0, 8, 255 };
+  static const uint8 rogue_nak[] = { 53, 1, 6, 54, 4, 10, 0, 2, 66, 255 };
+  static const uint8 nak[] = { 53, 1, 6, 54, 4, 10, 0, 2, 2, 255 };
+  uint32 addr = 0x0A00020F, server = 0x0A000202;
+
+  CHECK(parse_opts(ack, sizeof(ack), &d) == 0);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 0) == 0);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 1) == 0);
+  CHECK(parse_opts(nak, sizeof(nak), &d) == 0);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 0) == 0);
+  CHECK(parse_opts(rogue_ack, sizeof(rogue_ack), &d) == 0);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 0) == DHCP_EOTHERSERVER);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 1) == 0);
+  CHECK(parse_opts(rogue_nak, sizeof(rogue_nak), &d) == 0);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 0) == DHCP_EOTHERSERVER);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 1) == 0);
+  // Another address, from either server, in either state.
+  n = mkreply(m, ack, sizeof(ack));
+  m[19] = 200;                                    // yiaddr 10.0.2.200
+  CHECK(dhcpmsg_parse(m, n, &d) == 0 && d.yiaddr == 0x0A0002C8);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 0) == DHCP_EOTHERADDR);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 1) == DHCP_EOTHERADDR);
+  n = mkreply(m, rogue_ack, sizeof(rogue_ack));
+  m[19] = 200;
+  CHECK(dhcpmsg_parse(m, n, &d) == 0);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 0) == DHCP_EOTHERSERVER);
+  CHECK(dhcpmsg_renewal(&d, addr, server, 1) == DHCP_EOTHERADDR);
+  CHECK(strcmp(dhcpmsg_strerror(DHCP_EOTHERSERVER), "unknown error") != 0);
+  CHECK(strcmp(dhcpmsg_strerror(DHCP_EOTHERADDR), "unknown error") != 0);
 }
 
 // Replies whose options are wrong, each with the code it must get.
@@ -348,6 +390,7 @@ main(void)
   test_build();
   test_offer();
   test_ack_nak();
+  test_renewal();
   test_bad_options();
   test_bad_header();
   test_overload();

@@ -27,6 +27,10 @@ slirp's layout, 10.0.2.0/24:
   message type (53), server id (54), lease (51), T1 (58, lease/2), T2
   (59, lease*7/8), subnet mask (1), router (3) and DNS server (6), padded
   to BOOTP's 300-byte minimum (RFC 1542 section 3.4).
+- With rogue=True it plays a misconfigured or hostile server: every
+  REQUEST, whatever server or address it names, gets an ACK of the
+  address this server would give the client (test/test_lan.py's
+  lan-rogue-renew).
 - Anything else -- not a well-formed BOOTREQUEST for Ethernet with the
   magic cookie and a message type -- gets no answer and is counted in
   stats["dhcp_ignored"].
@@ -106,15 +110,16 @@ class Server:
 
     lease: lease length in seconds; fixed: give every client this address
     instead of one from the pool; log: a function taking one line, or
-    None.  stats counts requests and replies by type name (lower case)
+    None; rogue: ACK every REQUEST (see the module's docstring).  stats counts requests and replies by type name (lower case)
     and dhcp_ignored; leases() tells who has which address."""
 
     def __init__(self, lease=LEASE, fixed=None, log=None,
                  server_ip=SERVER_IP, server_mac=SERVER_MAC,
                  pool=(POOL_START, POOL_END), netmask=NETMASK,
-                 router=ROUTER, dns=DNS):
+                 router=ROUTER, dns=DNS, rogue=False):
         self.lease = lease
         self.fixed = fixed
+        self.rogue = rogue
         self.log = log
         self.ip, self.mac = server_ip, server_mac
         self.netmask, self.router, self.dns = netmask, router, dns
@@ -193,6 +198,11 @@ class Server:
             return OFFER, lease.ip, None
         if mtype == INFORM:
             return ACK, None, "inform"
+        if self.rogue and mtype == REQUEST:
+            lease = lease or self._new_lease(mac)
+            if lease is None:
+                return None, None, "no free address"
+            return self._bind(lease, "rogue")
         if sid is not None and sid != self.ip:
             return None, None, "for server %s" % sid
         if lease is None:
@@ -209,11 +219,16 @@ class Server:
         asked = want if want is not None else b.ciaddr
         if asked != lease.ip:
             return NAK, None, "its address is %s" % lease.ip
+        return self._bind(lease, None)
+
+    def _bind(self, lease, note):
+        """ACK lease, bound for self.lease seconds from now (note, or
+        "renewal" if it was bound already).  Caller holds _lock."""
         renew = lease.state == "bound"
         lease.state = "bound"
         lease.expires = time.monotonic() + self.lease
         lease.acks += 1
-        return ACK, lease.ip, "renewal" if renew else None
+        return ACK, lease.ip, note or ("renewal" if renew else None)
 
     def _new_lease(self, mac):
         """A Lease for a MAC we have never seen, or None if the pool is

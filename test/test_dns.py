@@ -15,6 +15,11 @@ answers every DNS query from test/hosts, so nothing leaves the machine:
   for another name); the resolver must report each clearly, never crash,
   and the guest must still work.  One odd but valid reply (a CNAME whose
   A record is named by a pointer into the CNAME's data) must resolve.
+- dns-deadline (every NETMODE): the wire answers each query with a
+  stream of replies the resolver must skip (another id; a copy of the
+  query, QR clear), never the answer; nslookup must give up with "no reply
+  from the server" within a generous bound of RESOLV_DEADLINE_MS, not
+  wait as long as the stream lasts.
 
 The wire tests take test_wire.py's `wire` fixture: (w, q), the wire and
 the guest booted on it.
@@ -22,6 +27,8 @@ the guest booted on it.
 
 import re
 import struct
+import threading
+import time
 
 import pytest
 
@@ -37,6 +44,9 @@ LAB_ID = 6828
 LAB_LPORT = 10000
 LAB_SERVER = "8.8.8.8"
 NSLOOKUP_TIMEOUT = 60      # seconds: a ceiling (a timeout case waits 3 x 1 s)
+DEADLINE = 3.0             # RESOLV_DEADLINE_MS (user/user.h), in seconds
+DEADLINE_BOUND = 30        # seconds: "gave up" vs "held by the stream"
+STREAM_GAP = 0.1           # seconds between skipped replies: < a try's 1 s
 
 
 def lab_query(name=LAB_NAME, qid=LAB_ID):
@@ -251,4 +261,52 @@ def test_dns_malformed(guest, wire):
     w.dns = type(w)._dns
     check_nslookup(q, LAB_NAME, r": 128\.52\.129\.126$")
     check_alive(q, w, "the broken replies")
+    netstat(guest, q)
+
+
+def stream_skipped(w, stop, sent):
+    """Until stop is set, every STREAM_GAP send the guest two replies it
+    must skip, to the latest DNS query the wire saw (w.dns records it in
+    sent["pkt"]): one with another id, and the query itself (QR clear)."""
+    while not stop.wait(STREAM_GAP):
+        pkt = sent.get("pkt")
+        if pkt is None:
+            continue
+        w.reply_udp(pkt, _wrong_id(data(pkt)))
+        w.reply_udp(pkt, data(pkt))
+        sent["n"] = sent.get("n", 0) + 2
+
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_dns_deadline(guest, wire):
+    """A server that answers with an endless stream of replies to other
+    queries cannot hold resolve() past its deadline."""
+    w, q = wire
+    sent, stop = {}, threading.Event()
+    w.dns = lambda wire, pkt: sent.update(pkt=pkt, queries=sent.get(
+        "queries", 0) + 1)
+    streamer = threading.Thread(target=stream_skipped, args=(w, stop, sent),
+                                daemon=True)
+    streamer.start()
+    try:
+        t0 = time.monotonic()
+        out = q.run("nslookup " + LAB_NAME, timeout=DEADLINE_BOUND,
+                    fail=PANIC).strip()
+        took = time.monotonic() - t0
+    finally:
+        stop.set()
+        streamer.join(5)
+        w.dns = type(w)._dns
+    expect_line(out, r"^nslookup: %s: no reply from the server$"
+                % re.escape(LAB_NAME), LAB_NAME + " (a stream of skipped "
+                "replies)")
+    # The stream really ran: at least a pair of skipped replies per try
+    # (about 20 pairs a second are sent).
+    expect(sent.get("n", 0) >= 2 * 3,
+           "only %d skipped replies were sent" % sent.get("n", 0))
+    guest.note("gave up after %.1f s (deadline %.0f s), %d queries, %d "
+               "skipped replies" % (took, DEADLINE, sent.get("queries", 0),
+                                    sent.get("n", 0)))
+    check_alive(q, w, "the stream of skipped replies")
     netstat(guest, q)

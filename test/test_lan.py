@@ -14,6 +14,11 @@ their own (the `lan` fixture: a switch on free ports and the service node
   DHCP message, and every capture is clean.
 - lan-renew: with an 8-second lease the guest renews at T1, unicast from
   its address as RFC 2131 says, and keeps its address.
+- lan-rogue-renew: a second, rogue DHCP server (10.0.2.66) answers each
+  renewal, before the real one, with an ACK of another address and
+  router; the guest ignores it (RFC 2131 4.4.5: in RENEWING only the
+  lease's server answers), reports each one with a running count, and
+  keeps the real server's lease.
 - lan-malformed: broken DHCP replies (every BOOTP and option field wrong
   in turn, cut short, unsolicited) and broken ARP replies are put on one
   guest's wire; its address and ARP cache do not change, it sends no DHCP
@@ -24,7 +29,7 @@ and, without a kernel:
 
 - dhcpd: test/dhcpd.py's exchanges (RFC 2131), sticky leases, NAK,
   RELEASE, DECLINE, and the requests it must ignore; the raw wire's DHCP
-  (always GUEST_IP).
+  (always GUEST_IP); a rogue server ACKs whatever it is asked.
 - lan-switch: test/lan.py's learning, forwarding and flooding with fake
   QEMUs, the service node's answers through the switch, and empty
   datagrams never forwarded.
@@ -65,6 +70,11 @@ OPTIONS_OFF = 240         # a BOOTP message's options, after the cookie
 RENEW_LEASE = 8           # seconds: lan-renew's lease (T1 4 s)
 RENEWALS = 2              # lan-renew waits for this many renewals ...
 RENEW_WAIT = 120          # ... for at most this long (a ceiling)
+ROGUE_IP = "10.0.2.66"    # lan-rogue-renew's second server and router
+ROGUE_MAC = "52:54:00:66:66:02"
+ROGUE_ADDR = "10.0.2.200"            # the address it ACKs
+ROGUE_LINE = (r"dhcpc: ignored an ACK from server 10\.0\.2\.66: not the "
+              r"lease's server \((\d+) so far\)")
 
 DHCPC_LINE = (r"dhcpc: (\d+\.\d+\.\d+\.\d+)/24 gateway 10\.0\.2\.2 dns "
               r"10\.0\.2\.3 from 10\.0\.2\.2 lease (\d+)s\r*\n")
@@ -284,6 +294,57 @@ def test_lan_renew(guest, lan):
             raise TestFailure("a renewal: %r, expected %r" % (got, want))
     check_guest(lan, q, 1, ifconfig(q))
     ping(q, HOST_IP, 1)
+
+
+class RenewalsToo:
+    """The node's DHCP server with a rogue beside it: each renewal
+    (a REQUEST with ciaddr) is answered by the rogue first, then by the
+    real server; everything else by the real server alone."""
+
+    def __init__(self, real, rogue):
+        self.real, self.rogue = real, rogue
+
+    def answer(self, pkt):
+        pkt = pkt if isinstance(pkt, Ether) else Ether(bytes(pkt))
+        first = []
+        if BOOTP in pkt and pkt[BOOTP].ciaddr != "0.0.0.0":
+            first = self.rogue.answer(pkt)
+        return first + self.real.answer(pkt)
+
+
+@pytest.mark.netmodes()
+def test_lan_rogue_renew(guest, lan):
+    """A rogue server's ACK to a renewal (another address and router,
+    sent before the real server's) is ignored and reported; the guest
+    keeps the lease of the server that gave it."""
+    lan.dhcp.lease = RENEW_LEASE
+    rogue = dhcpd.Server(lease=RENEW_LEASE, server_ip=ROGUE_IP,
+                         server_mac=ROGUE_MAC, pool=(ROGUE_ADDR, ROGUE_ADDR),
+                         router=ROGUE_IP, rogue=True,
+                         log=lambda line: guest.log.line("[rogue] " + line))
+    lan.node.dhcp = RenewalsToo(lan.dhcp, rogue)
+    q = boot_lan(guest, lan, [1])[1]
+    for n in range(1, RENEWALS + 1):
+        line = q.expect(r"dhcpc: [^\r\n]*\r*\n", RENEW_WAIT).group(0).strip()
+        m = re.match(ROGUE_LINE, line)
+        if not m or int(m.group(1)) != n:
+            raise TestFailure("renewal %d: dhcpc printed %r, expected the "
+                              "rogue's ACK ignored (%d so far)"
+                              % (n, line, n))
+    mac = guest_mac(1)
+    deadline = time.monotonic() + RENEW_WAIT
+    while lan.leases()[mac].acks < 1 + RENEWALS:
+        if time.monotonic() > deadline:
+            raise TestFailure("the real server ACKed no %d renewals within "
+                              "%d s: %r" % (RENEWALS, RENEW_WAIT,
+                                            lan.leases()[mac]))
+        time.sleep(0.5)
+    if rogue.stats["ack"] < RENEWALS:
+        raise TestFailure("the rogue ACKed %d renewals" % rogue.stats["ack"])
+    check_guest(lan, q, 1, ifconfig(q))
+    ping(q, HOST_IP, 1)
+    guest.note("rogue %r; real %r" % (dict(rogue.stats),
+                                      dict(lan.dhcp.stats)))
 
 
 # ---- lan-malformed ------------------------------------------------------------
@@ -530,6 +591,21 @@ def test_dhcpd_exchange():
     assert ask(srv, M1, dhcpd.REQUEST, requested_addr="10.0.2.15",
                server_id=HOST_IP)[:2] == (dhcpd.ACK, "10.0.2.15")
     assert srv.stats["dhcp_ignored"] == 0
+
+
+def test_dhcpd_rogue():
+    """A rogue server ACKs every REQUEST, whatever it names, with its own
+    address for the client, server id and router."""
+    srv = dhcpd.Server(server_ip=ROGUE_IP, server_mac=ROGUE_MAC,
+                       pool=(ROGUE_ADDR, ROGUE_ADDR), router=ROGUE_IP,
+                       rogue=True)
+    for kw in ({"ciaddr": "10.0.2.15"},
+               {"requested_addr": "10.0.2.15", "server_id": HOST_IP}):
+        t, yiaddr, opts, frame = ask(srv, M1, dhcpd.REQUEST, **kw)
+        assert (t, yiaddr, opts["server_id"], opts["router"]) == (
+            dhcpd.ACK, ROGUE_ADDR, ROGUE_IP, ROGUE_IP)
+        assert Ether(frame).src == ROGUE_MAC
+    assert lease_of(srv, M1).acks == 2
 
 
 def test_dhcpd_refusals():

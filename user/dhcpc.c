@@ -30,6 +30,11 @@
 // BOOTREPLY from port 67 to our xid and Ethernet address is ignored, and
 // one that does not parse is also reported, with a running count:
 //   dhcpc: ignored a malformed reply from 10.0.2.2: no magic cookie (1 so far)
+// An ACK or NAK to a renewal is acted on only if RFC 2131 4.4.5 allows it
+// (dhcpmsg_renewal): in RENEWING only from the lease's server (option
+// 54), in REBINDING from any server, and an ACK only for our address.
+// Others are ignored and reported, with a running count of their own:
+//   dhcpc: ignored an ACK from server 10.0.2.66: not the lease's server (1 so far)
 
 #include "kernel/types.h"
 #include "kernel/socket.h"
@@ -119,6 +124,20 @@ malformed(uint32 addr, int err)
   count++;
   printf("dhcpc: ignored a malformed reply from %s: %s (%d so far)\n",
          ipfmt(addr, a), dhcpmsg_strerror(err), count);
+}
+
+// Say that the ACK or NAK d to a renewal was not acted on (err: a DHCP_E*
+// code from dhcpmsg_renewal), with the running count.
+static void
+refused(struct dhcpmsg *d, int err)
+{
+  static int count;
+  char a[IPSTR_LEN];
+
+  count++;
+  printf("dhcpc: ignored %s from server %s: %s (%d so far)\n",
+         d->type == DHCPACK ? "an ACK" : "a NAK", ipfmt(d->server, a),
+         dhcpmsg_strerror(err), count);
 }
 
 // Wait until time until (ms since boot) for a reply to xid of a type in
@@ -268,6 +287,23 @@ acquire(struct lease *l)
   return -1;
 }
 
+// Wait until time until for an ACK or NAK to the renewal xid of l that
+// dhcpmsg_renewal() lets us act on (rebinding: 0 RENEWING, 1 REBINDING),
+// reporting the others. Returns GOT with *d filled, TIMEOUT or TAKEN.
+static int
+renewal_reply(uint64 until, uint32 xid, struct lease *l, int rebinding,
+              struct dhcpmsg *d)
+{
+  int r, err;
+
+  while((r = await(until, xid, WANT(DHCPACK) | WANT(DHCPNAK), l, d)) == GOT){
+    if((err = dhcpmsg_renewal(d, l->addr, l->server, rebinding)) == 0)
+      return GOT;
+    refused(d, err);
+  }
+  return r;
+}
+
 // RENEWING and REBINDING (RFC 2131 4.4.5) for the lease *l: sleep until
 // T1, then REQUEST until an ACK renews it. Returns 0 with *l renewed and
 // the interface set, -1 if a NAK came or the lease ran out, TAKEN if the
@@ -293,12 +329,12 @@ renew(struct lease *l)
       next = limit;
     dhcpsend(rebinding ? BROADCAST : l->server,
             dhcpmsg_request(msg, mac, xid, l->addr, 0, 0));
-    r = await(next, xid, WANT(DHCPACK) | WANT(DHCPNAK), l, &d);
+    r = renewal_reply(next, xid, l, rebinding, &d);
     if(r == TAKEN)
       return TAKEN;
     if(r == GOT && d.type == DHCPNAK)
       return -1;
-    if(r == GOT && d.yiaddr != 0)
+    if(r == GOT)
       return apply(l, &d, t);
   }
   return -1;

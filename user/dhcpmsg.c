@@ -259,20 +259,34 @@ dhcpmsg_parse(const uint8 *m, uint len, struct dhcpmsg *d)
   return 0;
 }
 
-// What a dhcpmsg_parse() result means, for messages.
+// Is d an answer to act on while renewing addr's lease from server? See
+// dhcpmsg.h.
+int
+dhcpmsg_renewal(const struct dhcpmsg *d, uint32 addr, uint32 server, int rebinding)
+{
+  if(!rebinding && d->server != server)
+    return DHCP_EOTHERSERVER;
+  if(d->type == DHCPACK && d->yiaddr != addr)
+    return DHCP_EOTHERADDR;
+  return 0;
+}
+
+// What a dhcpmsg_parse() or dhcpmsg_renewal() result means, for messages.
 const char *
 dhcpmsg_strerror(int err)
 {
   switch(err){
-  case 0:             return "ok";
-  case DHCP_ESHORT:   return "too short";
-  case DHCP_EHEADER:  return "not a BOOTREPLY for Ethernet";
-  case DHCP_ECOOKIE:  return "no magic cookie";
-  case DHCP_ETRUNC:   return "an option runs past its field";
-  case DHCP_EOPTLEN:  return "an option has a wrong length or value";
-  case DHCP_EDUP:     return "an option appears twice";
-  case DHCP_ENOTYPE:  return "no message type";
-  case DHCP_EMISSING: return "no server id or lease";
-  default:            return "unknown error";
+  case 0:                 return "ok";
+  case DHCP_ESHORT:       return "too short";
+  case DHCP_EHEADER:      return "not a BOOTREPLY for Ethernet";
+  case DHCP_ECOOKIE:      return "no magic cookie";
+  case DHCP_ETRUNC:       return "an option runs past its field";
+  case DHCP_EOPTLEN:      return "an option has a wrong length or value";
+  case DHCP_EDUP:         return "an option appears twice";
+  case DHCP_ENOTYPE:      return "no message type";
+  case DHCP_EMISSING:     return "no server id or lease";
+  case DHCP_EOTHERSERVER: return "not the lease's server";
+  case DHCP_EOTHERADDR:   return "another address than the lease's";
+  default:                return "unknown error";
   }
 }

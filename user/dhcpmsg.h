@@ -104,6 +104,9 @@ struct dhcpmsg {
 #define DHCP_ENOTYPE    -7      // no message type option
 #define DHCP_EMISSING   -8      // an OFFER or ACK without server id or lease,
                                 //   a NAK without server id (RFC 2131 table 3)
+// Why dhcpmsg_renewal() refuses a well-formed answer to a renewal.
+#define DHCP_EOTHERSERVER -9    // RENEWING: not from the lease's server
+#define DHCP_EOTHERADDR -10     // an ACK for another address than the lease's
 
 // Build a client message for the Ethernet address mac in buf (at least
 // DHCP_MINLEN bytes); return its length (DHCP_MINLEN: we pad to it).
@@ -131,6 +134,15 @@ int dhcpmsg_release(uint8 *buf, const uint8 *mac, uint32 xid, uint32 ciaddr,
 // the lease (RFC 2131 4.4.5). The caller checks xid and chaddr against its
 // own request. m stays the caller's.
 int dhcpmsg_parse(const uint8 *m, uint len, struct dhcpmsg *d);
+// Should a client renewing its lease of addr from server act on d, a
+// parsed ACK or NAK to its REQUEST (RFC 2131 4.4.5)? rebinding is 0 in
+// RENEWING (the REQUEST went to server alone, so only server may answer:
+// option 54 must be server) and 1 in REBINDING (it was broadcast: any
+// server may answer, and its ACK makes it the lease's server). Either way
+// an ACK must give back addr, the address the REQUEST asked to extend.
+// Returns 0, DHCP_EOTHERSERVER or DHCP_EOTHERADDR.
+int dhcpmsg_renewal(const struct dhcpmsg *d, uint32 addr, uint32 server,
+                    int rebinding);
 // A DHCP_E* code (or 0) in words.
 const char *dhcpmsg_strerror(int err);
 

@@ -9,6 +9,11 @@
 // records are malformed. A reply with another id (a late answer to an
 // earlier query) is skipped; any other bad reply ends the call with
 // RESOLV_EBADREPLY.
+//
+// Time: try k (0, 1, 2) is sent when try k-1's time is up and waits until
+// TRY_MS * (k+1) after the call began, however many replies it skips, so
+// a server (or a spoofer) sending a stream of replies to other queries
+// cannot hold resolve() past RESOLV_DEADLINE_MS.
 
 #include "kernel/types.h"
 #include "kernel/net.h"
@@ -26,7 +31,8 @@
 #define EDNS_SIZE    1232     // UDP payload size we say we can take
 #define MAXMSG       1472     // one UDP datagram
 #define TRIES        3
-#define TRY_MS       1000     // wait this long for each reply
+#define TRY_MS       (RESOLV_DEADLINE_MS / TRIES)   // each try's share
+#define MS           1000000ULL                      // nanoseconds
 #define LPORT_BASE   20000    // local ports 20000.. by pid
 #define LPORT_SPAN   10000
 
@@ -215,7 +221,7 @@ parse(uint8 *m, int n, int id, char *name, uint32 *addr)
 }
 
 // A socket to server:53 from local port lport (0: a free one chosen by
-// pid), with a receive timeout. Returns a descriptor or -1.
+// pid). Returns a descriptor or -1.
 static int
 opensock(uint32 server, int lport)
 {
@@ -227,10 +233,6 @@ opensock(uint32 server, int lport)
   }
   for(int i = 0; i < tries && fd < 0; i++)
     fd = connect(server, lport + i, DNS_PORT);
-  if(fd >= 0 && sockopt(fd, SO_RCVTIMEO, TRY_MS) < 0){
-    close(fd);
-    fd = -1;
-  }
   return fd;
 }
 
@@ -246,13 +248,36 @@ resolve_server(void)
   return ifi.dns;
 }
 
+// Read replies on fd until one answers query id for name or the clock
+// (nsecs()) reaches end. Returns parse()'s verdict on that reply (never
+// RESOLV_SKIP), RESOLV_ETIMEOUT, or RESOLV_ESOCKET. Each read waits only
+// for what is left, so skipped replies do not extend the wait.
+static int
+await(int fd, int id, char *name, uint64 end, uint32 *addr)
+{
+  uint64 now;
+  int n, r;
+
+  while((now = nsecs()) < end){
+    // Round up: a timeout of 0 would mean "forever".
+    if(sockopt(fd, SO_RCVTIMEO, (end - now + MS - 1) / MS) < 0)
+      return RESOLV_ESOCKET;
+    if((n = read(fd, msg, sizeof(msg))) < 0)
+      return RESOLV_ETIMEOUT;
+    if((r = parse(msg, n, id, name, addr)) != RESOLV_SKIP)
+      return r;
+  }
+  return RESOLV_ETIMEOUT;
+}
+
 // resolve(), with the query's local port lport (0: any) and id (-1: a
 // fresh one) chosen by the caller.
 int
 resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr)
 {
   static char want[DNS_MAXNAME + 1];
-  int fd, len, n, r = RESOLV_ETIMEOUT;
+  int fd, len, r = RESOLV_ETIMEOUT;
+  uint64 start;
 
   if(server == 0)
     server = resolve_server();
@@ -262,17 +287,14 @@ resolvex(const char *name, uint32 server, uint16 lport, int id, uint32 *addr)
     return RESOLV_EBADNAME;
   if((fd = opensock(server, lport)) < 0)
     return RESOLV_ESOCKET;
+  start = nsecs();
   for(int try = 0; try < TRIES && r == RESOLV_ETIMEOUT; try++){
     // msg holds the last reply: write the query again.
     if(mkquery(name, id) != len || write(fd, msg, len) != len){
       r = RESOLV_ESOCKET;
       break;
     }
-    while((n = read(fd, msg, sizeof(msg))) >= 0)
-      if((r = parse(msg, n, id, want, addr)) != RESOLV_SKIP)
-        break;
-    if(n < 0)
-      r = RESOLV_ETIMEOUT;
+    r = await(fd, id, want, start + (uint64)TRY_MS * (try + 1) * MS, addr);
   }
   close(fd);
   return r;
@@ -356,7 +378,8 @@ resolve_host(const char *s, uint32 *addr)
 // Ask the DNS server at server (host byte order; 0 means resolve_server())
 // for name's IPv4 address. Returns 0 with *addr set (host byte order), or
 // a RESOLV_E* code (resolve_strerror says what it means). Sends up to
-// TRIES queries, waiting TRY_MS for each reply.
+// TRIES queries, TRY_MS apart, and returns by RESOLV_DEADLINE_MS after it
+// began (plus a clock tick) whatever the server sends.
 int
 resolve(const char *name, uint32 server, uint32 *addr)
 {

@@ -117,7 +117,10 @@ int recv(uint16 dport, uint32 *src, uint16 *sport, char *buf, uint32 maxlen);
 // the interface's DNS server from ifget(), else RESOLV_SERVER) for
 // name's IPv4 address over UDP, trying 3 times, 1 s each. Returns 0 with
 // *addr set (host byte order), or one of RESOLV_E*; resolve_strerror(err)
-// says which in words.
+// says which in words. It returns within RESOLV_DEADLINE_MS (plus a clock
+// tick), all tries together, whatever the server sends: replies to other
+// queries are skipped without extending the wait.
+#define RESOLV_DEADLINE_MS 3000
 #define RESOLV_SERVER    0x0A000203   // 10.0.2.3, QEMU's slirp DNS (the fallback)
 #define RESOLV_EBADNAME  -1   // name is empty, has a bad label, or too long
 #define RESOLV_ESOCKET   -2   // no socket, or the query could not be sent

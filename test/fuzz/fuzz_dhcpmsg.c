@@ -20,6 +20,9 @@
 //     BOOTREPLY whose xid, yiaddr and chaddr are the bytes at the RFC's
 //     offsets, with a message type 1..8, the server id and lease an OFFER
 //     or ACK needs (a NAK: the server id), and t1 <= t2 <= lease;
+//   - an accepted ACK or NAK is one to act on when renewing its own
+//     yiaddr from its own server, and only in REBINDING from another
+//     server (dhcpmsg_renewal);
 //   - zero bytes appended change nothing (they are PAD, or lie past END)
 //     unless the message was too short or cut inside an option;
 //   - messages built from the input's bytes (a DISCOVER, a REQUEST with
@@ -69,6 +72,13 @@ check_accepted(const uint8 *m, struct dhcpmsg *d)
     CHECK(d->server != 0);
   if(d->lease)
     CHECK(d->t1 <= d->t2 && d->t2 <= d->lease);
+  if(d->type == DHCPACK || d->type == DHCPNAK){
+    CHECK(dhcpmsg_renewal(d, d->yiaddr, d->server, 0) == 0);
+    CHECK(dhcpmsg_renewal(d, d->yiaddr, d->server + 1, 0) == DHCP_EOTHERSERVER);
+    CHECK(dhcpmsg_renewal(d, d->yiaddr, d->server + 1, 1) == 0);
+    CHECK(dhcpmsg_renewal(d, d->yiaddr + 1, d->server, 1) ==
+          (d->type == DHCPACK ? DHCP_EOTHERADDR : 0));
+  }
 }
 
 // Parse m[0..len) again with pad zero bytes after it.

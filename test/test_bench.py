@@ -1,0 +1,104 @@
+"""Tests of bench/run.py's pieces that need no QEMU (never `make bench`
+itself: it is timing-sensitive and takes minutes):
+
+- bench-baseline: run.py compares transmit against the kernel of an older
+  commit (BASELINE).  A copy without the git history -- a shallow clone, a
+  tarball -- lacks it: baseline_missing() must say why, and choose_boots()
+  must leave the baseline boot out with a line saying so (not an error,
+  so the run can exit 0), while a commit named by hand that is missing is
+  an error before anything runs.  Checked on scratch repositories: one
+  with two commits, its `git clone --depth 1`, and a `git archive` of it.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qemu import REPO
+
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import report  # noqa: E402
+import run     # noqa: E402
+
+
+def git(cwd, *args):
+    """Run git in cwd quietly, as nobody in particular; return stdout."""
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t",
+               GIT_CEILING_DIRECTORIES=os.path.dirname(str(cwd)))
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True,
+                          text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL).stdout.strip()
+
+
+@pytest.fixture
+def copies(tmp_path):
+    """(full, shallow, tarball, old): a repository with two commits, its
+    depth-1 clone, an extracted `git archive` of it (no .git), and the
+    first commit's id, which only the full one has."""
+    full, shallow, tarball = (tmp_path / n for n in ("full", "shallow", "tarball"))
+    full.mkdir()
+    git(full, "init", "-q")
+    for i in (1, 2):
+        (full / "f").write_text("%d\n" % i)
+        git(full, "add", "f")
+        git(full, "commit", "-q", "-m", "commit %d" % i)
+    old = git(full, "rev-parse", "HEAD~1")
+    git(tmp_path, "clone", "-q", "--depth", "1", "file://%s" % full, str(shallow))
+    tarball.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=full, check=True,
+                             stdout=subprocess.PIPE).stdout
+    subprocess.run(["tar", "-x", "-C", str(tarball)], input=archive, check=True)
+    return full, shallow, tarball, old
+
+
+def args(baseline=run.BASELINE, only=None):
+    return argparse.Namespace(baseline=baseline, only=only)
+
+
+def names(boots):
+    return [b.name for b in boots]
+
+
+def test_bench_baseline_missing(copies):
+    """baseline_missing() on a full clone, a shallow one and a tarball."""
+    full, shallow, tarball, old = copies
+    assert run.baseline_missing(old, str(full)) is None
+    assert run.baseline_missing("HEAD", str(shallow)) is None
+    why = run.baseline_missing(old, str(shallow))
+    assert why and "shallow" in why and old in why
+    why = run.baseline_missing(old, str(tarball))
+    assert why and "no git history" in why
+    why = run.baseline_missing("0123456", str(full))
+    assert why and "no commit 0123456" in why
+
+
+def test_bench_baseline_skipped(copies, monkeypatch):
+    """The default baseline missing: its boot is left out, with a line
+    saying why that the report lists, and no error (run.py's exit status
+    counts only data["errors"]).  Named by hand: an error up front."""
+    full, shallow, tarball, old = copies
+    every = names(run.BOOTS)
+    monkeypatch.setattr(run, "BASELINE", old)
+    boots, skipped = run.choose_boots(args(old), str(full))
+    assert names(boots) == every and skipped == []
+    for root in (shallow, tarball):
+        boots, skipped = run.choose_boots(args(old), str(root))
+        assert "baseline" not in names(boots)
+        assert names(boots) == [n for n in every if n != "baseline"]
+        assert len(skipped) == 1
+        assert old in skipped[0] or "no git history" in skipped[0]
+        data = dict(runs=[], errors=[], skipped=skipped)
+        assert report.problems(data) == skipped
+        with pytest.raises(ValueError, match="no git history|shallow"):
+            run.choose_boots(args(old, only=["baseline"]), str(root))
+        assert run.choose_boots(args("none"), str(root)) == (
+            [b for b in run.BOOTS if b.tree != "baseline"], [])
+    monkeypatch.setattr(run, "BASELINE", "another")     # old named by hand
+    with pytest.raises(ValueError, match="--baseline %s" % old):
+        run.choose_boots(args(old), str(shallow))
+    boots, skipped = run.choose_boots(args(old, only=["cpus1"]), str(shallow))
+    assert names(boots) == ["cpus1"] and skipped == []
