@@ -59,6 +59,13 @@ net_addr(void)
   return __atomic_load_n(&netif.cur.addr, __ATOMIC_RELAXED);
 }
 
+// Our netmask now (meaningless while net_addr() is 0).
+static uint32
+net_mask(void)
+{
+  return __atomic_load_n(&netif.cur.netmask, __ATOMIC_RELAXED);
+}
+
 static uint
 uptime_s(void)
 {
@@ -119,6 +126,7 @@ count_drop(int v)
   case NP_DROP_ETH:       NETSTAT_INC(drop_eth); break;
   case NP_DROP_ARP:       NETSTAT_INC(drop_arp); break;
   case NP_DROP_IP_HDR:    NETSTAT_INC(drop_ip_hdr); break;
+  case NP_DROP_IP_SRC:    NETSTAT_INC(drop_ip_src); break;
   case NP_DROP_IP_CKSUM:  NETSTAT_INC(drop_ip_cksum); break;
   case NP_DROP_IP_LEN:    NETSTAT_INC(drop_ip_len); break;
   case NP_DROP_IP_FRAG:   NETSTAT_INC(drop_ip_frag); break;
@@ -160,7 +168,7 @@ net_rx(struct mbuf *m)
   struct np_info pi;
   int v;
 
-  v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), &pi);
+  v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), net_mask(), &pi);
   switch(v){
   case NP_ARP_REQUEST:
   case NP_ARP_REPLY:
@@ -227,7 +235,7 @@ uint32
 net_nexthop(uint32 dip)
 {
   uint32 addr = net_addr();
-  uint32 mask = __atomic_load_n(&netif.cur.netmask, __ATOMIC_RELAXED);
+  uint32 mask = net_mask();
 
   if(dip == IP_BROADCAST || (dip & mask) == (addr & mask))
     return dip;

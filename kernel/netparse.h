@@ -71,6 +71,7 @@ enum {
   NP_DROP_ETH,
   NP_DROP_ARP,
   NP_DROP_IP_HDR,
+  NP_DROP_IP_SRC,
   NP_DROP_IP_CKSUM,
   NP_DROP_IP_LEN,
   NP_DROP_IP_FRAG,
@@ -125,8 +126,9 @@ uint16 np_fold(uint32 sum);
 uint16 np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len);
 
 // Receive
+int  np_src_ok(uint32 sip, uint32 myip, uint32 mymask);
 int  np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
-              struct np_info *pi);
+              uint32 mymask, struct np_info *pi);
 uint np_arp_reply(uint8 *f, const uint8 *mymac, uint32 myip);
 uint np_icmp_reply(uint8 *f, const uint8 *mymac, const struct np_info *pi);
 

@@ -18,6 +18,9 @@ booted guest on a raw wire.
   (`udpecho serve`); nothing stalls and every loss is accounted for.
 - wire-reply: two peers' datagrams queued on a wildcard socket; each echo
   must go back to its own sender.
+- wire-spoofed: an echo server reads nothing from impossible senders
+  (broadcast, multicast, loopback, 0.0.0.0, ours), and no echo request
+  from them is answered; all counted in drop_ip_src.
 - wire-arp: ARP entries age: a stale one is refreshed by unicast, an idle
   one is forgotten and asked for again (read back from the capture).
 - targeted-cases (no kernel): each targeted frame is what predict() says
@@ -28,6 +31,7 @@ WIRE_SEED=N in the environment repeats a wire-malformed run exactly.
 """
 
 import collections
+import ipaddress
 import os
 import random
 import re
@@ -47,7 +51,7 @@ from qemu import PROMPT, TestFailure, free_udp_ports
 import test_net
 from hostnet import Flooder
 from wire import data as wire_data
-from wire import (Wire, udp_frame, GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC,
+from wire import (Wire, udp_frame, ping_frame, GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC,
                   BROADCAST, ETH_IP, ETH_ARP, PROTO_ICMP, PROTO_UDP,
                   ICMP_ECHO, ICMP_ECHO_REPLY)
 
@@ -108,12 +112,26 @@ def predict(frame, ports=()):
     return "drop_eth", None
 
 
+GUEST_NET = ipaddress.ip_network(GUEST_IP + "/24", strict=False)  # as leased
+
+
+def impossible_source(addr):
+    """RFC 1122 3.2.1.3 / 3.2.2.6: addr (4 bytes) cannot be a sender: the
+    unspecified address, loopback, multicast, class E, the limited or our
+    subnet's directed broadcast, or the guest's own address."""
+    a = ipaddress.ip_address(addr)
+    return (a.is_unspecified or a.is_loopback or a.is_multicast
+            or a in ipaddress.ip_network("240.0.0.0/4")
+            or a in (GUEST_NET.broadcast_address,
+                     ipaddress.ip_address(GUEST_IP)))
+
+
 def _predict_arp(a):
     htype, ptype, hlen, plen, op = struct.unpack("!HHBBH", a[:8])
     spa, tpa = a[14:18], a[24:28]
     if (htype, ptype, hlen, plen) != (1, ETH_IP, 6, 4):
         return "drop_arp", None
-    if tpa != ip_bytes(GUEST_IP) or spa == bytes(4):
+    if impossible_source(spa) or tpa != ip_bytes(GUEST_IP):
         return "drop_arp", None
     if op == 1:
         return "arp_rx", "arp_tx"
@@ -135,6 +153,8 @@ def _predict_ip(ip, ports):
     dst = ip[16:20]
     if dst not in (ip_bytes(GUEST_IP), BCASTB[:4]) or ip[8] == 0:
         return "drop_ip_hdr", None
+    if impossible_source(ip[12:16]):
+        return "drop_ip_src", None
     body = ip[20:total]
     if ip[9] == PROTO_ICMP:
         if len(body) < 8 or checksum(body) != 0 or body[0] != ICMP_ECHO \
@@ -207,17 +227,27 @@ def icmp(itype, code, ident, seq, data, **kw):
                  / Raw(data))
 
 
-def udpf(payload=PAYLOAD, dport=6666, dst=GUEST_IP, ipkw=None, **kw):
-    """A UDP frame to the guest's port dport (no socket there); kw are
-    udp() overrides, ipkw ipf() ones."""
-    return ipf(PROTO_UDP, udp(5555, dport, payload, dst=dst, **kw),
-               dst=dst, **(ipkw or {}))
+def udpf(payload=PAYLOAD, dport=6666, dst=GUEST_IP, ipkw=None,
+         src=HOST_IP, dmac=GUEST_MAC, **kw):
+    """A UDP frame to the guest's port dport (no socket there) from src;
+    kw are udp() overrides, ipkw ipf() ones."""
+    return ipf(PROTO_UDP, udp(5555, dport, payload, src=src, dst=dst, **kw),
+               dmac=dmac, src=src, dst=dst, **(ipkw or {}))
 
 
 def icmpf(itype=ICMP_ECHO, code=0, data=b"ping data", dst=GUEST_IP,
-          ipkw=None, **kw):
+          ipkw=None, src=HOST_IP, **kw):
     return ipf(PROTO_ICMP, icmp(itype, code, 0x1234, 1, data, **kw),
-               dst=dst, **(ipkw or {}))
+               src=src, dst=dst, **(ipkw or {}))
+
+
+# (source, impossible?): sources a frame to the guest (10.0.2.15/24) must
+# not be believed from (RFC 1122 3.2.1.3), and near misses it must.
+SOURCES = [(a, True) for a in (
+    "0.0.0.0", "255.255.255.255", "10.0.2.255", "127.0.0.1", "127.255.255.254",
+    "224.0.0.1", "239.255.255.255", "240.0.0.1", "254.1.2.3", GUEST_IP)] + [
+    (a, False) for a in ("10.0.2.0", "10.0.3.255", "10.0.1.255", "126.0.0.1",
+                         "128.0.0.1", "223.255.255.255", "1.2.3.4")]
 
 
 def arpf(op=1, spa="10.0.2.77", tpa=GUEST_IP, dmac=BROADCAST, htype=1,
@@ -287,10 +317,18 @@ def targeted():
         ("not our IP", udpf(dst="10.0.2.16"), "drop_ip_hdr"),
         ("subnet broadcast", udpf(dst="10.0.2.255"), "drop_ip_hdr"),
         ("IP broadcast", udpf(dst="255.255.255.255"), "drop_udp_noport"),
-        ("source 0.0.0.0", ipf(PROTO_UDP, udp(1, 2, PAYLOAD, src="0.0.0.0"),
-                                src="0.0.0.0"),
-         "drop_udp_noport"),
     ]
+    b["source"] = [
+        ("%s from %s" % (what, src), frame, "drop_ip_src" if bad else ok)
+        for src, bad in SOURCES for what, frame, ok in (
+            ("UDP", udpf(src=src), "drop_udp_noport"),
+            ("ping", icmpf(src=src), "icmp_rx"),
+            ("UDP to broadcast", udpf(src=src, dst="255.255.255.255",
+                                      dmac=BROADCAST), "drop_udp_noport"))
+    ] + [("ARP request from %s" % src, arpf(spa=src),
+          "drop_arp" if bad else "arp_rx") for src, bad in SOURCES] + [
+        ("ARP request from %s, not for us" % src,
+         arpf(spa=src, tpa="10.0.2.99"), "drop_arp") for src, _ in SOURCES]
     real = 20 + 8 + len(PAYLOAD)
     b["ip length"] = [
         ("total %s" % what, udpf(ipkw={"len": n}), want)
@@ -886,6 +924,52 @@ def test_wire_reply(guest, wire):
     want = [(5001, b"from 5001"), (5002, b"from 5002")]
     if sorted(echoes) != want:
         raise TestFailure("echoes went to %r, expected %r" % (echoes, want))
+
+
+# ---- wire-spoofed -------------------------------------------------------------
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_wire_spoofed(guest, wire):
+    """An echo server must not answer impossible senders (RFC 1122
+    3.2.1.3): datagrams and echo requests from broadcast, multicast,
+    class E, loopback, 0.0.0.0, our subnet's broadcast or our own address
+    are dropped and counted (drop_ip_src), so one spoofed frame cannot set
+    two echo servers ping-ponging. A datagram from the host that follows
+    them is echoed."""
+    w, q = wire
+    check_alive(q, w, "boot")
+    before = netstat(guest, q)
+    bad = [src for src, impossible in SOURCES if impossible]
+    q.sendline("udpecho serve %d 3000" % SERVE_PORT)
+    q.expect(r"udpecho: ready\r*\n")   # the whole line, before typing more
+    frames = []
+    for src in bad:
+        frames.append(udp_frame(5001, SERVE_PORT, b"spoofed", src=src))
+        frames.append(udp_frame(5001, SERVE_PORT, b"spoofed", src=src,
+                                dst="255.255.255.255", dmac=BROADCAST))
+        frames.append(ping_frame(0x4242, 1, b"spoofed", src=src))
+    for f in frames:
+        w.send(f)
+    w.send(udp_frame(5002, SERVE_PORT, b"genuine"))
+    m = q.expect(r"udpecho: served got (\d+) sent (\d+) errors (\d+)\r?\n",
+                 timeout=60)
+    q.expect(PROMPT)
+    d = deltas(before, netstat(guest, q))
+    problems = []
+    if m.group(1) != "1":
+        problems.append("the echo server read %s datagrams (only the "
+                        "host's 1 is possible)" % m.group(1))
+    if d["drop_ip_src"] != len(frames):
+        problems.append("drop_ip_src %+d, expected %+d"
+                        % (d["drop_ip_src"], len(frames)))
+    if d["icmp_rx"] or d["icmp_tx"]:
+        problems.append("echo requests from impossible sources answered "
+                        "(icmp_rx %+d, icmp_tx %+d)" % (d["icmp_rx"],
+                                                        d["icmp_tx"]))
+    if problems:
+        raise TestFailure("; ".join(problems))
+    check_alive(q, w, "spoofed senders")
 
 
 # ---- the test's own frames ----------------------------------------------------
