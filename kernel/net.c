@@ -6,7 +6,8 @@
 // checksums in netparse.c.
 //
 // Receive: the driver hands each frame to net_rx(), which classifies it
-// with np_parse() and sends it to exactly one place: arp_rx(), an echo
+// with np_parse() and sends it to exactly one place: arp_rx() (which
+// counts ARP not for us as drop_arp), an echo
 // reply, a socket (sockrecvudp, sockrecvicmp), or a drop counter. So
 //   rx_frames == arp_rx + icmp_rx + udp_rx + every drop_* counter
 // once no frame is in flight (user/netstat.c checks it).
@@ -172,7 +173,8 @@ net_rx(struct mbuf *m)
   switch(v){
   case NP_ARP_REQUEST:
   case NP_ARP_REPLY:
-    arp_rx(m, v == NP_ARP_REQUEST, pi.sip, pi.sha);
+  case NP_ARP_OTHER:
+    arp_rx(m, v, pi.sip, pi.sha);
     break;
   case NP_ICMP_ECHO:
     icmp_echo(m, &pi);

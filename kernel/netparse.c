@@ -88,9 +88,10 @@ np_src_ok(uint32 sip, uint32 myip, uint32 mymask)
   return host <= 1 || sip != ((myip & mymask) | host);
 }
 
-// ARP body a of len bytes: only Ethernet/IPv4 requests and replies whose
-// target is myip, from a possible sender (np_src_ok; so never a probe
-// from 0.0.0.0), interest us. Everything is ignored while we have no
+// ARP body a of len bytes: Ethernet/IPv4 requests and replies from a
+// possible sender (np_src_ok; so never a probe from 0.0.0.0). Those whose
+// target is myip are for us; the others may only refresh what we know of
+// their sender (NP_ARP_OTHER). Everything is ignored while we have no
 // address.
 static int
 parse_arp(const uint8 *a, uint len, uint32 myip, uint32 mymask,
@@ -107,13 +108,13 @@ parse_arp(const uint8 *a, uint len, uint32 myip, uint32 mymask,
   mac_copy(pi->sha, a + ARP_F_SHA);
   pi->sip = np_get32(a + ARP_F_SPA);
   pi->dip = np_get32(a + ARP_F_TPA);
-  if(myip == 0 || pi->dip != myip || !np_src_ok(pi->sip, myip, mymask))
+  if(myip == 0 || !np_src_ok(pi->sip, myip, mymask))
     return NP_DROP_ARP;
-  if(op == ARP_OP_REQUEST)
-    return NP_ARP_REQUEST;
-  if(op == ARP_OP_REPLY)
-    return NP_ARP_REPLY;
-  return NP_DROP_ARP;
+  if(op != ARP_OP_REQUEST && op != ARP_OP_REPLY)
+    return NP_DROP_ARP;
+  if(pi->dip != myip)
+    return NP_ARP_OTHER;
+  return op == ARP_OP_REQUEST ? NP_ARP_REQUEST : NP_ARP_REPLY;
 }
 
 // ICMP message at pi->off: only a well-formed echo request or reply
@@ -201,8 +202,8 @@ parse_ip(const uint8 *f, uint len, uint32 myip, uint32 mymask,
 // Classify the len-byte Ethernet frame f received by a host with
 // addresses mymac/myip and netmask mymask (myip 0: no address yet; the
 // mask then does not matter). Returns NP_ARP_REQUEST, NP_ARP_REPLY,
-// NP_ICMP_ECHO, NP_ICMP_REPLY or NP_UDP and fills *pi, or an NP_DROP_*
-// value.
+// NP_ARP_OTHER, NP_ICMP_ECHO, NP_ICMP_REPLY or NP_UDP and fills *pi, or
+// an NP_DROP_* value.
 // Never reads outside f[0..len-1].
 int
 np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,

@@ -68,6 +68,9 @@ enum {
   NP_ICMP_ECHO,        // ICMP echo request to us
   NP_UDP,              // UDP datagram
   NP_ICMP_REPLY,       // ICMP echo reply to us (for a ping socket)
+  NP_ARP_OTHER,        // ARP from a possible sender, not for us: it may only
+                       // refresh the sender's cache entry (RFC 826); the
+                       // caller counts it as drop_arp
   NP_DROP_ETH,
   NP_DROP_ARP,
   NP_DROP_IP_HDR,

@@ -186,7 +186,10 @@ test_arp(void)
   memset(f, 0xff, 6);
   CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // from our own address
   np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, 0x0A000263);
-  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // not to our IP
+  CHECK(parse(f, 42, &pi) == NP_ARP_OTHER);       // not for us: may refresh
+  CHECK(pi.sip == PEERIP && pi.dip == 0x0A000263 && memcmp(pi.sha, peermac, 6) == 0);
+  f[21] = 3;                                      // op 3, not for us
+  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
   np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
   memcpy(f, mymac, 6);
   CHECK(parse(f, 41, &pi) == NP_DROP_ARP);        // too short

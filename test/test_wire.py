@@ -23,6 +23,10 @@ booted guest on a raw wire.
   from them is answered; all counted in drop_ip_src.
 - wire-arp: ARP entries age: a stale one is refreshed by unicast, an idle
   one is forgotten and asked for again (read back from the capture).
+- wire-arp-storm: ARP requests from made-up senders (for the guest and
+  for others) while the guest pings the gateway: the gateway's entry
+  stays, no ping waits for ARP, the cache holds only the gateway and
+  askers.
 - targeted-cases (no kernel): each targeted frame is what predict() says
   its case means.
 
@@ -1044,3 +1048,108 @@ def test_wire_arp(guest, wire):
                           "(expected at least 3: at boot, after arp -d and "
                           "after it was forgotten)"
                           % (HOST_IP, len(unicast), len(broadcast)))
+
+
+# ---- wire-arp-storm -----------------------------------------------------------
+
+NARP = 16                 # kernel/arp.c: neighbour cache entries
+STORM_ASKERS = ["10.0.2.%d" % (100 + i) for i in range(48)]   # ask for us
+STORM_OTHERS = ["10.0.2.%d" % (160 + i) for i in range(48)]   # ask for .99
+STORM_PINGS = 8
+
+
+def storm_frames():
+    """One round of the storm: an ARP request from each made-up sender (a
+    made-up MAC each), alternately for the guest and for 10.0.2.99."""
+    frames = []
+    for ask, other in zip(STORM_ASKERS, STORM_OTHERS):
+        for spa, tpa in ((ask, GUEST_IP), (other, "10.0.2.99")):
+            mac = "02:00:0a:00:02:%02x" % int(spa.split(".")[3])
+            frames.append(bytes(Ether(dst=BROADCAST, src=mac)
+                                / ARP(op=1, hwsrc=mac, psrc=spa, pdst=tpa)))
+    return frames
+
+
+class Storm:
+    """Sends storm_frames() round and round from a thread, a burst of
+    BURST frames every 10 ms (some 3,000 frames/s: a storm for the
+    neighbour cache, not an overload for the receive path)."""
+
+    def __init__(self, w):
+        self.w, self.sent = w, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        frames = storm_frames()
+        while not self._stop.is_set():
+            for i in range(0, len(frames), BURST):
+                for f in frames[i:i + BURST]:
+                    self.w.send(f)
+                    self.sent += 1
+                time.sleep(0.01)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_wire_arp_storm(guest, wire):
+    """A storm of ARP requests from made-up senders, for the guest and for
+    another address, while the guest pings the gateway (RFC 826/1122 as
+    Linux does): requests for others create no entry, those for us take
+    only slots nobody sends through, so the gateway's entry stays and no
+    ping waits for ARP (arp_queued, tx_drop_noarp unchanged); the cache
+    ends full of the gateway and askers, with nothing refused (arp_full).
+    Then a request for another address refreshes its sender's entry."""
+    w, q = wire
+    check_alive(q, w, "boot")
+    q.run("arp -d")
+    udp_works(q, "after arp -d")          # the gateway's entry, and only it
+    before = netstat(guest, q)
+    with Storm(w) as storm:
+        time.sleep(0.5)                   # the cache is full of askers
+        q.sendline("ping %s -c %d" % (HOST_IP, STORM_PINGS))
+        m = q.expect(r"ping: [\d.]+: (\d+) sent, (\d+) received", timeout=60)
+        q.expect(PROMPT)
+    time.sleep(0.5)
+    after = netstat(guest, q)
+    d = deltas(before, after)
+    ents = arp_entries(q)
+    # A request for someone else still updates what we know of its sender
+    # (RFC 826's merge): the gateway "moves" to another MAC, then back.
+    moved = "02:00:0a:00:02:02"
+    w.send(bytes(Ether(dst=BROADCAST, src=moved)
+                 / ARP(op=1, hwsrc=moved, psrc=HOST_IP, pdst="10.0.2.99")))
+    w.ping(timeout=5)                     # the guest has handled it
+    now_at = arp_entries(q).get(HOST_IP, ("",))[0]
+    check_alive(q, w, "the ARP storm")    # moves it back (announce)
+    sent, got = int(m.group(1)), int(m.group(2))
+    guest.note("storm of %d ARP requests; guest pings %d sent, %d received; "
+               "cache: %s" % (storm.sent, sent, got, sorted(ents)))
+    problems = []
+    if ents.get(HOST_IP, ("",))[0] != HOST_MAC:
+        problems.append("the gateway's entry is gone: %r" % sorted(ents))
+    strangers = set(ents) - set(STORM_ASKERS) - {HOST_IP}
+    if strangers or len(ents) != NARP:
+        problems.append("the cache holds %d entries (expected %d: the "
+                        "gateway and askers), unexpected: %r"
+                        % (len(ents), NARP, sorted(strangers)))
+    if now_at != moved:
+        problems.append("a request for another address from %s at %s left "
+                        "its entry at %r" % (HOST_IP, moved, now_at))
+    for k in ("arp_queued", "tx_drop_noarp", "arp_full"):
+        if d[k]:
+            problems.append("%s %+d during the storm (expected 0)" % (k, d[k]))
+    lost_in_driver = sum(d[k] for k in DRIVER_DROPS)
+    if got != sent and not lost_in_driver:
+        problems.append("%d of %d pings to the gateway unanswered"
+                        % (sent - got, sent))
+    if problems:
+        raise TestFailure("; ".join(problems))

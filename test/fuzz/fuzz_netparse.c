@@ -190,7 +190,9 @@ check_verdict(const uint8 *f, uint len, int v, struct np_info *pi)
   CHECK(v >= NP_ARP_REQUEST && v <= NP_DROP_UDP_CKSUM);
   if(v < NP_DROP_ETH)
     CHECK(src_possible(pi->sip));
-  if(v == NP_ARP_REQUEST){
+  if(v == NP_ARP_OTHER){
+    CHECK(len >= ETH_HLEN + ARP_LEN && pi->dip != MYIP);
+  } else if(v == NP_ARP_REQUEST){
     CHECK(len >= ETH_HLEN + ARP_LEN && pi->dip == MYIP && pi->sip != 0);
     check_arp_request(f, len, pi);
   } else if(v == NP_ARP_REPLY){
