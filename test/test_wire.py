@@ -27,6 +27,9 @@ booted guest on a raw wire.
   for others) while the guest pings the gateway: the gateway's entry
   stays, no ping waits for ARP, the cache holds only the gateway and
   askers.
+- wire-clock: a flood of echo requests and datagrams; a socket timeout
+  runs out during it, and the guest's clock (read from an ARP entry's
+  age) keeps up with the host's.
 - targeted-cases (no kernel): each targeted frame is what predict() says
   its case means.
 
@@ -1151,5 +1154,79 @@ def test_wire_arp_storm(guest, wire):
     if got != sent and not lost_in_driver:
         problems.append("%d of %d pings to the gateway unanswered"
                         % (sent - got, sent))
+    if problems:
+        raise TestFailure("; ".join(problems))
+
+
+# ---- wire-clock -------------------------------------------------------------
+
+CLOCK_FLOOD_SECONDS = 12
+CLOCK_WAIT_MS = 2000      # a timeout that must run out during the flood
+CLOCK_PORT = 7005         # guest port nobody sends to
+
+
+def arp_age(q, ip):
+    """Seconds since the guest's ARP entry for ip was last confirmed, as
+    `arp` prints it: the kernel counts it in clock ticks."""
+    out = q.run("arp")
+    m = re.search(r"^%s [0-9a-f:]{17} \w+ (\d+)s" % re.escape(ip), out, re.M)
+    if not m:
+        raise TestFailure("arp shows no entry for %s: %r" % (ip, out))
+    return int(m.group(1))
+
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_wire_clock(guest, wire):
+    """The clock keeps ticking under a flood of echo requests and
+    datagrams, read two ways. During the flood: a socket timeout of
+    CLOCK_WAIT_MS (`udpecho serve` on a port nobody sends to, timed in
+    ticks by the timer's net_tick) must run out while the flood still
+    goes on (CLOCK_FLOOD_SECONDS: six times longer, so a slow shell does
+    not matter, but a clock stopped by the flood does). Across it: the
+    age of the gateway's ARP entry (ticks since the host confirmed it,
+    just before the flood) must grow with the host's wall time; ticks
+    lost to late or starved timer interrupts show here (the bound allows
+    half the flood)."""
+    w, q = wire
+    check_alive(q, w, "boot")
+    before = netstat(guest, q)
+    frames = [ping_frame(0x4243, i, b"F" * 1400) for i in range(16)]
+    frames += [udp_frame(5000, 7100 + i, b"n" * 1400, ident=i)
+               for i in range(16)]
+    w.announce()                              # confirms the gateway's entry
+    if w.ping(timeout=5) is None:             # the guest has handled it
+        raise TestFailure("no answer to a ping before the flood")
+    t0 = time.monotonic()
+    q.sendline("udpecho serve %d %d" % (CLOCK_PORT, CLOCK_WAIT_MS))
+    q.expect(r"udpecho: ready\r*\n")
+    flood = Flooder(w.sock, w.qemu, frames)
+    flood.start()
+    try:
+        q.expect(r"udpecho: served got 0", timeout=CLOCK_FLOOD_SECONDS + 60)
+        waited = time.monotonic() - flood.t0
+        q.expect(PROMPT)
+        time.sleep(max(0, flood.t0 + CLOCK_FLOOD_SECONDS - time.monotonic()))
+    finally:
+        flood.stop()
+    age = arp_age(q, HOST_IP)
+    wall = time.monotonic() - t0
+    d = deltas(before, netstat(guest, q))
+    check_alive(q, w, "the flood")
+    guest.note("flood of %d frames in %.1f s (%.0f/s): a %d ms timeout ran "
+               "out after %.1f s; the gateway's entry aged %d s in %.1f s of "
+               "wall time; intr %d, intr_budget %d, rx_frames %d, rx_missed %d"
+               % (flood.sent, flood.seconds, flood.sent / flood.seconds,
+                  CLOCK_WAIT_MS, waited, age, wall, d["intr"],
+                  d["intr_budget"], d["rx_frames"], d["rx_missed"]))
+    problems = []
+    if waited >= flood.seconds:
+        problems.append("a %d ms timeout took %.1f s: it ran out only after "
+                        "the %.1f s flood" % (CLOCK_WAIT_MS, waited,
+                                              flood.seconds))
+    if age < wall - CLOCK_FLOOD_SECONDS / 2:
+        problems.append("the clock lost %.1f s of a %d s flood: the ARP "
+                        "entry aged %d s in %.1f s"
+                        % (wall - age, CLOCK_FLOOD_SECONDS, age, wall))
     if problems:
         raise TestFailure("; ".join(problems))
