@@ -264,6 +264,25 @@ arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha)
     send_ip(p, mac);
 }
 
+// The entry for ip, if there is one that has not expired (an expired
+// one is forgotten, its packets moved to dropq), noted as used for
+// sending now. Caller holds arp.lock.
+static struct arpent *
+use(uint32 ip, struct mbufq *dropq)
+{
+  struct arpent *e;
+
+  if((e = lookup(ip)) == 0)
+    return 0;
+  if(expired(e)){
+    forget(e, dropq);
+    return 0;
+  }
+  e->wanted = 1;
+  e->used = now();
+  return e;
+}
+
 // Send the IPv4 packet in m (m->head is the IP header, with ETH_HLEN bytes
 // of headroom) to the neighbour nexthop, resolving its Ethernet address
 // first if need be. Always consumes m. Returns 0 if it was sent or is
@@ -285,14 +304,7 @@ arp_output(struct mbuf *m, uint32 nexthop)
   }
   mbufq_init(&dropq);
   acquire(&arp.lock);
-  if((e = lookup(nexthop)) != 0 && expired(e)){
-    forget(e, &dropq);
-    e = 0;
-  }
-  if(e){
-    e->wanted = 1;
-    e->used = now();
-  }
+  e = use(nexthop, &dropq);
   if(e && e->valid){
     memmove(mac, e->mac, 6);
     ask = needs_refresh(e);
