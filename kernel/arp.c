@@ -16,6 +16,18 @@
 // again. ttl is ARP_TTL_DEFAULT seconds unless arpctl() changes it.
 // When our own address changes, arp_announce() broadcasts a gratuitous
 // request (sender and target both the new address).
+//
+// What an incoming message may create (RFC 826's merge flag, RFC 1122
+// 2.3.2.1, as Linux's arp_process does): every ARP message from a possible
+// sender (np_src_ok) refreshes an entry that already exists for it, even
+// one not for us; a new entry is made only for a neighbour that asks for
+// us (we are about to talk to it). A reply fills in an entry we asked for
+// and creates nothing else. So made-up senders asking for others cost
+// nothing, and those asking for us can take only slots nobody uses:
+// when the cache is full, a new entry replaces the entry least recently
+// used for sending, preferring one never used at all, and never one with
+// packets waiting; if every entry has packets waiting the new neighbour
+// is not cached (arp_full).
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -38,6 +50,8 @@ struct arpent {
   uint8 mac[6];
   uint stamp;           // ticks when confirmed (valid) or when asked (not valid)
   uint asked;           // valid: ticks when we last sent a refresh request
+  int wanted;           // we sent through it or asked for it (arp_output)
+  uint used;            // ticks when last used for sending, or made
   struct mbufq pending; // IPv4 packets waiting for mac (only while not valid)
 };
 
@@ -111,26 +125,46 @@ forget(struct arpent *e, struct mbufq *dropq)
   e->valid = 0;
 }
 
-// A slot for ip: a free one, else the least recently stamped one, whose
-// pending packets go to dropq. Caller holds arp.lock.
+// Which entry should a new one replace: a free or expired slot, else of
+// those with no packets waiting the one least recently used for sending,
+// entries never used first. 0 if every entry has packets waiting.
+// Caller holds arp.lock.
+static struct arpent *
+victim(void)
+{
+  struct arpent *e, *v = 0;
+
+  for(e = arp.ent; e < arp.ent + NARP; e++){
+    if(e->ip == 0 || expired(e))
+      return e;
+    if(e->pending.len > 0)
+      continue;
+    if(v == 0 || e->wanted < v->wanted ||
+       (e->wanted == v->wanted && now() - e->used > now() - v->used))
+      v = e;
+  }
+  return v;
+}
+
+// A new, not yet valid entry for ip, in the slot victim() chooses; the
+// packets of an expired entry it replaces go to dropq. Returns 0 (and
+// counts arp_full) if there is no slot. Caller holds arp.lock.
 static struct arpent *
 newent(uint32 ip, struct mbufq *dropq)
 {
-  struct arpent *e, *old = &arp.ent[0];
+  struct arpent *e;
 
-  for(e = arp.ent; e < arp.ent + NARP; e++){
-    if(e->ip == 0)
-      break;
-    if(now() - e->stamp > now() - old->stamp)
-      old = e;
+  if((e = victim()) == 0){
+    NETSTAT_INC(arp_full);
+    return 0;
   }
-  if(e == arp.ent + NARP){
-    e = old;
+  if(e->ip)
     forget(e, dropq);
-  }
   e->ip = ip;
   e->valid = 0;
+  e->wanted = 0;
   e->stamp = now();
+  e->used = e->stamp;
   return e;
 }
 
@@ -183,12 +217,14 @@ arp_announce(uint32 ip)
   send_request(np_mac_broadcast, ip, ip);
 }
 
-// Handle an ARP request or reply addressed to us (checked by np_parse):
-// remember sip -> sha, send any packets that were waiting for it, and
-// answer a request by rewriting m into the reply. Always consumes m.
-// Caller holds no locks.
+// Handle an ARP message np_parse accepted from a possible sender sip at
+// sha: kind NP_ARP_REQUEST or NP_ARP_REPLY (for us) or NP_ARP_OTHER (not
+// for us). Refresh or fill in sip's entry (a request for us may create
+// it; see the top of this file), send any packets that were waiting for
+// it, and answer a request for us by rewriting m into the reply. Always
+// consumes m. Caller holds no locks.
 void
-arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha)
+arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha)
 {
   struct mbufq sendq, dropq;
   struct arpent *e;
@@ -199,27 +235,52 @@ arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha)
   mbufq_init(&sendq);
   mbufq_init(&dropq);
   acquire(&arp.lock);
-  if((e = lookup(sip)) == 0)
+  if((e = lookup(sip)) == 0 && kind == NP_ARP_REQUEST)
     e = newent(sip, &dropq);
-  memmove(e->mac, mac, 6);
-  e->valid = 1;
-  e->stamp = now();
-  e->asked = e->stamp;
-  while((p = mbufq_pop(&e->pending)) != 0)
-    mbufq_push(&sendq, p);
+  if(e){
+    memmove(e->mac, mac, 6);
+    e->valid = 1;
+    e->stamp = now();
+    e->asked = e->stamp;
+    while((p = mbufq_pop(&e->pending)) != 0)
+      mbufq_push(&sendq, p);
+  }
   release(&arp.lock);
 
-  NETSTAT_INC(arp_rx);
-  if(isrequest){
+  if(kind == NP_ARP_REQUEST){
+    NETSTAT_INC(arp_rx);
     m->len = np_arp_reply((uint8 *)m->head, e1000_mac, net_addr());
     if(net_xmit(m) == 0)
       NETSTAT_INC(arp_tx);
   } else {
+    if(kind == NP_ARP_REPLY)
+      NETSTAT_INC(arp_rx);
+    else
+      NETSTAT_INC(drop_arp);   // not for us: at most a refresh
     mbuffree(m);
   }
   drop_all(&dropq);
   while((p = mbufq_pop(&sendq)) != 0)
     send_ip(p, mac);
+}
+
+// The entry for ip, if there is one that has not expired (an expired
+// one is forgotten, its packets moved to dropq), noted as used for
+// sending now. Caller holds arp.lock.
+static struct arpent *
+use(uint32 ip, struct mbufq *dropq)
+{
+  struct arpent *e;
+
+  if((e = lookup(ip)) == 0)
+    return 0;
+  if(expired(e)){
+    forget(e, dropq);
+    return 0;
+  }
+  e->wanted = 1;
+  e->used = now();
+  return e;
 }
 
 // Send the IPv4 packet in m (m->head is the IP header, with ETH_HLEN bytes
@@ -243,10 +304,7 @@ arp_output(struct mbuf *m, uint32 nexthop)
   }
   mbufq_init(&dropq);
   acquire(&arp.lock);
-  if((e = lookup(nexthop)) != 0 && expired(e)){
-    forget(e, &dropq);
-    e = 0;
-  }
+  e = use(nexthop, &dropq);
   if(e && e->valid){
     memmove(mac, e->mac, 6);
     ask = needs_refresh(e);
@@ -256,11 +314,11 @@ arp_output(struct mbuf *m, uint32 nexthop)
       send_request(mac, net_addr(), nexthop);
     return send_ip(m, mac);
   }
-  if(e == 0){
-    e = newent(nexthop, &dropq);
+  if(e == 0 && (e = newent(nexthop, &dropq)) != 0){
+    e->wanted = 1;
     ask = 1;
   }
-  if(e->pending.len < ARP_PENDMAX){
+  if(e && e->pending.len < ARP_PENDMAX){
     mbufq_push(&e->pending, m);
     NETSTAT_INC(arp_queued);
     m = 0;
@@ -271,7 +329,7 @@ arp_output(struct mbuf *m, uint32 nexthop)
   if(ask)
     send_request(np_mac_broadcast, net_addr(), nexthop);
   if(m){
-    NETSTAT_INC(tx_drop_noarp);   // too many packets already waiting
+    NETSTAT_INC(tx_drop_noarp);   // too many waiting, or no slot (arp_full)
     mbuffree(m);
     return -1;
   }

@@ -6,7 +6,8 @@
 // checksums in netparse.c.
 //
 // Receive: the driver hands each frame to net_rx(), which classifies it
-// with np_parse() and sends it to exactly one place: arp_rx(), an echo
+// with np_parse() and sends it to exactly one place: arp_rx() (which
+// counts ARP not for us as drop_arp), an echo
 // reply, a socket (sockrecvudp, sockrecvicmp), or a drop counter. So
 //   rx_frames == arp_rx + icmp_rx + udp_rx + every drop_* counter
 // once no frame is in flight (user/netstat.c checks it).
@@ -57,6 +58,13 @@ uint32
 net_addr(void)
 {
   return __atomic_load_n(&netif.cur.addr, __ATOMIC_RELAXED);
+}
+
+// Our netmask now (meaningless while net_addr() is 0).
+static uint32
+net_mask(void)
+{
+  return __atomic_load_n(&netif.cur.netmask, __ATOMIC_RELAXED);
 }
 
 static uint
@@ -119,6 +127,7 @@ count_drop(int v)
   case NP_DROP_ETH:       NETSTAT_INC(drop_eth); break;
   case NP_DROP_ARP:       NETSTAT_INC(drop_arp); break;
   case NP_DROP_IP_HDR:    NETSTAT_INC(drop_ip_hdr); break;
+  case NP_DROP_IP_SRC:    NETSTAT_INC(drop_ip_src); break;
   case NP_DROP_IP_CKSUM:  NETSTAT_INC(drop_ip_cksum); break;
   case NP_DROP_IP_LEN:    NETSTAT_INC(drop_ip_len); break;
   case NP_DROP_IP_FRAG:   NETSTAT_INC(drop_ip_frag); break;
@@ -160,11 +169,12 @@ net_rx(struct mbuf *m)
   struct np_info pi;
   int v;
 
-  v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), &pi);
+  v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), net_mask(), &pi);
   switch(v){
   case NP_ARP_REQUEST:
   case NP_ARP_REPLY:
-    arp_rx(m, v == NP_ARP_REQUEST, pi.sip, pi.sha);
+  case NP_ARP_OTHER:
+    arp_rx(m, v, pi.sip, pi.sha);
     break;
   case NP_ICMP_ECHO:
     icmp_echo(m, &pi);
@@ -227,7 +237,7 @@ uint32
 net_nexthop(uint32 dip)
 {
   uint32 addr = net_addr();
-  uint32 mask = __atomic_load_n(&netif.cur.netmask, __ATOMIC_RELAXED);
+  uint32 mask = net_mask();
 
   if(dip == IP_BROADCAST || (dip & mask) == (addr & mask))
     return dip;

@@ -85,7 +85,7 @@ void net_tick(void);              // from the timer interrupt, every tick
 
 // arp.c: the neighbour cache (used by net.c)
 void arp_init(void);
-void arp_rx(struct mbuf *m, int isrequest, uint32 sip, uint8 *sha);
+void arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha);
 int  arp_output(struct mbuf *m, uint32 nexthop);
 int  arp_lookup(uint32 ip, uint8 *mac);   // 0 and mac if known, else -1
 void arp_announce(uint32 ip);             // gratuitous ARP for our new address

@@ -66,11 +66,36 @@ np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len)
   return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), udp, len));
 }
 
-// ARP body a of len bytes: only Ethernet/IPv4 requests and replies whose
-// target is myip interest us. Probes (sender IP 0) are ignored, and so is
-// everything while we have no address.
+// May sip be the source of an IPv4 datagram, or the sender of an ARP
+// message, reaching a host at myip/mymask (myip 0: no address yet)?
+// Not 0.0.0.0 (only a host without an address sends from it: we are a
+// DHCP client, never a server, so nothing of ours answers it), the
+// limited broadcast, multicast (class D), class E, loopback (127/8), our
+// own address or our subnet's directed broadcast (RFC 1122 3.2.1.3 and
+// 3.2.2.6: a reply to any of them would go to many hosts, or nowhere).
+int
+np_src_ok(uint32 sip, uint32 myip, uint32 mymask)
+{
+  uint32 host = ~mymask;
+
+  if(sip == 0 || (sip >> 28) >= 0xE || (sip >> 24) == 127)
+    return 0;                             // 0xE: class D, 0xF: class E and 255.255.255.255
+  if(myip == 0)
+    return 1;
+  if(sip == myip)
+    return 0;
+  // A /31 or /32 has no broadcast address (RFC 3021).
+  return host <= 1 || sip != ((myip & mymask) | host);
+}
+
+// ARP body a of len bytes: Ethernet/IPv4 requests and replies from a
+// possible sender (np_src_ok; so never a probe from 0.0.0.0). Those whose
+// target is myip are for us; the others may only refresh what we know of
+// their sender (NP_ARP_OTHER). Everything is ignored while we have no
+// address.
 static int
-parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
+parse_arp(const uint8 *a, uint len, uint32 myip, uint32 mymask,
+          struct np_info *pi)
 {
   int op;
 
@@ -83,13 +108,13 @@ parse_arp(const uint8 *a, uint len, uint32 myip, struct np_info *pi)
   mac_copy(pi->sha, a + ARP_F_SHA);
   pi->sip = np_get32(a + ARP_F_SPA);
   pi->dip = np_get32(a + ARP_F_TPA);
-  if(myip == 0 || pi->dip != myip || pi->sip == 0)
+  if(myip == 0 || !np_src_ok(pi->sip, myip, mymask))
     return NP_DROP_ARP;
-  if(op == ARP_OP_REQUEST)
-    return NP_ARP_REQUEST;
-  if(op == ARP_OP_REPLY)
-    return NP_ARP_REPLY;
-  return NP_DROP_ARP;
+  if(op != ARP_OP_REQUEST && op != ARP_OP_REPLY)
+    return NP_DROP_ARP;
+  if(pi->dip != myip)
+    return NP_ARP_OTHER;
+  return op == ARP_OP_REQUEST ? NP_ARP_REQUEST : NP_ARP_REPLY;
 }
 
 // ICMP message at pi->off: only a well-formed echo request or reply
@@ -138,7 +163,8 @@ parse_udp(const uint8 *f, struct np_info *pi)
 // IPv4 packet after the Ethernet header of the len-byte frame f.
 // The checks run in a fixed order; the first failure names the drop.
 static int
-parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
+parse_ip(const uint8 *f, uint len, uint32 myip, uint32 mymask,
+         struct np_info *pi)
 {
   const uint8 *ip = f + ETH_HLEN;
   uint n = len - ETH_HLEN;
@@ -161,6 +187,8 @@ parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
   // is ours: a DHCP server may send its offer to the address it offers.
   if((myip != 0 && pi->dip != myip && pi->dip != IP_BROADCAST) || ip[IP_F_TTL] == 0)
     return NP_DROP_IP_HDR;
+  if(!np_src_ok(pi->sip, myip, mymask))
+    return NP_DROP_IP_SRC;
   pi->framelen = ETH_HLEN + total;
   pi->off = ETH_HLEN + IP_HLEN;
   pi->len = total - IP_HLEN;
@@ -172,13 +200,14 @@ parse_ip(const uint8 *f, uint len, uint32 myip, struct np_info *pi)
 }
 
 // Classify the len-byte Ethernet frame f received by a host with
-// addresses mymac/myip (myip 0: no address yet). Returns NP_ARP_REQUEST,
-// NP_ARP_REPLY, NP_ICMP_ECHO, NP_ICMP_REPLY or NP_UDP and fills *pi, or
+// addresses mymac/myip and netmask mymask (myip 0: no address yet; the
+// mask then does not matter). Returns NP_ARP_REQUEST, NP_ARP_REPLY,
+// NP_ARP_OTHER, NP_ICMP_ECHO, NP_ICMP_REPLY or NP_UDP and fills *pi, or
 // an NP_DROP_* value.
 // Never reads outside f[0..len-1].
 int
 np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
-         struct np_info *pi)
+         uint32 mymask, struct np_info *pi)
 {
   int type;
 
@@ -188,9 +217,9 @@ np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
     return NP_DROP_ETH;
   type = np_get16(f + ETH_F_TYPE);
   if(type == ETHTYPE_ARP)
-    return parse_arp(f + ETH_HLEN, len - ETH_HLEN, myip, pi);
+    return parse_arp(f + ETH_HLEN, len - ETH_HLEN, myip, mymask, pi);
   if(type == ETHTYPE_IP)
-    return parse_ip(f, len, myip, pi);
+    return parse_ip(f, len, myip, mymask, pi);
   return NP_DROP_ETH;
 }
 

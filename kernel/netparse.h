@@ -68,9 +68,13 @@ enum {
   NP_ICMP_ECHO,        // ICMP echo request to us
   NP_UDP,              // UDP datagram
   NP_ICMP_REPLY,       // ICMP echo reply to us (for a ping socket)
+  NP_ARP_OTHER,        // ARP from a possible sender, not for us: it may only
+                       // refresh the sender's cache entry (RFC 826); the
+                       // caller counts it as drop_arp
   NP_DROP_ETH,
   NP_DROP_ARP,
   NP_DROP_IP_HDR,
+  NP_DROP_IP_SRC,
   NP_DROP_IP_CKSUM,
   NP_DROP_IP_LEN,
   NP_DROP_IP_FRAG,
@@ -125,8 +129,9 @@ uint16 np_fold(uint32 sum);
 uint16 np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len);
 
 // Receive
+int  np_src_ok(uint32 sip, uint32 myip, uint32 mymask);
 int  np_parse(const uint8 *f, uint len, const uint8 *mymac, uint32 myip,
-              struct np_info *pi);
+              uint32 mymask, struct np_info *pi);
 uint np_arp_reply(uint8 *f, const uint8 *mymac, uint32 myip);
 uint np_icmp_reply(uint8 *f, const uint8 *mymac, const struct np_info *pi);
 

@@ -18,6 +18,7 @@ static const uint8 mymac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8 peermac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
 #define MYIP   0x0A00020F   // 10.0.2.15
 #define PEERIP 0x0A000202   // 10.0.2.2
+#define MYMASK 0xFFFFFF00   // /24: the subnet's broadcast is 10.0.2.255
 
 // 10.0.2.2:25099 -> 10.0.2.15:2000 "hello", checksums computed by an
 // independent Python script.
@@ -39,7 +40,7 @@ fix_ip(uint8 *f)
 static int
 parse(const uint8 *f, uint len, struct np_info *pi)
 {
-  return np_parse(f, len, mymac, MYIP, pi);
+  return np_parse(f, len, mymac, MYIP, MYMASK, pi);
 }
 
 static void
@@ -178,12 +179,17 @@ test_arp(void)
   CHECK(memcmp(f + 22, mymac, 6) == 0 && np_get32(f + 28) == MYIP);
   CHECK(memcmp(f + 32, peermac, 6) == 0 && np_get32(f + 38) == PEERIP);
   // The peer accepts it as a reply to it.
-  CHECK(np_parse(f, 42, peermac, PEERIP, &pi) == NP_ARP_REPLY);
+  CHECK(np_parse(f, 42, peermac, PEERIP, MYMASK, &pi) == NP_ARP_REPLY);
   CHECK(pi.sip == MYIP && memcmp(pi.sha, mymac, 6) == 0);
 
   CHECK(parse(f, 42, &pi) == NP_DROP_ETH);        // not to our MAC
   memset(f, 0xff, 6);
-  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // not to our IP
+  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // from our own address
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, 0x0A000263);
+  CHECK(parse(f, 42, &pi) == NP_ARP_OTHER);       // not for us: may refresh
+  CHECK(pi.sip == PEERIP && pi.dip == 0x0A000263 && memcmp(pi.sha, peermac, 6) == 0);
+  f[21] = 3;                                      // op 3, not for us
+  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
   np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
   memcpy(f, mymac, 6);
   CHECK(parse(f, 41, &pi) == NP_DROP_ARP);        // too short
@@ -209,12 +215,12 @@ test_noaddr(void)
   fix_ip(f);
   np_put16(f + 40, 0);                            // no UDP checksum
   CHECK(parse(f, sizeof(f), &pi) == NP_DROP_IP_HDR);
-  CHECK(np_parse(f, sizeof(f), mymac, 0, &pi) == NP_UDP && pi.dip == 0x0A000210);
+  CHECK(np_parse(f, sizeof(f), mymac, 0, MYMASK, &pi) == NP_UDP && pi.dip == 0x0A000210);
 
   memset(f, 0, sizeof(f));
   np_put_eth(f, mymac, peermac, ETHTYPE_ARP);
   np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, 0);
-  CHECK(np_parse(f, sizeof(f), mymac, 0, &pi) == NP_DROP_ARP);
+  CHECK(np_parse(f, sizeof(f), mymac, 0, MYMASK, &pi) == NP_DROP_ARP);
 }
 
 static void
@@ -240,14 +246,80 @@ test_icmp(void)
   CHECK(np_fold(np_sum(0, icmp, ICMP_HLEN + 4)) == 0);
   // The peer sees our reply as a reply (for its ping socket), with the
   // request's identifier and sequence number.
-  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_ICMP_REPLY);
+  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, MYMASK, &pi) == NP_ICMP_REPLY);
   CHECK(pi.off == ETH_HLEN + IP_HLEN && pi.len == ICMP_HLEN + 4);
   CHECK(pi.sport == np_get16(icmp + ICMP_F_ID) && pi.dport == np_get16(icmp + ICMP_F_SEQ));
   // Without an address nothing answers or takes an echo.
-  CHECK(np_parse(f, sizeof(f), peermac, 0, &pi) == NP_DROP_ICMP);
+  CHECK(np_parse(f, sizeof(f), peermac, 0, MYMASK, &pi) == NP_DROP_ICMP);
 
   icmp[0] = ICMP_ECHO_REQUEST;                    // checksum now wrong
-  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, &pi) == NP_DROP_ICMP);
+  CHECK(np_parse(f, sizeof(f), peermac, PEERIP, MYMASK, &pi) == NP_DROP_ICMP);
+}
+
+// Impossible sources (RFC 1122 3.2.1.3, 3.2.2.6): no datagram from them
+// is taken, no echo request answered, no ARP message believed.
+static const uint32 badsrc[] = {
+  0, 0xFFFFFFFF, 0x0A0002FF, 0x7F000001, 0x7FFFFFFF, 0xE0000001,
+  0xEFFFFFFF, 0xF0000001, MYIP,
+};
+static const uint32 goodsrc[] = {
+  0x0A000200, 0x0A0003FF, 0x0A0001FF, 0x01000000, 0x7E000001, 0x80000001,
+  0xDFFFFFFF, PEERIP,
+};
+
+// Frames from sip: a UDP datagram to us, an echo request to us, an ARP
+// request for us. Returns the three verdicts in v[], parsing with mask.
+static void
+from(uint32 sip, uint32 myip, uint32 mask, int *v)
+{
+  uint8 f[ETH_HLEN + IP_HLEN + ICMP_HLEN + 4];
+  uint8 *l4 = f + ETH_HLEN + IP_HLEN;
+  struct np_info pi;
+
+  memset(f, 0, sizeof(f));
+  np_put_udp(l4, sip, myip, 1234, 7, 4);
+  np_put_ip(f + ETH_HLEN, sip, myip, IPPROTO_UDP, 1, UDP_HLEN + 4);
+  np_put_eth(f, mymac, peermac, ETHTYPE_IP);
+  v[0] = np_parse(f, ETH_HLEN + IP_HLEN + UDP_HLEN + 4, mymac, myip, mask, &pi);
+  memset(l4, 0, ICMP_HLEN + 4);
+  l4[ICMP_F_TYPE] = ICMP_ECHO_REQUEST;
+  np_put16(l4 + ICMP_F_CKSUM, np_fold(np_sum(0, l4, ICMP_HLEN + 4)));
+  np_put_ip(f + ETH_HLEN, sip, myip, IPPROTO_ICMP, 2, ICMP_HLEN + 4);
+  v[1] = np_parse(f, sizeof(f), mymac, myip, mask, &pi);
+  np_put_eth(f, mymac, peermac, ETHTYPE_ARP);
+  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, sip, 0, myip);
+  v[2] = np_parse(f, ETH_HLEN + ARP_LEN, mymac, myip, mask, &pi);
+}
+
+static void
+test_source(void)
+{
+  int v[3];
+
+  for(int i = 0; i < sizeof(badsrc) / sizeof(badsrc[0]); i++){
+    from(badsrc[i], MYIP, MYMASK, v);
+    CHECK(v[0] == NP_DROP_IP_SRC && v[1] == NP_DROP_IP_SRC && v[2] == NP_DROP_ARP);
+    CHECK(!np_src_ok(badsrc[i], MYIP, MYMASK));
+  }
+  for(int i = 0; i < sizeof(goodsrc) / sizeof(goodsrc[0]); i++){
+    from(goodsrc[i], MYIP, MYMASK, v);
+    CHECK(v[0] == NP_UDP && v[1] == NP_ICMP_ECHO && v[2] == NP_ARP_REQUEST);
+  }
+  // The directed broadcast follows the mask; a /31 or /32 has none.
+  CHECK(np_src_ok(0x0A0002FF, MYIP, 0xFFFFFF80));
+  CHECK(!np_src_ok(0x0A00027F, MYIP, 0xFFFFFF80));
+  CHECK(np_src_ok(0x0A00020E, MYIP, 0xFFFFFFFE));
+  CHECK(np_src_ok(0x0A0002FF, MYIP, 0xFFFFFFFF));
+  CHECK(!np_src_ok(0xFFFFFFFF, MYIP, 0));
+  // Without an address (dhcpc asking) there is no subnet and no own
+  // address yet, but 0.0.0.0, broadcast, multicast and loopback stay
+  // impossible: a DHCP server answers from its own address.
+  from(0x0A0002FF, 0, MYMASK, v);
+  CHECK(v[0] == NP_UDP);
+  from(0, 0, MYMASK, v);
+  CHECK(v[0] == NP_DROP_IP_SRC);
+  from(0x7F000001, 0, MYMASK, v);
+  CHECK(v[0] == NP_DROP_IP_SRC);
 }
 
 // Every strict prefix of a valid frame is rejected (and, under
@@ -276,6 +348,7 @@ main(void)
   test_arp();
   test_noaddr();
   test_icmp();
+  test_source();
   test_truncation();
   if(failures){
     printf("net_unit: %d FAILED\n", failures);

@@ -18,8 +18,18 @@ booted guest on a raw wire.
   (`udpecho serve`); nothing stalls and every loss is accounted for.
 - wire-reply: two peers' datagrams queued on a wildcard socket; each echo
   must go back to its own sender.
+- wire-spoofed: an echo server reads nothing from impossible senders
+  (broadcast, multicast, loopback, 0.0.0.0, ours), and no echo request
+  from them is answered; all counted in drop_ip_src.
 - wire-arp: ARP entries age: a stale one is refreshed by unicast, an idle
   one is forgotten and asked for again (read back from the capture).
+- wire-arp-storm: ARP requests from made-up senders (for the guest and
+  for others) while the guest pings the gateway: the gateway's entry
+  stays, no ping waits for ARP, the cache holds only the gateway and
+  askers.
+- wire-clock: a flood of echo requests and datagrams; a socket timeout
+  runs out during it, and the guest's clock (read from an ARP entry's
+  age) keeps up with the host's.
 - targeted-cases (no kernel): each targeted frame is what predict() says
   its case means.
 
@@ -28,6 +38,7 @@ WIRE_SEED=N in the environment repeats a wire-malformed run exactly.
 """
 
 import collections
+import ipaddress
 import os
 import random
 import re
@@ -47,7 +58,7 @@ from qemu import PROMPT, TestFailure, free_udp_ports
 import test_net
 from hostnet import Flooder
 from wire import data as wire_data
-from wire import (Wire, udp_frame, GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC,
+from wire import (Wire, udp_frame, ping_frame, GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC,
                   BROADCAST, ETH_IP, ETH_ARP, PROTO_ICMP, PROTO_UDP,
                   ICMP_ECHO, ICMP_ECHO_REPLY)
 
@@ -108,12 +119,26 @@ def predict(frame, ports=()):
     return "drop_eth", None
 
 
+GUEST_NET = ipaddress.ip_network(GUEST_IP + "/24", strict=False)  # as leased
+
+
+def impossible_source(addr):
+    """RFC 1122 3.2.1.3 / 3.2.2.6: addr (4 bytes) cannot be a sender: the
+    unspecified address, loopback, multicast, class E, the limited or our
+    subnet's directed broadcast, or the guest's own address."""
+    a = ipaddress.ip_address(addr)
+    return (a.is_unspecified or a.is_loopback or a.is_multicast
+            or a in ipaddress.ip_network("240.0.0.0/4")
+            or a in (GUEST_NET.broadcast_address,
+                     ipaddress.ip_address(GUEST_IP)))
+
+
 def _predict_arp(a):
     htype, ptype, hlen, plen, op = struct.unpack("!HHBBH", a[:8])
     spa, tpa = a[14:18], a[24:28]
     if (htype, ptype, hlen, plen) != (1, ETH_IP, 6, 4):
         return "drop_arp", None
-    if tpa != ip_bytes(GUEST_IP) or spa == bytes(4):
+    if impossible_source(spa) or tpa != ip_bytes(GUEST_IP):
         return "drop_arp", None
     if op == 1:
         return "arp_rx", "arp_tx"
@@ -135,6 +160,8 @@ def _predict_ip(ip, ports):
     dst = ip[16:20]
     if dst not in (ip_bytes(GUEST_IP), BCASTB[:4]) or ip[8] == 0:
         return "drop_ip_hdr", None
+    if impossible_source(ip[12:16]):
+        return "drop_ip_src", None
     body = ip[20:total]
     if ip[9] == PROTO_ICMP:
         if len(body) < 8 or checksum(body) != 0 or body[0] != ICMP_ECHO \
@@ -207,17 +234,27 @@ def icmp(itype, code, ident, seq, data, **kw):
                  / Raw(data))
 
 
-def udpf(payload=PAYLOAD, dport=6666, dst=GUEST_IP, ipkw=None, **kw):
-    """A UDP frame to the guest's port dport (no socket there); kw are
-    udp() overrides, ipkw ipf() ones."""
-    return ipf(PROTO_UDP, udp(5555, dport, payload, dst=dst, **kw),
-               dst=dst, **(ipkw or {}))
+def udpf(payload=PAYLOAD, dport=6666, dst=GUEST_IP, ipkw=None,
+         src=HOST_IP, dmac=GUEST_MAC, **kw):
+    """A UDP frame to the guest's port dport (no socket there) from src;
+    kw are udp() overrides, ipkw ipf() ones."""
+    return ipf(PROTO_UDP, udp(5555, dport, payload, src=src, dst=dst, **kw),
+               dmac=dmac, src=src, dst=dst, **(ipkw or {}))
 
 
 def icmpf(itype=ICMP_ECHO, code=0, data=b"ping data", dst=GUEST_IP,
-          ipkw=None, **kw):
+          ipkw=None, src=HOST_IP, **kw):
     return ipf(PROTO_ICMP, icmp(itype, code, 0x1234, 1, data, **kw),
-               dst=dst, **(ipkw or {}))
+               src=src, dst=dst, **(ipkw or {}))
+
+
+# (source, impossible?): sources a frame to the guest (10.0.2.15/24) must
+# not be believed from (RFC 1122 3.2.1.3), and near misses it must.
+SOURCES = [(a, True) for a in (
+    "0.0.0.0", "255.255.255.255", "10.0.2.255", "127.0.0.1", "127.255.255.254",
+    "224.0.0.1", "239.255.255.255", "240.0.0.1", "254.1.2.3", GUEST_IP)] + [
+    (a, False) for a in ("10.0.2.0", "10.0.3.255", "10.0.1.255", "126.0.0.1",
+                         "128.0.0.1", "223.255.255.255", "1.2.3.4")]
 
 
 def arpf(op=1, spa="10.0.2.77", tpa=GUEST_IP, dmac=BROADCAST, htype=1,
@@ -287,10 +324,18 @@ def targeted():
         ("not our IP", udpf(dst="10.0.2.16"), "drop_ip_hdr"),
         ("subnet broadcast", udpf(dst="10.0.2.255"), "drop_ip_hdr"),
         ("IP broadcast", udpf(dst="255.255.255.255"), "drop_udp_noport"),
-        ("source 0.0.0.0", ipf(PROTO_UDP, udp(1, 2, PAYLOAD, src="0.0.0.0"),
-                                src="0.0.0.0"),
-         "drop_udp_noport"),
     ]
+    b["source"] = [
+        ("%s from %s" % (what, src), frame, "drop_ip_src" if bad else ok)
+        for src, bad in SOURCES for what, frame, ok in (
+            ("UDP", udpf(src=src), "drop_udp_noport"),
+            ("ping", icmpf(src=src), "icmp_rx"),
+            ("UDP to broadcast", udpf(src=src, dst="255.255.255.255",
+                                      dmac=BROADCAST), "drop_udp_noport"))
+    ] + [("ARP request from %s" % src, arpf(spa=src),
+          "drop_arp" if bad else "arp_rx") for src, bad in SOURCES] + [
+        ("ARP request from %s, not for us" % src,
+         arpf(spa=src, tpa="10.0.2.99"), "drop_arp") for src, _ in SOURCES]
     real = 20 + 8 + len(PAYLOAD)
     b["ip length"] = [
         ("total %s" % what, udpf(ipkw={"len": n}), want)
@@ -888,6 +933,52 @@ def test_wire_reply(guest, wire):
         raise TestFailure("echoes went to %r, expected %r" % (echoes, want))
 
 
+# ---- wire-spoofed -------------------------------------------------------------
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_wire_spoofed(guest, wire):
+    """An echo server must not answer impossible senders (RFC 1122
+    3.2.1.3): datagrams and echo requests from broadcast, multicast,
+    class E, loopback, 0.0.0.0, our subnet's broadcast or our own address
+    are dropped and counted (drop_ip_src), so one spoofed frame cannot set
+    two echo servers ping-ponging. A datagram from the host that follows
+    them is echoed."""
+    w, q = wire
+    check_alive(q, w, "boot")
+    before = netstat(guest, q)
+    bad = [src for src, impossible in SOURCES if impossible]
+    q.sendline("udpecho serve %d 3000" % SERVE_PORT)
+    q.expect(r"udpecho: ready\r*\n")   # the whole line, before typing more
+    frames = []
+    for src in bad:
+        frames.append(udp_frame(5001, SERVE_PORT, b"spoofed", src=src))
+        frames.append(udp_frame(5001, SERVE_PORT, b"spoofed", src=src,
+                                dst="255.255.255.255", dmac=BROADCAST))
+        frames.append(ping_frame(0x4242, 1, b"spoofed", src=src))
+    for f in frames:
+        w.send(f)
+    w.send(udp_frame(5002, SERVE_PORT, b"genuine"))
+    m = q.expect(r"udpecho: served got (\d+) sent (\d+) errors (\d+)\r?\n",
+                 timeout=60)
+    q.expect(PROMPT)
+    d = deltas(before, netstat(guest, q))
+    problems = []
+    if m.group(1) != "1":
+        problems.append("the echo server read %s datagrams (only the "
+                        "host's 1 is possible)" % m.group(1))
+    if d["drop_ip_src"] != len(frames):
+        problems.append("drop_ip_src %+d, expected %+d"
+                        % (d["drop_ip_src"], len(frames)))
+    if d["icmp_rx"] or d["icmp_tx"]:
+        problems.append("echo requests from impossible sources answered "
+                        "(icmp_rx %+d, icmp_tx %+d)" % (d["icmp_rx"],
+                                                        d["icmp_tx"]))
+    if problems:
+        raise TestFailure("; ".join(problems))
+    check_alive(q, w, "spoofed senders")
+
+
 # ---- the test's own frames ----------------------------------------------------
 
 def check_case(case, frame, want):
@@ -960,3 +1051,182 @@ def test_wire_arp(guest, wire):
                           "(expected at least 3: at boot, after arp -d and "
                           "after it was forgotten)"
                           % (HOST_IP, len(unicast), len(broadcast)))
+
+
+# ---- wire-arp-storm -----------------------------------------------------------
+
+NARP = 16                 # kernel/arp.c: neighbour cache entries
+STORM_ASKERS = ["10.0.2.%d" % (100 + i) for i in range(48)]   # ask for us
+STORM_OTHERS = ["10.0.2.%d" % (160 + i) for i in range(48)]   # ask for .99
+STORM_PINGS = 8
+
+
+def storm_frames():
+    """One round of the storm: an ARP request from each made-up sender (a
+    made-up MAC each), alternately for the guest and for 10.0.2.99."""
+    frames = []
+    for ask, other in zip(STORM_ASKERS, STORM_OTHERS):
+        for spa, tpa in ((ask, GUEST_IP), (other, "10.0.2.99")):
+            mac = "02:00:0a:00:02:%02x" % int(spa.split(".")[3])
+            frames.append(bytes(Ether(dst=BROADCAST, src=mac)
+                                / ARP(op=1, hwsrc=mac, psrc=spa, pdst=tpa)))
+    return frames
+
+
+class Storm:
+    """Sends storm_frames() round and round from a thread, a burst of
+    BURST frames every 10 ms (some 3,000 frames/s: a storm for the
+    neighbour cache, not an overload for the receive path)."""
+
+    def __init__(self, w):
+        self.w, self.sent = w, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        frames = storm_frames()
+        while not self._stop.is_set():
+            for i in range(0, len(frames), BURST):
+                for f in frames[i:i + BURST]:
+                    self.w.send(f)
+                    self.sent += 1
+                time.sleep(0.01)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_wire_arp_storm(guest, wire):
+    """A storm of ARP requests from made-up senders, for the guest and for
+    another address, while the guest pings the gateway (RFC 826/1122 as
+    Linux does): requests for others create no entry, those for us take
+    only slots nobody sends through, so the gateway's entry stays and no
+    ping waits for ARP (arp_queued, tx_drop_noarp unchanged); the cache
+    ends full of the gateway and askers, with nothing refused (arp_full).
+    Then a request for another address refreshes its sender's entry."""
+    w, q = wire
+    check_alive(q, w, "boot")
+    q.run("arp -d")
+    udp_works(q, "after arp -d")          # the gateway's entry, and only it
+    before = netstat(guest, q)
+    with Storm(w) as storm:
+        time.sleep(0.5)                   # the cache is full of askers
+        q.sendline("ping %s -c %d" % (HOST_IP, STORM_PINGS))
+        m = q.expect(r"ping: [\d.]+: (\d+) sent, (\d+) received", timeout=60)
+        q.expect(PROMPT)
+    time.sleep(0.5)
+    after = netstat(guest, q)
+    d = deltas(before, after)
+    ents = arp_entries(q)
+    # A request for someone else still updates what we know of its sender
+    # (RFC 826's merge): the gateway "moves" to another MAC, then back.
+    moved = "02:00:0a:00:02:02"
+    w.send(bytes(Ether(dst=BROADCAST, src=moved)
+                 / ARP(op=1, hwsrc=moved, psrc=HOST_IP, pdst="10.0.2.99")))
+    w.ping(timeout=5)                     # the guest has handled it
+    now_at = arp_entries(q).get(HOST_IP, ("",))[0]
+    check_alive(q, w, "the ARP storm")    # moves it back (announce)
+    sent, got = int(m.group(1)), int(m.group(2))
+    guest.note("storm of %d ARP requests; guest pings %d sent, %d received; "
+               "cache: %s" % (storm.sent, sent, got, sorted(ents)))
+    problems = []
+    if ents.get(HOST_IP, ("",))[0] != HOST_MAC:
+        problems.append("the gateway's entry is gone: %r" % sorted(ents))
+    strangers = set(ents) - set(STORM_ASKERS) - {HOST_IP}
+    if strangers or len(ents) != NARP:
+        problems.append("the cache holds %d entries (expected %d: the "
+                        "gateway and askers), unexpected: %r"
+                        % (len(ents), NARP, sorted(strangers)))
+    if now_at != moved:
+        problems.append("a request for another address from %s at %s left "
+                        "its entry at %r" % (HOST_IP, moved, now_at))
+    for k in ("arp_queued", "tx_drop_noarp", "arp_full"):
+        if d[k]:
+            problems.append("%s %+d during the storm (expected 0)" % (k, d[k]))
+    lost_in_driver = sum(d[k] for k in DRIVER_DROPS)
+    if got != sent and not lost_in_driver:
+        problems.append("%d of %d pings to the gateway unanswered"
+                        % (sent - got, sent))
+    if problems:
+        raise TestFailure("; ".join(problems))
+
+
+# ---- wire-clock -------------------------------------------------------------
+
+CLOCK_FLOOD_SECONDS = 12
+CLOCK_WAIT_MS = 2000      # a timeout that must run out during the flood
+CLOCK_PORT = 7005         # guest port nobody sends to
+
+
+def arp_age(q, ip):
+    """Seconds since the guest's ARP entry for ip was last confirmed, as
+    `arp` prints it: the kernel counts it in clock ticks."""
+    out = q.run("arp")
+    m = re.search(r"^%s [0-9a-f:]{17} \w+ (\d+)s" % re.escape(ip), out, re.M)
+    if not m:
+        raise TestFailure("arp shows no entry for %s: %r" % (ip, out))
+    return int(m.group(1))
+
+
+@pytest.mark.netmodes()
+@pytest.mark.qemu(PCAP="off")
+def test_wire_clock(guest, wire):
+    """The clock keeps ticking under a flood of echo requests and
+    datagrams, read two ways. During the flood: a socket timeout of
+    CLOCK_WAIT_MS (`udpecho serve` on a port nobody sends to, timed in
+    ticks by the timer's net_tick) must run out while the flood still
+    goes on (CLOCK_FLOOD_SECONDS: six times longer, so a slow shell does
+    not matter, but a clock stopped by the flood does). Across it: the
+    age of the gateway's ARP entry (ticks since the host confirmed it,
+    just before the flood) must grow with the host's wall time; ticks
+    lost to late or starved timer interrupts show here (the bound allows
+    half the flood)."""
+    w, q = wire
+    check_alive(q, w, "boot")
+    before = netstat(guest, q)
+    frames = [ping_frame(0x4243, i, b"F" * 1400) for i in range(16)]
+    frames += [udp_frame(5000, 7100 + i, b"n" * 1400, ident=i)
+               for i in range(16)]
+    w.announce()                              # confirms the gateway's entry
+    if w.ping(timeout=5) is None:             # the guest has handled it
+        raise TestFailure("no answer to a ping before the flood")
+    t0 = time.monotonic()
+    q.sendline("udpecho serve %d %d" % (CLOCK_PORT, CLOCK_WAIT_MS))
+    q.expect(r"udpecho: ready\r*\n")
+    flood = Flooder(w.sock, w.qemu, frames)
+    flood.start()
+    try:
+        q.expect(r"udpecho: served got 0", timeout=CLOCK_FLOOD_SECONDS + 60)
+        waited = time.monotonic() - flood.t0
+        q.expect(PROMPT)
+        time.sleep(max(0, flood.t0 + CLOCK_FLOOD_SECONDS - time.monotonic()))
+    finally:
+        flood.stop()
+    age = arp_age(q, HOST_IP)
+    wall = time.monotonic() - t0
+    d = deltas(before, netstat(guest, q))
+    check_alive(q, w, "the flood")
+    guest.note("flood of %d frames in %.1f s (%.0f/s): a %d ms timeout ran "
+               "out after %.1f s; the gateway's entry aged %d s in %.1f s of "
+               "wall time; intr %d, intr_budget %d, rx_frames %d, rx_missed %d"
+               % (flood.sent, flood.seconds, flood.sent / flood.seconds,
+                  CLOCK_WAIT_MS, waited, age, wall, d["intr"],
+                  d["intr_budget"], d["rx_frames"], d["rx_missed"]))
+    problems = []
+    if waited >= flood.seconds:
+        problems.append("a %d ms timeout took %.1f s: it ran out only after "
+                        "the %.1f s flood" % (CLOCK_WAIT_MS, waited,
+                                              flood.seconds))
+    if age < wall - CLOCK_FLOOD_SECONDS / 2:
+        problems.append("the clock lost %.1f s of a %d s flood: the ARP "
+                        "entry aged %d s in %.1f s"
+                        % (wall - age, CLOCK_FLOOD_SECONDS, age, wall))
+    if problems:
+        raise TestFailure("; ".join(problems))

@@ -20,7 +20,8 @@
 // any read past its end. Besides "no crash, no undefined behaviour", each
 // input must satisfy:
 //   - np_parse returns a known verdict, and the offsets and lengths it
-//     reports lie inside the frame;
+//     reports lie inside the frame; nothing it accepts comes from an
+//     impossible source (np_src_ok, checked here independently);
 //   - an accepted ARP request becomes a reply that np_parse, run for the
 //     asker, accepts as an ARP reply from us;
 //   - an accepted echo request becomes a reply whose IPv4 and ICMP
@@ -42,6 +43,7 @@
 
 #define MAXFRAME 2048            // the driver's receive buffer
 #define MYIP     0x0A00020F      // 10.0.2.15
+#define MYMASK   0xFFFFFF00      // /24
 
 static const uint8 mymac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
@@ -123,7 +125,7 @@ check_arp_request(const uint8 *f, uint len, struct np_info *pi)
   memcpy(r, f, len);
   memcpy(asker, pi->sha, 6);
   CHECK(np_arp_reply(r, mymac, MYIP) == ETH_HLEN + ARP_LEN);
-  CHECK(np_parse(r, ETH_HLEN + ARP_LEN, asker, pi->sip, &ri) == NP_ARP_REPLY);
+  CHECK(np_parse(r, ETH_HLEN + ARP_LEN, asker, pi->sip, MYMASK, &ri) == NP_ARP_REPLY);
   CHECK(ri.sip == MYIP && ri.dip == pi->sip && memcmp(ri.sha, mymac, 6) == 0);
   free(r);
 }
@@ -162,11 +164,21 @@ check_udp(const uint8 *f, struct np_info *pi)
   np_put_udp(r + ETH_HLEN + IP_HLEN, pi->sip, pi->dip, pi->sport, pi->dport, pi->len);
   np_put_ip(r + ETH_HLEN, pi->sip, pi->dip, IPPROTO_UDP, 1, UDP_HLEN + pi->len);
   np_put_eth(r, mymac, f + 6, ETHTYPE_IP);
-  CHECK(np_parse(r, n, mymac, MYIP, &ri) == NP_UDP);
+  CHECK(np_parse(r, n, mymac, MYIP, MYMASK, &ri) == NP_UDP);
   CHECK(ri.sport == pi->sport && ri.dport == pi->dport && ri.len == pi->len);
   CHECK(ri.sip == pi->sip && ri.dip == pi->dip && ri.framelen == n);
   CHECK(memcmp(r + ri.off, f + pi->off, pi->len) == 0);
   free(r);
+}
+
+// RFC 1122 3.2.1.3, written without netparse.c's help: not 0.0.0.0,
+// 127/8, 224/4 and up, our address or 10.0.2.255.
+static int
+src_possible(uint32 a)
+{
+  uint8 top = a >> 24;
+
+  return a != 0 && top != 127 && top < 224 && a != MYIP && a != 0x0A0002FF;
 }
 
 // What np_parse says about the frame must be consistent and in bounds.
@@ -176,7 +188,11 @@ check_verdict(const uint8 *f, uint len, int v, struct np_info *pi)
   uint sum = 0;
 
   CHECK(v >= NP_ARP_REQUEST && v <= NP_DROP_UDP_CKSUM);
-  if(v == NP_ARP_REQUEST){
+  if(v < NP_DROP_ETH)
+    CHECK(src_possible(pi->sip));
+  if(v == NP_ARP_OTHER){
+    CHECK(len >= ETH_HLEN + ARP_LEN && pi->dip != MYIP);
+  } else if(v == NP_ARP_REQUEST){
     CHECK(len >= ETH_HLEN + ARP_LEN && pi->dip == MYIP && pi->sip != 0);
     check_arp_request(f, len, pi);
   } else if(v == NP_ARP_REPLY){
@@ -239,7 +255,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fix_sums(f, len, ctl);
 
   memset(&pi, 0, sizeof(pi));
-  v = np_parse(f, len, mymac, MYIP, &pi);
+  v = np_parse(f, len, mymac, MYIP, MYMASK, &pi);
   check_verdict(f, len, v, &pi);
   check_sums(f, len, ctl * 7);  // split somewhere the input chooses
   free(f);
