@@ -71,6 +71,7 @@ struct sock {
   uint16 lastport;
   uint64 rx;               // datagrams queued
   uint64 drops;            // datagrams dropped: queue full or mbufs low
+  uint64 wakeups;          // readers woken from sleep() on it
 };
 
 // Lock order: socks.lock, then a sock's lock, then proc locks (wakeup).
@@ -396,6 +397,7 @@ sockwait(struct sock *so)
       timed_sleep(so, start + wait);
     else
       sleep(so, &so->lock);
+    so->wakeups++;
   }
   return 0;
 }
@@ -714,6 +716,7 @@ socklist(uint64 uinfo, int n)
     si[i].proto = so->proto;
     si[i].rx = so->rx;
     si[i].drops = so->drops;
+    si[i].wakeups = so->wakeups;
     release(&so->lock);
   }
   release(&socks.lock);

@@ -42,6 +42,8 @@ struct sockinfo {
   uint32 proto;    // IPPROTO_UDP, or IPPROTO_ICMP (lport: the echo identifier)
   uint64 rx;       // datagrams queued on it since it was made
   uint64 drops;    // datagrams dropped because its queue was full
+  uint64 wakeups;  // times a reader asleep on it was woken (a datagram, a
+                   // close, a kill, or the timer for a receive timeout)
 };
 
 // What netceiling() measured (the device path alone, udpbench ceiling).
