@@ -80,8 +80,8 @@ struct sock {
   struct mbufq rxq;        // received datagrams (payload only)
   int rcvtimeo_ms;         // read timeout, 0 = none
   int busy_us;             // SO_BUSY_POLL, 0 = off
-  int ntimed;              // readers asleep with a timeout
-  uint wake_at;            // while ntimed: ticks at or before every one's deadline
+  int armed;               // a timed reader sleeps: sock_tick wakes them all at wake_at
+  uint wake_at;            // while armed: ticks at or before every sleeping one's deadline
   int closed;
   uint32 lastaddr;         // wildcard sockets: sender of the datagram last read
   uint16 lastport;
@@ -206,7 +206,7 @@ socknew(int proto, uint32 raddr, uint16 lport, uint16 rport, int bound)
   so->qmax = bound ? BIND_RXQMAX : SOCK_RXQMAX;
   acquire(&so->lock);      // sock_tick looks at free slots too
   mbufq_init(&so->rxq);
-  so->rcvtimeo_ms = so->busy_us = so->ntimed = so->closed = 0;
+  so->rcvtimeo_ms = so->busy_us = so->armed = so->closed = 0;
   so->wake_at = so->lastaddr = so->lastport = 0;
   so->rx = so->drops = so->wakeups = 0;
   release(&so->lock);
@@ -381,21 +381,21 @@ sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id)
   release(&so->lock);
 }
 
-// Sleep on so until a datagram, a close or the tick deadline, registered
-// with sock_tick(), which wakes the socket's timed readers once the
-// earliest of their deadlines has come (a reader woken early just sleeps
-// again). wake_at only moves later when no timed reader is left, so it
-// is never after a sleeper's deadline. Caller holds so->lock.
+// Sleep on so until a datagram, a close or the tick deadline. sock_tick()
+// wakes every reader of so once wake_at has come, and disarms so; each
+// reader that sleeps again arms it anew with its own deadline, the
+// earliest winning. So wake_at is never after a sleeping reader's
+// deadline, and a reader wakes early only once for each other reader's
+// deadline (or departure), never every tick. Caller holds so->lock.
 static void
 timed_sleep(struct sock *so, uint deadline)
 {
-  if(so->ntimed == 0 || (int)(deadline - so->wake_at) < 0)
+  if(!so->armed || (int)(deadline - so->wake_at) < 0)
     so->wake_at = deadline;
-  so->ntimed++;
+  __atomic_store_n(&so->armed, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&socks.ntimed, 1, __ATOMIC_RELAXED);
   sleep(so, &so->lock);
   __atomic_fetch_sub(&socks.ntimed, 1, __ATOMIC_RELAXED);
-  so->ntimed--;
 }
 
 // Ticks a read with a timeout of ms waits: rounded up, plus one because
@@ -787,9 +787,10 @@ socklist(uint64 uinfo, int n)
   return i;
 }
 
-// Timer: wake the readers of a socket whose earliest read deadline has
-// come, so they can time out. Called every tick from net_tick(), in the
-// timer interrupt.
+// Timer: wake the readers of each socket whose earliest read deadline has
+// come, so they can time out, and disarm it (timed_sleep). Called every
+// tick from net_tick(), in the timer interrupt. Looks at armed without
+// the lock first: a socket armed meanwhile has a deadline after this tick.
 void
 sock_tick(void)
 {
@@ -798,11 +799,13 @@ sock_tick(void)
   if(__atomic_load_n(&socks.ntimed, __ATOMIC_RELAXED) == 0)
     return;
   for(so = socktab; so < socktab + NSOCK; so++){
-    if(__atomic_load_n(&so->ntimed, __ATOMIC_RELAXED) == 0)
+    if(__atomic_load_n(&so->armed, __ATOMIC_RELAXED) == 0)
       continue;
     acquire(&so->lock);
-    if(so->ntimed && (int)(ticks - so->wake_at) >= 0)
+    if(so->armed && (int)(ticks - so->wake_at) >= 0){
+      so->armed = 0;
       wakeup(so);
+    }
     release(&so->lock);
   }
 }
