@@ -472,13 +472,16 @@ sockpop(struct sock *so)
   return m;
 }
 
-// Copy up to n bytes of m's payload to the user address addr and free m;
-// the rest of the datagram is discarded. Returns the bytes copied or -1.
+// Copy up to n (>= 0) bytes of m's payload to the user address addr and
+// free m; the rest of the datagram is discarded, and counted (rx_trunc)
+// if there was any. Returns the bytes copied or -1.
 static int
-copyout_free(struct mbuf *m, uint64 addr, int n)
+copyout_free(struct mbuf *m, uint64 addr, uint n)
 {
   int r = m->len < n ? m->len : n;
 
+  if(m->len > n)
+    NETSTAT_INC(rx_trunc);
   if(copyout(myproc()->pagetable, addr, m->head, r) < 0)
     r = -1;
   mbuffree(m);
@@ -600,9 +603,10 @@ sockwrite(struct sock *so, uint64 addr, int n)
 
 // recvmsgs(): wait for at least one datagram, then move up to n of those
 // queued into the user's array of struct udpmsg at umsgs (1 <= n <=
-// UDP_BATCH_MAX). Returns the number received, or -1 (bad n or pointer,
-// closed, killed, timed out). A bad buffer in one message ends the call
-// after that message, which is lost.
+// UDP_BATCH_MAX). A datagram longer than its message's buffer is cut to
+// it and flagged UDPMSG_TRUNC. Returns the number received, or -1 (bad n
+// or pointer, closed, killed, timed out). A bad buffer in one message
+// ends the call after that message, which is lost.
 int
 sockrecvmsgs(struct sock *so, uint64 umsgs, int n)
 {
@@ -633,7 +637,8 @@ sockrecvmsgs(struct sock *so, uint64 umsgs, int n)
     release(&so->lock);
     msg.addr = m->raddr;
     msg.port = m->rport;
-    r = copyout_free(m, (uint64)msg.buf, msg.len > UDP_MAXDATA ? UDP_MAXDATA : msg.len);
+    msg.flags = msg.len < m->len ? UDPMSG_TRUNC : 0;
+    r = copyout_free(m, (uint64)msg.buf, msg.len);
     msg.len = r;
     if(r < 0 || copyout(p->pagetable, umsgs + i*sizeof(msg), (char *)&msg, sizeof(msg)) < 0)
       return i > 0 ? i : -1;
