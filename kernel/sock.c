@@ -53,11 +53,12 @@
 #define READER_BUDGET     64    // frames a reader drains from the ring at once
 
 // The socket table, as xv6's file table: a fixed array, no page per
-// socket. A file-owned socket needs an open file, so there are at most
-// NFILE of them; at most NBIND ports are bound; a port unbound while
-// readers wait in recv() keeps its slot until they leave, and there are
-// at most NPROC of those. So a slot is always free for a socket the
-// limits allow.
+// socket. A linked file-owned socket needs an open file, so there are at
+// most NFILE of them; at most NBIND ports are bound. An ended socket whose
+// last user is still inside a system call (a reader in recv() after
+// unbind(), a close() that has freed the file but not yet the socket)
+// keeps its slot until then: one per process, at most NPROC. So a slot is
+// always free for a socket the limits allow.
 #define NSOCK     (NFILE + NBIND + NPROC)
 #define SOCK_HASH 64            // buckets of sockets by local port (power of 2)
 
