@@ -171,6 +171,19 @@ slotalloc(void)
   return 0;
 }
 
+// Reset the state a previous socket left in slot so. Takes so->lock:
+// sock_tick looks at free slots too.
+static void
+slotclear(struct sock *so)
+{
+  acquire(&so->lock);
+  mbufq_init(&so->rxq);
+  so->rcvtimeo_ms = so->busy_us = so->armed = so->closed = 0;
+  so->wake_at = so->lastaddr = so->lastport = 0;
+  so->rx = so->drops = so->wakeups = 0;
+  release(&so->lock);
+}
+
 // Make a socket and link it in, with one reference (its owner's). An
 // ICMP socket gets a fresh echo identifier as its lport. Returns 0 if the
 // triple is already in use, or bound and NBIND ports are bound already
@@ -198,19 +211,14 @@ socknew(int proto, uint32 raddr, uint16 lport, uint16 rport, int bound)
     return 0;
   }
   so->ref = 1;
-  so->linked = 1;
   so->proto = proto;
   so->raddr = raddr;
   so->lport = lport;
   so->rport = rport;
   so->bound = bound;
   so->qmax = bound ? BIND_RXQMAX : SOCK_RXQMAX;
-  acquire(&so->lock);      // sock_tick looks at free slots too
-  mbufq_init(&so->rxq);
-  so->rcvtimeo_ms = so->busy_us = so->armed = so->closed = 0;
-  so->wake_at = so->lastaddr = so->lastport = 0;
-  so->rx = so->drops = so->wakeups = 0;
-  release(&so->lock);
+  slotclear(so);
+  so->linked = 1;
   so->next = *bucket(lport);
   *bucket(lport) = so;
   socks.nbound += bound;
