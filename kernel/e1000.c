@@ -328,7 +328,7 @@ rx_deliver(struct mbufq *q)
   while((m = mbufq_pop(q)) != 0){
     NETSTAT_INC(rx_frames);
     NETSTAT_ADD(rx_bytes, m->len);
-    if(__atomic_load_n(&e1000.sink, __ATOMIC_RELAXED)){
+    if(__atomic_load_n(&e1000.sink, __ATOMIC_RELAXED) && netceil_sinks(m)){
       NETSTAT_INC(rx_sink);   // the ceiling benchmark: the device path alone
       mbuffree(m);
       continue;
@@ -338,7 +338,8 @@ rx_deliver(struct mbufq *q)
 }
 
 // The ceiling benchmark (netceil.c): while on, every frame the drain takes
-// is counted (rx_sink) and freed instead of going up to the stack.
+// that netceil_sinks() claims (IPv4, DHCP replies aside) is counted
+// (rx_sink) and freed instead of going up to the stack.
 void
 e1000_rx_sink(int on)
 {

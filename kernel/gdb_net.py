@@ -537,11 +537,14 @@ def where_is(m):
 
 def show_sockets():
     socks = kvar("socks")
-    so = socks["list"]
+    tab = kvar("socktab")
     print("   sock        local  remote                rxq  first queued  timeout  last sender")
     count = 0
-    while int(so) != 0 and count < 1000:
-        s = so.dereference()
+    for i in range(int(tab.type.sizeof // tab[0].type.sizeof)):
+        s = tab[i]
+        if not int(s["linked"]):
+            continue
+        so = s.address
         remote = "%s:%s" % (ipstr(int(s["raddr"])), int(s["rport"]) or "any")
         last = "-" if int(s["lastaddr"]) == 0 else "%s:%d" % (ipstr(int(s["lastaddr"])), int(s["lastport"]))
         q = s["rxq"]
@@ -550,7 +553,6 @@ def show_sockets():
               % (int(so), int(s["lport"]), remote, int(q["len"]),
                  "0x%x" % int(q["head"]) if int(q["head"]) else "-", tmo, last,
                  "  CLOSED" if int(s["closed"]) else ""))
-        so = s["next"]
         count += 1
     print("%d socket(s); readers waiting with a timeout: %d. Queued mbufs hold "
           "payload only: `mbuf ADDR` shows it." % (count, int(socks["ntimed"])))
@@ -827,7 +829,7 @@ class MbufCmd(gdb.Command):
     """Show an mbuf and decode its data: mbuf EXPR [frame|data]
 
 EXPR is any expression giving its address: 0x87f1c000, $e1000_mbuf,
-e1000.rx_mbuf[3], socks.list->rxq.head. Prints next, head (and its offset
+e1000.rx_mbuf[3], socktab[0].rxq.head. Prints next, head (and its offset
 into buf), len and where the driver holds it, then the data from head:
 Ethernet, ARP or IPv4, ICMP or UDP (checksums checked), and the payload in
 hex and text. `frame` forces decoding as an Ethernet frame, `data` shows
@@ -856,7 +858,7 @@ still on the RX ring has len 0; the length the device wrote is used."""
 
 
 class SocketsCmd(gdb.Command):
-    """List the open UDP sockets (socks.list in kernel/sock.c): sockets
+    """List the open UDP sockets (socktab in kernel/sock.c): sockets
 
 For each: its address, local port, remote address:port (any = wildcard),
 datagrams queued and the first of them (`mbuf ADDR` shows it), the

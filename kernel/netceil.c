@@ -3,10 +3,13 @@
 // as a share of it (as Linux's pktgen does for transmit).
 //
 // TX: one UDP frame is built once, then the kernel hands n copies of it
-// straight to e1000_transmit. RX: the driver counts and frees every frame
-// it takes off the ring (e1000_rx_sink) while this polls the ring through
-// e1000_rx_drain, the usual receive path; frames still cross the ring, the
-// refill and the RDT store, nothing else.
+// straight to e1000_transmit. RX: the driver counts and frees the IPv4
+// frames it takes off the ring (e1000_rx_sink, netceil_sinks) while this
+// polls the ring through e1000_rx_drain, the usual receive path; frames
+// still cross the ring, the refill and the RDT store, nothing else.
+//
+// One run at a time, whichever direction: a second netceiling() while
+// one runs returns -1 (it would share, and could end, the first's sink).
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -18,10 +21,13 @@
 #include "kernel/netdefs.h"
 #include "kernel/netparse.h"
 #include "kernel/socket.h"
+#include "user/dhcpmsg.h"
 
 #define CEIL_MAXN     10000000
 #define CEIL_WAIT_NS  2000000000ULL  // RX: give up if nothing arrives this long
 #define CEIL_IDLE_NS  300000000ULL   // RX: done after this long without a frame
+
+static int ceil_busy;   // a netceiling() call is running (atomic)
 
 // Build in m a complete frame carrying size bytes of UDP payload from
 // our port sport to dip:dport. Returns 0, or -1 if the next hop's Ethernet
@@ -102,24 +108,58 @@ ceil_rx(int n, struct ceiling *r)
   r->frames = seen - base;
 }
 
+// While the RX ceiling runs, does the driver count and free frame m (1),
+// or hand it up as usual (0)? Only IPv4 is counted and freed, except UDP
+// to the DHCP client's port: ARP still goes up, so the guest keeps
+// answering its neighbours (slirp drops what it cannot resolve), and so do
+// DHCP replies, so a lease renewal during a long run completes. Reads m
+// only; the RX drain calls it for each frame while the sink is on.
+int
+netceil_sinks(struct mbuf *m)
+{
+  uint8 *f = (uint8 *)m->head, *ip = f + ETH_HLEN;
+  uint ihl;
+
+  if(m->len < ETH_HLEN || np_get16(f + ETH_F_TYPE) != ETHTYPE_IP)
+    return 0;
+  if(m->len < ETH_HLEN + IP_HLEN || ip[IP_F_PROTO] != IPPROTO_UDP)
+    return 1;
+  ihl = (ip[IP_F_VHL] & 0xf) * 4;
+  if(ihl < IP_HLEN || m->len < ETH_HLEN + ihl + UDP_HLEN)
+    return 1;
+  return np_get16(ip + ihl + UDP_F_DPORT) != DHCP_CLIENT_PORT;
+}
+
+// Run one direction of the ceiling benchmark into *r. Returns 0 or -1.
+static int
+ceil_run(int dir, int n, int size, uint32 dst, uint16 dport, struct ceiling *r)
+{
+  if(dir == CEIL_TX)
+    return ceil_tx(dst, dport, size, n, r);
+  if(dir == CEIL_RX){
+    ceil_rx(n, r);
+    return 0;
+  }
+  return -1;
+}
+
 // netceiling(dir, n, size, dst, dport, res): run one direction of the
 // ceiling benchmark and copy a struct ceiling to the user address res.
-// Returns 0, or -1 on a bad argument or copy. Process context, no locks.
+// Returns 0, or -1 on a bad argument or copy, or while another call runs.
+// Process context, no locks.
 int
 netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res)
 {
   struct ceiling r;
+  int ret = -1;
 
   if(n < 1 || n > CEIL_MAXN)
     return -1;
-  memset(&r, 0, sizeof(r));
-  if(dir == CEIL_TX){
-    if(ceil_tx(dst, dport, size, n, &r) < 0)
-      return -1;
-  } else if(dir == CEIL_RX){
-    ceil_rx(n, &r);
-  } else {
+  if(__atomic_exchange_n(&ceil_busy, 1, __ATOMIC_ACQUIRE))
     return -1;
-  }
-  return copyout(myproc()->pagetable, res, (char *)&r, sizeof(r));
+  memset(&r, 0, sizeof(r));
+  if(ceil_run(dir, n, size, dst, dport, &r) == 0)
+    ret = copyout(myproc()->pagetable, res, (char *)&r, sizeof(r));
+  __atomic_store_n(&ceil_busy, 0, __ATOMIC_RELEASE);
+  return ret;
 }

@@ -95,6 +95,7 @@ void arp_tick(void);
 
 // netceil.c: the ceiling benchmark (the device path alone)
 int  netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res);
+int  netceil_sinks(struct mbuf *m);   // RX ceiling: count and free m (1) or hand it up (0)
 
 // sock.c: UDP sockets (the socket layer). Files (connect()) and bound
 // ports (bind()) are two ways to own the same struct sock.

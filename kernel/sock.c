@@ -17,9 +17,15 @@
 // icmpconnect(raddr) makes a file-owned ICMP socket: lport holds its echo
 //   identifier, write() sends an echo request to raddr, read() returns the
 //   echo replies from raddr that carry the identifier (Linux's ping sockets).
-// Either way the socket is unlinked from the list first (no new datagram,
-// no new reader finds it), marked closed (readers inside return -1), and
+// Either way the socket is unlinked first (no new datagram, no new reader
+// finds it), marked closed (readers inside return -1), and its slot is
 // freed when its last reference is dropped (sockput).
+//
+// Sockets live in a fixed table (socktab), as files do in xv6's: a bound
+// port costs no page, and at most NBIND ports are bound at once (bind()
+// beyond that returns -1, netstat bind_full). Linked sockets are hashed
+// by local port (an ICMP socket by its echo identifier), so delivery,
+// bind() and recv() look at one bucket, not at every socket.
 //
 // Receive work never waits for a sleeping reader: a reader takes what
 // waits on the RX ring itself (netpoll) before it looks at its queue, and
@@ -46,12 +52,23 @@
 #define SOCK_MBUF_RESERVE 128
 #define READER_BUDGET     64    // frames a reader drains from the ring at once
 
+// The socket table, as xv6's file table: a fixed array, no page per
+// socket. A linked file-owned socket needs an open file, so there are at
+// most NFILE of them; at most NBIND ports are bound. An ended socket whose
+// last user is still inside a system call (a reader in recv() after
+// unbind(), a close() that has freed the file but not yet the socket)
+// keeps its slot until then: one per process, at most NPROC. So a slot is
+// always free for a socket the limits allow.
+#define NSOCK     (NFILE + NBIND + NPROC)
+#define SOCK_HASH 64            // buckets of sockets by local port (power of 2)
+
 struct sock {
   // socks.lock guards:
-  struct sock *next;       // on the socks list
-  int ref;                 // owner (file or port) + readers inside; freed at 0
+  struct sock *next;       // in its bucket of socks.hash, while linked
+  int ref;                 // owner (file or port) + readers inside; 0: slot free
+  int linked;              // in socks.hash: datagrams and new readers find it
 
-  // fixed at creation:
+  // fixed while the slot is in use:
   int proto;               // IPPROTO_UDP or IPPROTO_ICMP
   uint32 raddr;            // remote address, 0 = any
   uint16 lport;            // local port; ICMP: the echo identifier
@@ -64,28 +81,41 @@ struct sock {
   struct mbufq rxq;        // received datagrams (payload only)
   int rcvtimeo_ms;         // read timeout, 0 = none
   int busy_us;             // SO_BUSY_POLL, 0 = off
-  int ntimed;              // readers asleep with a timeout
-  uint wake_at;            // while ntimed: ticks at or before every one's deadline
+  int armed;               // a timed reader sleeps: sock_tick wakes them all at wake_at
+  uint wake_at;            // while armed: ticks at or before every sleeping one's deadline
   int closed;
   uint32 lastaddr;         // wildcard sockets: sender of the datagram last read
   uint16 lastport;
   uint64 rx;               // datagrams queued
   uint64 drops;            // datagrams dropped: queue full or mbufs low
+  uint64 wakeups;          // readers woken from sleep() on it
 };
 
 // Lock order: socks.lock, then a sock's lock, then proc locks (wakeup).
 // The RX drain (e1000.c) may hold its own lock when it calls in here.
 static struct {
   struct spinlock lock;
-  struct sock *list;
+  struct sock *hash[SOCK_HASH];  // linked sockets by lport % SOCK_HASH
+  int nbound;              // linked sockets made by bind()
   int ntimed;              // readers asleep with a timeout, all sockets
   uint16 icmp_id;          // last echo identifier handed out
 } socks;
+
+static struct sock socktab[NSOCK];
 
 void
 sockinit(void)
 {
   initlock(&socks.lock, "socks");
+  for(int i = 0; i < NSOCK; i++)
+    initlock(&socktab[i].lock, "sock");
+}
+
+// The bucket of sockets with local port (or echo identifier) port.
+static struct sock **
+bucket(uint16 port)
+{
+  return &socks.hash[port & (SOCK_HASH - 1)];
 }
 
 // The socket that should receive a datagram from sip:sport to our port
@@ -95,7 +125,7 @@ socklookup(uint32 sip, uint16 sport, uint16 dport)
 {
   struct sock *so, *wild = 0;
 
-  for(so = socks.list; so; so = so->next){
+  for(so = *bucket(dport); so; so = so->next){
     if(so->proto != IPPROTO_UDP || so->lport != dport)
       continue;
     if(so->raddr == sip && so->rport == sport)
@@ -107,74 +137,113 @@ socklookup(uint32 sip, uint16 sport, uint16 dport)
   return wild;
 }
 
+// The linked socket of proto for exactly (raddr, lport, rport), or 0.
+// Caller holds socks.lock.
+static struct sock *
+sockfind(int proto, uint32 raddr, uint16 lport, uint16 rport)
+{
+  struct sock *so;
+
+  for(so = *bucket(lport); so; so = so->next)
+    if(so->proto == proto && so->raddr == raddr && so->lport == lport &&
+       so->rport == rport)
+      return so;
+  return 0;
+}
+
 // Is echo identifier id taken by an ICMP socket? Caller holds socks.lock.
 static int
 icmp_id_used(uint16 id)
 {
-  for(struct sock *s = socks.list; s; s = s->next)
+  for(struct sock *s = *bucket(id); s; s = s->next)
     if(s->proto == IPPROTO_ICMP && s->lport == id)
       return 1;
   return 0;
 }
 
+// A free slot of the table, or 0. Caller holds socks.lock.
+static struct sock *
+slotalloc(void)
+{
+  for(int i = 0; i < NSOCK; i++)
+    if(socktab[i].ref == 0)
+      return &socktab[i];
+  return 0;
+}
+
+// Reset the state a previous socket left in slot so. Takes so->lock:
+// sock_tick looks at free slots too.
+static void
+slotclear(struct sock *so)
+{
+  acquire(&so->lock);
+  mbufq_init(&so->rxq);
+  so->rcvtimeo_ms = so->busy_us = so->armed = so->closed = 0;
+  so->wake_at = so->lastaddr = so->lastport = 0;
+  so->rx = so->drops = so->wakeups = 0;
+  release(&so->lock);
+}
+
 // Make a socket and link it in, with one reference (its owner's). An
-// ICMP socket gets a fresh echo identifier as its lport. Returns 0 if
-// memory runs out or the triple is already in use.
+// ICMP socket gets a fresh echo identifier as its lport. Returns 0 if the
+// triple is already in use, or bound and NBIND ports are bound already
+// (counted in bind_full), or (never, by the limits) no slot is free.
 static struct sock *
 socknew(int proto, uint32 raddr, uint16 lport, uint16 rport, int bound)
 {
-  struct sock *so, *s;
+  struct sock *so;
 
-  if((so = (struct sock *)kalloc()) == 0)
+  acquire(&socks.lock);
+  if(bound && socks.nbound >= NBIND){
+    release(&socks.lock);
+    NETSTAT_INC(bind_full);
     return 0;
-  memset(so, 0, sizeof(*so));
+  }
+  if(proto == IPPROTO_ICMP){
+    // At most NFILE ICMP sockets exist, far fewer than 65535 ids.
+    do {
+      socks.icmp_id++;
+    } while(socks.icmp_id == 0 || icmp_id_used(socks.icmp_id));
+    lport = socks.icmp_id;
+  }
+  if(sockfind(proto, raddr, lport, rport) || (so = slotalloc()) == 0){
+    release(&socks.lock);
+    return 0;
+  }
+  so->ref = 1;
   so->proto = proto;
   so->raddr = raddr;
   so->lport = lport;
   so->rport = rport;
   so->bound = bound;
   so->qmax = bound ? BIND_RXQMAX : SOCK_RXQMAX;
-  so->ref = 1;
-  initlock(&so->lock, "sock");
-  mbufq_init(&so->rxq);
-
-  acquire(&socks.lock);
-  if(proto == IPPROTO_ICMP){
-    // At most NFILE ICMP sockets exist, far fewer than 65535 ids.
-    do {
-      socks.icmp_id++;
-    } while(socks.icmp_id == 0 || icmp_id_used(socks.icmp_id));
-    so->lport = socks.icmp_id;
-  }
-  for(s = socks.list; s; s = s->next){
-    if(s->proto == proto && s->raddr == raddr && s->lport == so->lport &&
-       s->rport == rport){
-      release(&socks.lock);
-      kfree((char *)so);
-      return 0;
-    }
-  }
-  so->next = socks.list;
-  socks.list = so;
+  slotclear(so);
+  so->linked = 1;
+  so->next = *bucket(lport);
+  *bucket(lport) = so;
+  socks.nbound += bound;
   release(&socks.lock);
   return so;
 }
 
-// Drop a reference; the last one frees so and what is queued on it.
+// Drop a reference; the last one frees so's slot and what is queued on it.
 static void
 sockput(struct sock *so)
 {
+  struct mbufq q;
   struct mbuf *m;
-  int ref;
 
+  mbufq_init(&q);
   acquire(&socks.lock);
-  ref = --so->ref;
+  if(--so->ref == 0){
+    // Unlinked, no reader: nobody else touches the queue. Take it before
+    // the slot can be reused, free it after the lock.
+    q = so->rxq;
+    mbufq_init(&so->rxq);
+  }
   release(&socks.lock);
-  if(ref > 0)
-    return;
-  while((m = mbufq_pop(&so->rxq)) != 0)
+  while((m = mbufq_pop(&q)) != 0)
     mbuffree(m);
-  kfree((char *)so);
 }
 
 // Unlink so (no datagram or new reader finds it any more), wake readers
@@ -185,12 +254,14 @@ sockend_locked(struct sock *so)
 {
   struct sock **pp;
 
-  for(pp = &socks.list; *pp; pp = &(*pp)->next){
+  for(pp = bucket(so->lport); *pp; pp = &(*pp)->next){
     if(*pp == so){
       *pp = so->next;
       break;
     }
   }
+  so->linked = 0;
+  socks.nbound -= so->bound;
   release(&socks.lock);
   // No receiver can find so now; taking its lock waits for one that did.
   acquire(&so->lock);
@@ -201,7 +272,7 @@ sockend_locked(struct sock *so)
 }
 
 // A file owning a new socket of proto for (raddr, lport, rport) in *f.
-// Returns 0, or -1 if memory runs out or the triple is already in use.
+// Returns 0, or -1 if no file is free or the triple is already in use.
 static int
 sockfile(struct file **f, int proto, uint32 raddr, uint16 lport, uint16 rport)
 {
@@ -222,7 +293,7 @@ sockfile(struct file **f, int proto, uint32 raddr, uint16 lport, uint16 rport)
 }
 
 // Create a UDP socket for (raddr, lport, rport) and a file for it in *f.
-// Returns 0, or -1 if memory runs out or the triple is already in use.
+// Returns 0, or -1 if no file is free or the triple is already in use.
 int
 sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport)
 {
@@ -230,7 +301,7 @@ sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport)
 }
 
 // Create an ICMP echo socket to raddr (not 0) and a file for it in *f.
-// Returns 0, or -1 if memory runs out.
+// Returns 0, or -1 if no file is free.
 int
 sockallocicmp(struct file **f, uint32 raddr)
 {
@@ -304,10 +375,7 @@ sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id)
   struct sock *so;
 
   acquire(&socks.lock);
-  for(so = socks.list; so; so = so->next)
-    if(so->proto == IPPROTO_ICMP && so->lport == id && so->raddr == sip)
-      break;
-  if(so == 0){
+  if((so = sockfind(IPPROTO_ICMP, sip, id, 0)) == 0){
     release(&socks.lock);
     NETSTAT_INC(drop_icmp);
     mbuffree(m);
@@ -322,21 +390,21 @@ sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id)
   release(&so->lock);
 }
 
-// Sleep on so until a datagram, a close or the tick deadline, registered
-// with sock_tick(), which wakes the socket's timed readers once the
-// earliest of their deadlines has come (a reader woken early just sleeps
-// again). wake_at only moves later when no timed reader is left, so it
-// is never after a sleeper's deadline. Caller holds so->lock.
+// Sleep on so until a datagram, a close or the tick deadline. sock_tick()
+// wakes every reader of so once wake_at has come, and disarms so; each
+// reader that sleeps again arms it anew with its own deadline, the
+// earliest winning. So wake_at is never after a sleeping reader's
+// deadline, and a reader wakes early only once for each other reader's
+// deadline (or departure), never every tick. Caller holds so->lock.
 static void
 timed_sleep(struct sock *so, uint deadline)
 {
-  if(so->ntimed == 0 || (int)(deadline - so->wake_at) < 0)
+  if(!so->armed || (int)(deadline - so->wake_at) < 0)
     so->wake_at = deadline;
-  so->ntimed++;
+  __atomic_store_n(&so->armed, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&socks.ntimed, 1, __ATOMIC_RELAXED);
   sleep(so, &so->lock);
   __atomic_fetch_sub(&socks.ntimed, 1, __ATOMIC_RELAXED);
-  so->ntimed--;
 }
 
 // Ticks a read with a timeout of ms waits: rounded up, plus one because
@@ -396,6 +464,7 @@ sockwait(struct sock *so)
       timed_sleep(so, start + wait);
     else
       sleep(so, &so->lock);
+    so->wakeups++;
   }
   return 0;
 }
@@ -412,13 +481,16 @@ sockpop(struct sock *so)
   return m;
 }
 
-// Copy up to n bytes of m's payload to the user address addr and free m;
-// the rest of the datagram is discarded. Returns the bytes copied or -1.
+// Copy up to n (>= 0) bytes of m's payload to the user address addr and
+// free m; the rest of the datagram is discarded, and counted (rx_trunc)
+// if there was any. Returns the bytes copied or -1.
 static int
-copyout_free(struct mbuf *m, uint64 addr, int n)
+copyout_free(struct mbuf *m, uint64 addr, uint n)
 {
   int r = m->len < n ? m->len : n;
 
+  if(m->len > n)
+    NETSTAT_INC(rx_trunc);
   if(copyout(myproc()->pagetable, addr, m->head, r) < 0)
     r = -1;
   mbuffree(m);
@@ -540,9 +612,10 @@ sockwrite(struct sock *so, uint64 addr, int n)
 
 // recvmsgs(): wait for at least one datagram, then move up to n of those
 // queued into the user's array of struct udpmsg at umsgs (1 <= n <=
-// UDP_BATCH_MAX). Returns the number received, or -1 (bad n or pointer,
-// closed, killed, timed out). A bad buffer in one message ends the call
-// after that message, which is lost.
+// UDP_BATCH_MAX). A datagram longer than its message's buffer is cut to
+// it and flagged UDPMSG_TRUNC. Returns the number received, or -1 (bad n
+// or pointer, closed, killed, timed out). A bad buffer in one message
+// ends the call after that message, which is lost.
 int
 sockrecvmsgs(struct sock *so, uint64 umsgs, int n)
 {
@@ -573,7 +646,8 @@ sockrecvmsgs(struct sock *so, uint64 umsgs, int n)
     release(&so->lock);
     msg.addr = m->raddr;
     msg.port = m->rport;
-    r = copyout_free(m, (uint64)msg.buf, msg.len > UDP_MAXDATA ? UDP_MAXDATA : msg.len);
+    msg.flags = msg.len < m->len ? UDPMSG_TRUNC : 0;
+    r = copyout_free(m, (uint64)msg.buf, msg.len);
     msg.len = r;
     if(r < 0 || copyout(p->pagetable, umsgs + i*sizeof(msg), (char *)&msg, sizeof(msg)) < 0)
       return i > 0 ? i : -1;
@@ -625,28 +699,21 @@ socksetopt(struct sock *so, int opt, int val)
 static struct sock *
 boundsock(uint16 port)
 {
-  struct sock *so;
+  struct sock *so = sockfind(IPPROTO_UDP, 0, port, 0);
 
-  for(so = socks.list; so; so = so->next)
-    if(so->bound && so->lport == port)
-      return so;
-  return 0;
+  // Triples are unique: a connect() socket (0, port, 0) means no bound one.
+  return so && so->bound ? so : 0;
 }
 
 // bind(port): start queueing datagrams sent to our port (at most
-// BIND_RXQMAX). Returns 0, or -1 if port is 0, already bound, or memory
-// runs out.
+// BIND_RXQMAX). Returns 0, or -1 if port is 0 or already bound (or a
+// connect() socket is the wildcard (0, port, 0)), or NBIND ports are bound
+// already (counted in bind_full).
 int
 sockbind(uint16 port)
 {
   if(port == 0)
     return -1;
-  acquire(&socks.lock);
-  if(boundsock(port)){
-    release(&socks.lock);
-    return -1;
-  }
-  release(&socks.lock);
   return socknew(IPPROTO_UDP, 0, port, 0, 1) ? 0 : -1;
 }
 
@@ -686,47 +753,58 @@ sockrecvport(uint16 port, uint64 addr, int n, uint64 usrc, uint64 usport)
   return r;
 }
 
-// socklist(): copy a struct sockinfo for each socket (at most n) to the
-// user address uinfo. Returns how many sockets there are (which may be
-// more than n), or -1 if memory runs out or the copy fails.
-int
-socklist(uint64 uinfo, int n)
+// Fill *si from so, if so is linked. Returns 1 if it was. Takes
+// socks.lock and so->lock.
+static int
+sockinfo(struct sock *so, struct sockinfo *si)
 {
-  struct sockinfo *si;
-  struct sock *so;
-  int i = 0, max = PGSIZE / sizeof(*si);
+  int linked;
 
-  if((si = (struct sockinfo *)kalloc()) == 0)
-    return -1;
-  if(n > max)
-    n = max;
   acquire(&socks.lock);
-  for(so = socks.list; so; so = so->next, i++){
-    if(i >= n)
-      continue;
+  if((linked = so->linked) != 0){
     acquire(&so->lock);
-    si[i].raddr = so->raddr;
-    si[i].lport = so->lport;
-    si[i].rport = so->rport;
-    si[i].bound = so->bound;
-    si[i].qlen = so->rxq.len;
-    si[i].qmax = so->qmax;
-    si[i].proto = so->proto;
-    si[i].rx = so->rx;
-    si[i].drops = so->drops;
+    si->raddr = so->raddr;
+    si->lport = so->lport;
+    si->rport = so->rport;
+    si->bound = so->bound;
+    si->qlen = so->rxq.len;
+    si->qmax = so->qmax;
+    si->proto = so->proto;
+    si->rx = so->rx;
+    si->drops = so->drops;
+    si->wakeups = so->wakeups;
     release(&so->lock);
   }
   release(&socks.lock);
-  // Copy out only now: never copyout with a spinlock held.
-  if(copyout(myproc()->pagetable, uinfo, (char *)si, (i < n ? i : n) * sizeof(*si)) < 0)
-    i = -1;
-  kfree((char *)si);
+  return linked;
+}
+
+// socklist(): copy a struct sockinfo for each socket (at most n) to the
+// user address uinfo. Returns how many sockets there are (which may be
+// more than n), or -1 if the copy fails. Sockets made or ended meanwhile
+// may or may not be listed.
+int
+socklist(uint64 uinfo, int n)
+{
+  struct sockinfo si;
+  int i = 0;
+
+  for(int k = 0; k < NSOCK; k++){
+    if(!sockinfo(&socktab[k], &si))
+      continue;
+    // Copy out only now: never copyout with a spinlock held.
+    if(i < n && copyout(myproc()->pagetable, uinfo + i * sizeof(si),
+                        (char *)&si, sizeof(si)) < 0)
+      return -1;
+    i++;
+  }
   return i;
 }
 
-// Timer: wake the readers of a socket whose earliest read deadline has
-// come, so they can time out. Called every tick from net_tick(), in the
-// timer interrupt.
+// Timer: wake the readers of each socket whose earliest read deadline has
+// come, so they can time out, and disarm it (timed_sleep). Called every
+// tick from net_tick(), in the timer interrupt. Looks at armed without
+// the lock first: a socket armed meanwhile has a deadline after this tick.
 void
 sock_tick(void)
 {
@@ -734,12 +812,14 @@ sock_tick(void)
 
   if(__atomic_load_n(&socks.ntimed, __ATOMIC_RELAXED) == 0)
     return;
-  acquire(&socks.lock);
-  for(so = socks.list; so; so = so->next){
+  for(so = socktab; so < socktab + NSOCK; so++){
+    if(__atomic_load_n(&so->armed, __ATOMIC_RELAXED) == 0)
+      continue;
     acquire(&so->lock);
-    if(so->ntimed && (int)(ticks - so->wake_at) >= 0)
+    if(so->armed && (int)(ticks - so->wake_at) >= 0){
+      so->armed = 0;
       wakeup(so);
+    }
     release(&so->lock);
   }
-  release(&socks.lock);
 }

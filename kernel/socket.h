@@ -19,8 +19,13 @@ struct udpmsg {
   uint32 len;      // send: its length; recv: in, the size of buf; out, bytes stored
   uint32 addr;     // recv: the sender's IPv4 address (host byte order)
   uint16 port;     // recv: the sender's port
-  uint16 pad;
+  uint16 flags;    // recv: UDPMSG_* bits; send: ignored
 };
+
+// recvmsgs() flags: the datagram was longer than buf and was cut to len
+// bytes, the rest discarded (as Linux's MSG_TRUNC). read() and recv() cut
+// the same way without saying so; netstat counts every cut (rx_trunc).
+#define UDPMSG_TRUNC 0x1
 
 #define UDP_BATCH_MAX 64   // most datagrams one sendmsgs()/recvmsgs() call handles
 
@@ -30,6 +35,11 @@ struct udpmsg {
 // socket's own drops in socklist()).
 #define SOCK_RXQMAX 64
 #define BIND_RXQMAX 16
+
+// Ports bound with bind() at once, all processes together (a bound port
+// outlives the process that bound it, until unbind()). One more bind()
+// returns -1 and counts in netstat bind_full.
+#define NBIND 64
 
 // One socket, as socklist() reports it.
 struct sockinfo {
@@ -42,6 +52,8 @@ struct sockinfo {
   uint32 proto;    // IPPROTO_UDP, or IPPROTO_ICMP (lport: the echo identifier)
   uint64 rx;       // datagrams queued on it since it was made
   uint64 drops;    // datagrams dropped because its queue was full
+  uint64 wakeups;  // times a reader asleep on it was woken (a datagram, a
+                   // close, a kill, or the timer for a receive timeout)
 };
 
 // What netceiling() measured (the device path alone, udpbench ceiling).

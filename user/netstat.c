@@ -80,12 +80,13 @@ main(int argc, char *argv[])
   printf("sockets: %d\n", n);
   for(int i = 0; i < n && i < MAXSOCKS; i++){
     if(si[i].proto == IPPROTO_ICMP)
-      printf("  icmp    id %d raddr %x queued %d/%d rx %lu drops %lu\n",
-             si[i].lport, si[i].raddr, si[i].qlen, si[i].qmax, si[i].rx, si[i].drops);
+      printf("  icmp    id %d raddr %x queued %d/%d rx %lu drops %lu wakeups %lu\n",
+             si[i].lport, si[i].raddr, si[i].qlen, si[i].qmax, si[i].rx, si[i].drops,
+             si[i].wakeups);
     else
-      printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu\n",
+      printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu wakeups %lu\n",
              si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
-             si[i].qlen, si[i].qmax, si[i].rx, si[i].drops);
+             si[i].qlen, si[i].qmax, si[i].rx, si[i].drops, si[i].wakeups);
   }
   exit(0);
 }

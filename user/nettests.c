@@ -24,6 +24,7 @@
 #include "kernel/netmode.h"
 #include "kernel/sysinfo.h"
 #include "kernel/netif.h"
+#include "kernel/net.h"
 #include "user/user.h"
 #include "user/serverport.h"
 
@@ -957,16 +958,304 @@ bindleak(void)
     fail("bind/unbind lost pages or mbufs");
 }
 
+// ---- limits of the socket layer (issue 17) ------------------------------
+
+#define SI_MAX 256          // socklist() entries read: more than there can be
+
+// The sockets socklist() reports now, in a static array; fails if more
+// than SI_MAX. Returns how many.
+static struct sockinfo *
+sockinfos(int *n)
+{
+  static struct sockinfo si[SI_MAX];
+
+  if((*n = socklist(si, SI_MAX)) < 0 || *n > SI_MAX)
+    fail("socklist");
+  return si;
+}
+
+// Ports bound now, by any process.
+static int
+nbound(void)
+{
+  int n, b = 0;
+  struct sockinfo *si = sockinfos(&n);
+
+  for(int i = 0; i < n; i++)
+    b += si[i].bound;
+  return b;
+}
+
+static uint64
+bindfulls(void)
+{
+  static struct netstat ns;
+
+  if(netstat(&ns) < 0)
+    fail("netstat");
+  return ns.bind_full;
+}
+
+// Free pages now.
+static uint64
+freepages(void)
+{
+  struct sysinfo si;
+
+  if(sysinfo(&si) < 0)
+    fail("sysinfo");
+  return si.freepages;
+}
+
+#define BL_BASE  20000       // bindlimit binds ports from here up
+#define BL_TRIES (NBIND + 64)
+
+// Bound ports are limited as open files are: bind() is refused once NBIND
+// ports are bound (counted in bind_full), a bound port costs no page, and
+// after unbinding them all fork() still works.
+void
+bindlimit(void)
+{
+  uint64 pages = freepages(), full = bindfulls(), bpages = 0;
+  int already = nbound(), got = 0, pid, xs;
+
+  while(got < BL_TRIES && bind(BL_BASE + got) == 0)
+    got++;
+  if(got > 0)
+    bpages = freepages();
+  // Unbind first: a bound port outlives this process.
+  for(int p = BL_BASE; p < BL_BASE + got; p++)
+    if(unbind(p) != 0)
+      fail("unbind");
+  if(got != NBIND - already){
+    printf("bindlimit: bound %d ports (tried %d), %d were bound already, NBIND %d\n",
+           got, BL_TRIES, already, NBIND);
+    fail("bind() was not refused at NBIND bound ports");
+  }
+  if(bindfulls() - full != 1)
+    fail("the refused bind() was not counted in bind_full");
+  if(got > 0 && bpages != pages)
+    fail("bound ports took pages");
+  if(freepages() != pages)
+    fail("free pages not back after unbinding");
+  if((pid = fork()) < 0)
+    fail("fork after the bind limit");
+  if(pid == 0)
+    exit(0);
+  if(wait(&xs) != pid || xs != 0)
+    fail("wait");
+  mustbind(BL_BASE);
+  if(unbind(BL_BASE) != 0)
+    fail("bind after the limit");
+}
+
+// The wakeups socklist() counts on the connect() socket from lport.
+static uint64
+sockwakeups(int lport)
+{
+  int n;
+  struct sockinfo *si = sockinfos(&n);
+
+  for(int i = 0; i < n; i++)
+    if(!si[i].bound && si[i].proto == IPPROTO_UDP && si[i].lport == lport)
+      return si[i].wakeups;
+  fail("socket missing from socklist");
+  return 0;
+}
+
+#define TW_LONG_MS  2000    // the children's receive timeout
+#define TW_SHORT_MS 100     // the parent's, set once they wait
+#define TW_READERS  2
+#define TW_MAXWAKE  20      // a few per reader; once per tick would be ~400
+
+// Readers with a long receive timeout share a socket with one whose
+// timeout is short. After the short one leaves, the others sleep until
+// their own deadline: the socket counts a few wakeups, not one per tick.
+void
+timedwake(void)
+{
+  int fd = opensock(3900, DEAD_PORT, TW_LONG_MS), p[2], xs;
+  uint64 w;
+  char c;
+
+  if(pipe(p) < 0)
+    fail("pipe");
+  for(int i = 0; i < TW_READERS; i++){
+    int pid = fork();
+    if(pid < 0)
+      fail("fork");
+    if(pid == 0){
+      write(p[1], "r", 1);
+      exit(read(fd, buf, sizeof(buf)) == -1 ? 0 : 1);
+    }
+  }
+  for(int i = 0; i < TW_READERS; i++)
+    if(read(p[0], &c, 1) != 1)
+      fail("pipe read");
+  sleep(10);                       // the children are asleep in read()
+  if(sockopt(fd, SO_RCVTIMEO, TW_SHORT_MS) < 0)
+    fail("sockopt");
+  expect_timeout(fd, TW_SHORT_MS);
+  for(int i = 0; i < TW_READERS; i++)
+    if(wait(&xs) < 0 || xs != 0)
+      fail("a long reader did not time out");
+  w = sockwakeups(3900);
+  printf("timedwake: %d wakeups of %d readers\n", (int)w, TW_READERS + 1);
+  if(w > TW_MAXWAKE)
+    fail("readers with a later deadline woke again and again");
+  close(p[0]);
+  close(p[1]);
+  close(fd);
+}
+
+// netceiling() serves one caller at a time: while a child's RX run waits
+// for frames (none come), a second call in either direction returns -1 at
+// once, and the child's run goes on to its normal end.
+void
+ceilone(void)
+{
+  struct ceiling r;
+  uint64 t0;
+  int pid, xs;
+
+  if((pid = fork()) < 0)
+    fail("fork");
+  if(pid == 0)
+    exit(netceiling(CEIL_RX, 1000000, 0, 0, 0, &r) == 0 ? 0 : 1);
+  sleep(20);                       // the child is inside netceiling
+  t0 = nsecs();
+  if(netceiling(CEIL_RX, 1, 0, 0, 0, &r) != -1)
+    fail("a second netceiling(CEIL_RX) ran");
+  if(netceiling(CEIL_TX, 1, 64, serverip, serverport, &r) != -1)
+    fail("a second netceiling(CEIL_TX) ran");
+  if(nsecs() - t0 > 1000000000ULL)
+    fail("a refused netceiling() waited");
+  if(wait(&xs) != pid || xs != 0)
+    fail("the first netceiling() failed");
+  echo(opensock(3901, serverport, TIMEOUT_MS), "after the ceiling", 17);
+}
+
+// ---- with a raw wire (test/test_sock.py) ---------------------------------
+// These need frames only a raw wire can send; they run only when named.
+
+#define TR_PORT  3950       // connect(0, TR_PORT, 0): a wildcard socket
+#define TR_BPORT 3951       // and a bound port
+#define TR_BIG   1474       // over 1472 (the MTU's), as the wire can send
+#define TR_MAX   1480       // the UDP payload of the longest frame QEMU passes (1522 bytes)
+#define TR_SMALL 1000
+
+// Queued datagrams on the socket from lport (bound or not).
+static int
+qlen(int lport, int bound)
+{
+  int n;
+  struct sockinfo *si = sockinfos(&n);
+
+  for(int i = 0; i < n; i++)
+    if(si[i].bound == bound && si[i].proto == IPPROTO_UDP && si[i].lport == lport)
+      return si[i].qlen;
+  fail("socket missing from socklist");
+  return 0;
+}
+
+// b[0..n-1] is the wire's pattern: byte i is i % 251.
+static int
+pattern_ok(char *b, int n)
+{
+  for(int i = 0; i < n; i++)
+    if((uchar)b[i] != i % 251)
+      return 0;
+  return 1;
+}
+
+static uint64
+truncs(void)
+{
+  static struct netstat ns;
+
+  if(netstat(&ns) < 0)
+    fail("netstat");
+  return ns.rx_trunc;
+}
+
+// The wire sends TR_BIG, TR_BIG, TR_MAX, TR_BIG bytes to TR_PORT, then
+// TR_BIG, TR_BIG to TR_BPORT. Reads with room get them whole; reads with
+// less room get what fits, recvmsgs() says so (UDPMSG_TRUNC), and every
+// cut read counts in rx_trunc.
+void
+truncrecv(void)
+{
+  static char big[2048];
+  uint32 src;
+  uint16 sport;
+  uint64 t0;
+  int fd = opensock(TR_PORT, 0, 10000), r;
+
+  mustbind(TR_BPORT);
+  t0 = truncs();
+  printf("truncrecv: ready\n");
+  for(int i = 0; i < 1000 && (qlen(TR_PORT, 0) < 4 || qlen(TR_BPORT, 1) < 2); i++)
+    sleep(1);
+  msgs[0].buf = big;
+  msgs[0].len = sizeof(big);
+  msgs[0].flags = 0xffff;          // must be overwritten
+  msgs[1].buf = buf;
+  msgs[1].len = TR_SMALL;
+  if((r = recvmsgs(fd, msgs, 2)) != 2)
+    fail("recvmsgs did not return the 2 queued datagrams");
+  if(msgs[0].len != TR_BIG || msgs[0].flags != 0 || !pattern_ok(big, TR_BIG)){
+    printf("truncrecv: %d bytes, flags %x\n", msgs[0].len, msgs[0].flags);
+    fail("a 1474-byte datagram did not arrive whole");
+  }
+  if(msgs[1].len != TR_SMALL || (msgs[1].flags & UDPMSG_TRUNC) == 0 ||
+     !pattern_ok(buf, TR_SMALL))
+    fail("a datagram cut to the buffer was not flagged UDPMSG_TRUNC");
+  msgs[0].len = TR_MAX;
+  if(recvmsgs(fd, msgs, 1) != 1 || msgs[0].len != TR_MAX || msgs[0].flags != 0 ||
+     !pattern_ok(big, TR_MAX))
+    fail("a 1480-byte datagram into 1480 bytes");
+  if(read(fd, buf, 100) != 100 || !pattern_ok(buf, 100))
+    fail("read of 100 bytes of a datagram");
+  if(recv(TR_BPORT, &src, &sport, big, sizeof(big)) != TR_BIG || !pattern_ok(big, TR_BIG))
+    fail("recv of a 1474-byte datagram");
+  if(recv(TR_BPORT, &src, &sport, buf, 10) != 10)
+    fail("recv of 10 bytes of a datagram");
+  if(truncs() - t0 != 3){
+    printf("truncrecv: rx_trunc grew by %d\n", (int)(truncs() - t0));
+    fail("rx_trunc did not count the 3 cut reads");
+  }
+  if(unbind(TR_BPORT) != 0)
+    fail("unbind");
+  close(fd);
+}
+
+// The RX ceiling while the wire sends (test_sock.py): datagrams to a port
+// nobody reads are counted and freed at the driver; ARP and datagrams to
+// the DHCP client's port still reach the stack. Prints the frames counted.
+void
+ceilsink(void)
+{
+  struct ceiling r;
+
+  printf("ceilsink: start\n");
+  if(netceiling(CEIL_RX, 1000000, 0, 0, 0, &r) < 0)
+    fail("netceiling");
+  printf("ceilsink: frames %d\n", (int)r.frames);
+}
+
+
 // Tests marked SWITCHES change the driver's mode, and with it which
 // counters move (a poll-mode boot takes interrupts while switched to intr):
 // they run only when named, so that a plain `nettests` leaves the mode's
 // counters alone. The test suite runs them by name (test "netmode").
+// Tests marked WIRE need a raw wire's frames (test_sock.py names them).
 #define SWITCHES 1
+#define WIRE     2
 
 struct test {
   void (*fn)(void);
   char *name;
-  int switches;
+  int only;        // SWITCHES or WIRE: run only when named
 } tests[] = {
   { ping,         "ping" },
   { manypings,    "manypings" },
@@ -995,9 +1284,15 @@ struct test {
   { unbindblocked, "unbindblocked" },
   { bindmisuse,    "bindmisuse" },
   { bindleak,      "bindleak" },
+  // limits of the socket layer
+  { bindlimit,     "bindlimit" },
+  { timedwake,     "timedwake" },
+  { ceilone,       "ceilone" },
   // they switch the driver's mode: run only when named
   { modeswitch,   "modeswitch",   SWITCHES },
   { switchflood,  "switchflood",  SWITCHES },
+  { truncrecv,    "truncrecv",    WIRE },
+  { ceilsink,     "ceilsink",     WIRE },
   { 0, 0 },
 };
 
@@ -1066,7 +1361,7 @@ static int
 wanted(struct test *t, int argc, char *argv[])
 {
   if(argc <= 2)
-    return !t->switches;
+    return !t->only;
   for(int i = 2; i < argc; i++)
     if(strcmp(argv[i], t->name) == 0)
       return 1;
