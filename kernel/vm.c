@@ -163,6 +163,27 @@ kvmswitch(pagetable_t pt)
   pop_off();
 }
 
+// Wait until no other hart holds a root whose owner let go (each such
+// hart gets an IPI), so that a count of free pages (sysinfo) does not
+// depend on how soon they took it. Gives up on a hart after a bounded
+// spin. Process context, no locks held.
+void
+kvmsettle(void)
+{
+  if(!KMAP_SHARED)
+    return;
+  for(int i = 0; i < NCPU; i++){
+    for(int n = 0; n < 1000000; n++){
+      pagetable_t pt = __atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE);
+      if(pt == 0 || pt == kernel_pagetable ||
+         __atomic_load_n(&PTMETA(pt)->ref, __ATOMIC_ACQUIRE) != 1)
+        break;
+      if(n == 0)
+        *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
+    }
+  }
+}
+
 // The owner of root pt lets go of it (its user part is already freed):
 // harts that still hold it are asked to drop it (an IPI), the last one
 // frees it.
