@@ -74,10 +74,20 @@ kvminithart(void)
 // Bookkeeping for each page that may be a user root.
 static struct {
   int ref;    // owner + harts with it in satp (atomic)
+  int dead;   // the owner let go: holders should drop it (atomic)
   uint gen;   // bumped whenever its user mappings change (atomic)
 } ptmeta[KMAP_SHARED ? (PHYSTOP - KERNBASE) / PGSIZE : 1];
 
 #define PTMETA(pt) (&ptmeta[((uint64)(pt) - KERNBASE) / PGSIZE])
+
+// Does this root belong to no process any more (a hart holding it should
+// drop it)?
+static int
+ptdead(pagetable_t pt)
+{
+  return pt != 0 && pt != kernel_pagetable &&
+    __atomic_load_n(&PTMETA(pt)->dead, __ATOMIC_ACQUIRE);
+}
 
 // Is root slot i one the kernel shares with every process?
 static int
@@ -128,10 +138,7 @@ kvmload(pagetable_t pt)
 void
 kvmdropdead(void)
 {
-  pagetable_t pt = mycpu()->pt;
-
-  if(KMAP_SHARED && pt != kernel_pagetable &&
-     __atomic_load_n(&PTMETA(pt)->ref, __ATOMIC_ACQUIRE) == 1)
+  if(KMAP_SHARED && ptdead(mycpu()->pt))
     kvmload(kernel_pagetable);
 }
 
@@ -165,22 +172,20 @@ kvmswitch(pagetable_t pt)
 
 // Wait until no other hart holds a root whose owner let go (each such
 // hart gets an IPI), so that a count of free pages (sysinfo) does not
-// depend on how soon they took it. Gives up on a hart after a bounded
-// spin. Process context, no locks held.
+// depend on how soon they took it. Gives up on a hart after a second (a
+// vCPU thread of QEMU may not run for a while on a loaded host). Process
+// context, no locks held.
 void
 kvmsettle(void)
 {
   if(!KMAP_SHARED)
     return;
   for(int i = 0; i < NCPU; i++){
-    for(int n = 0; n < 1000000; n++){
-      pagetable_t pt = __atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE);
-      if(pt == 0 || pt == kernel_pagetable ||
-         __atomic_load_n(&PTMETA(pt)->ref, __ATOMIC_ACQUIRE) != 1)
-        break;
-      if(n == 0)
-        *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
-    }
+    uint64 end = time_ns() + 1000000000ULL;
+    if(ptdead(__atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE)))
+      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
+    while(ptdead(__atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE)) && time_ns() < end)
+      ;
   }
 }
 
@@ -190,6 +195,7 @@ kvmsettle(void)
 static void
 ptrelease(pagetable_t pt)
 {
+  __atomic_store_n(&PTMETA(pt)->dead, 1, __ATOMIC_RELEASE);
   ptput(pt);
   for(int i = 0; i < NCPU; i++)
     if(__atomic_load_n(&cpus[i].pt, __ATOMIC_RELAXED) == pt)
@@ -293,6 +299,7 @@ uvmcreate(void)
       if(kslot(i))
         pagetable[i] = kernel_pagetable[i];
     PTMETA(pagetable)->gen = 0;
+    PTMETA(pagetable)->dead = 0;
     __atomic_store_n(&PTMETA(pagetable)->ref, 1, __ATOMIC_RELEASE);
   }
   return pagetable;
