@@ -169,7 +169,13 @@ int             uartgetc(void);
 
 // vm.c
 void            kvminit(void);
+extern pagetable_t kernel_pagetable;
 void            kvminithart(void);
+void            kvmload(pagetable_t);
+void            kvmdropdead(void);
+void            kvmchanged(pagetable_t);
+void            kvmswitch(pagetable_t);
+void            kvmsettle(void);
 void            kvmmap(pagetable_t, uint64, uint64, uint64, int);
 int             mappages(pagetable_t, uint64, uint64, uint64, int);
 pagetable_t     uvmcreate(void);

@@ -21,7 +21,7 @@
 
 // The highest user address a segment or the stack may reach: everything
 // above belongs to the trapframe and trampoline pages.
-#define USER_TOP TRAPFRAME
+#define USER_TOP USERTOP
 
 // Page permissions for a segment with ELF flags: uvmalloc adds PTE_R|PTE_U.
 static int
@@ -234,6 +234,7 @@ exec(char *path, char **argv)
   p->trapframe->epc = entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;   // argv; a0 gets argc from our return value
+  kvmswitch(pagetable);    // KMAP=shared: run on the new table before freeing the old
   proc_freepagetable(oldpagetable, oldsz);
   return argc;
 }

@@ -14,10 +14,10 @@
 # plants for `e1000 break`), and device registers are read only from a
 # fixed list of side-effect-free ones: reading ICR clears it, and the
 # manual has a read of a statistics register (0x4000-0x40FF, MPC included)
-# zero it. QEMU's gdbstub reads memory through the stopped hart's MMU; the
-# kernel maps RAM and BAR0 one-to-one, so reads work whenever that hart
-# uses the kernel page table (if it is in user space, QEMU is asked for
-# physical reads instead).
+# zero it. QEMU's gdbstub reads memory through the stopped hart's MMU, so
+# reads work whenever that hart uses a table that maps the kernel (if it is
+# in user space, QEMU is asked for physical reads instead: the kernel maps
+# RAM one-to-one, and BAR0 at kdevbase plus its physical address).
 #
 # Layouts come from the kernel's debug info (struct e1000_rxdesc, the static
 # `e1000` in e1000.c, ...), so the commands follow the C code if it changes.
@@ -98,17 +98,21 @@ def readable(addr):
         return False
 
 
+PHYS = [False]   # is the gdbstub reading physical addresses now?
+
+
 def phys_mode(on):
     """Make QEMU's gdbstub read physical (on) or virtual (off) addresses."""
     gdb.execute("maintenance packet Qqemu.PhyMemMode:%d" % on, to_string=True)
+    PHYS[0] = bool(on)
 
 
 class KernelView:
     """`with KernelView():` makes kernel memory readable. If the selected
     hart runs a user process, its page table has no kernel mappings; then
     QEMU's gdbstub is switched to physical addresses for the duration
-    (the kernel maps RAM and BAR0 one-to-one, so the addresses are the
-    same). Raises gdb.GdbError if gdb is not connected to QEMU."""
+    (the kernel maps RAM one-to-one, so the addresses are the same; device
+    registers are translated by reg_read). Raises gdb.GdbError if gdb is not connected to QEMU."""
 
     def __enter__(self):
         self.phys = False
@@ -147,6 +151,8 @@ def reg_read(off):
     base = int(kvar("e1000")["regs"])
     if base == 0:
         return None
+    if PHYS[0]:
+        base -= int(kvar("kdevbase"))   # devices are mapped at KDEV(physical)
     return struct.unpack("<I", mem(base + off, 4))[0]
 
 

@@ -15,12 +15,13 @@ void
 main(void)
 {
   if(cpuid() == 0){
-    consoleinit();
-    printfinit();
-    printf("\nxv6-netpoll kernel is booting\n\n");
+    // Paging first: the kernel reaches devices, the UART too, at KDEV().
     kinit();         // physical pages
     kvminit();       // kernel page table
     kvminithart();   // paging on
+    consoleinit();
+    printfinit();
+    printf("\nxv6-netpoll kernel is booting (KMAP=%s)\n\n", KMAP_SHARED ? "shared" : "split");
     procinit();      // process table
     trapinit();
     trapinithart();  // kernelvec
@@ -42,8 +43,8 @@ main(void)
     while(started == 0)
       ;
     __sync_synchronize();
+    kvminithart();   // paging on before the first printf: the UART is at KDEV()
     printf("hart %d starting\n", cpuid());
-    kvminithart();
     trapinithart();
     plicinithart();
   }

@@ -10,6 +10,7 @@
 struct netstat {
   uint64 mode;            // the driver's mode now: enum netmode (kernel/netmode.h)
   uint64 mode_switches;   // netmode() calls that changed the mode
+  uint64 kmap;            // the kernel's mapping, built in: 0 split, 1 shared (KMAP)
 
   // driver (e1000.c)
   uint64 rx_frames;       // frames taken off the RX ring and handed to the stack

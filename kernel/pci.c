@@ -4,7 +4,7 @@
 // device d, function f is 4 KiB of memory at PCIE_ECAM + (b<<20 | d<<15 | f<<12)
 // (PCI Express Base Spec, 7.2.2). With -bios none no firmware assigns BARs, so
 // we place the E1000's registers at E1000_BAR0 ourselves. The kernel page table
-// maps both the ECAM window and the BAR one-to-one (vm.c).
+// maps both the ECAM window and the BAR at KDEV() of their addresses (vm.c).
 //
 // QEMU options: -device e1000,netdev=net0,bus=pcie.0 (first PCI slot: 1).
 
@@ -35,7 +35,7 @@
 static volatile uint32 *
 pci_config(int dev)
 {
-  return (volatile uint32 *)(PCIE_ECAM + ((uint64)dev << 15));
+  return (volatile uint32 *)KDEV(PCIE_ECAM + ((uint64)dev << 15));
 }
 
 // Check that BAR0 is a 32-bit memory BAR that fits in the window the kernel
@@ -78,7 +78,7 @@ pci_setup_e1000(int dev)
     printf("pci: e1000 in slot %d interrupts on PLIC %d, not E1000_IRQ %d\n",
            dev, 32 + dev % 4, E1000_IRQ);
 
-  e1000_init((uint32 *)E1000_BAR0);
+  e1000_init((uint32 *)KDEV(E1000_BAR0));
 }
 
 // Scan bus 0 for an E1000 and start it. Without one, networking stays off:

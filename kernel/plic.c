@@ -12,7 +12,7 @@
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
 
-#define PLIC_REG(addr) (*(volatile uint32 *)(addr))
+#define PLIC_REG(addr) (*(volatile uint32 *)KDEV(addr))
 
 // Give every source we use priority 1 (0 would mean "never interrupt").
 // Sources stay disabled until a hart enables them. Runs once, on hart 0.

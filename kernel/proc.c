@@ -213,14 +213,17 @@ growproc(int n, int lazy)
   uint64 sz = p->sz;
 
   if(n > 0){
-    if(sz + n > TRAPFRAME)
+    if(sz + n > USERTOP)
       return -1;
     if(lazy)
       sz += n;
     else if((sz = uvmalloc(p->pagetable, sz, sz + n, PTE_W)) == 0)
       return -1;
+    else
+      kvmchanged(p->pagetable);
   } else if(n < 0 && (uint64)(-(long)n) <= sz){
     sz = uvmdealloc(p->pagetable, sz, sz + n);
+    kvmchanged(p->pagetable);
   }
   // Shrinking by more than the whole size changes nothing and succeeds,
   // as in xv6-riscv (its usertests lazy_copy checks this).
@@ -306,6 +309,9 @@ exit(int status)
   p->state = ZOMBIE;
   release(&wait_lock);
 
+  // KMAP=shared: leave our table, which the parent is about to free.
+  if(KMAP_SHARED)
+    kvmload(kernel_pagetable);
   sched();
   panic("zombie exit");
 }
@@ -380,6 +386,13 @@ scheduler(void)
         __atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
         p->state = RUNNING;
         c->proc = p;
+        if(KMAP_SHARED){
+          // A process runs on its own table; a kernel thread on any.
+          if(p->pagetable)
+            kvmload(p->pagetable);
+          else
+            kvmdropdead();
+        }
         swtch(&c->context, &p->context);
         c->proc = 0;
         ran = 1;
@@ -387,6 +400,7 @@ scheduler(void)
       release(&p->lock);
     }
     if(!ran){
+      kvmdropdead();
       // Interrupts are off: a pending one (an IPI too) still ends the
       // wfi, and is taken by intr_on() at the top of the loop.
       asm volatile("wfi");
@@ -500,7 +514,7 @@ ipi_wake_idle(void)
   __sync_synchronize();   // the RUNNABLE store before the look at idle flags
   for(int i = 0; i < NCPU; i++){
     if(i != self && __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED)){
-      *(volatile uint32 *)ACLINT_SSWI_HART(i) = 1;
+      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
       return;
     }
   }

@@ -14,6 +14,8 @@ struct cpu {
   int noff;                // depth of push_off() nesting
   int intena;              // were interrupts on before push_off()?
   int idle;                // in scheduler(), about to wfi: wake with an IPI (atomic)
+  pagetable_t pt;          // the table in satp (read by other harts: atomic)
+  uint ptgen;              // KMAP=shared: pt's generation at this hart's last flush
 };
 
 extern struct cpu cpus[NCPU];

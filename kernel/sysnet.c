@@ -207,6 +207,7 @@ sys_netstat(void)
 
   argaddr(0, &addr);
   netstats.mode = e1000_mode();   // the mbuf counts are kept current by mbuf.c
+  netstats.kmap = KMAP_SHARED;
   if(copyout(myproc()->pagetable, addr, (char *)&netstats, sizeof(netstats)) < 0)
     return -1;
   return 0;

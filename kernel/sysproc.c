@@ -123,6 +123,7 @@ sys_sysinfo(void)
 
   argaddr(0, &addr);
   memset(&si, 0, sizeof(si));
+  kvmsettle();   // KMAP=shared: page tables of exited processes are freed first
   si.freepages = kfreepages();
   si.nproc = nproc_used();
   si.mbufs_inuse = netstats.mbufs_inuse;

@@ -7,6 +7,7 @@
 #          stack, jump to usertrap().
 # userret: called by usertrapret() with a0 = user satp. Switch to the user
 #          page table, restore registers, sret to user mode.
+# With KMAP=shared neither switches: every process's table maps the kernel.
 
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
@@ -59,6 +60,7 @@ uservec:
         ld sp, 8(a0)          # kernel_sp
         ld tp, 32(a0)         # kernel_hartid
         ld t0, 16(a0)         # kernel_trap: usertrap()
+#if !KMAP_SHARED
         ld t1, 0(a0)          # kernel_satp
 
         # The kernel page table never changes after boot, so nothing needs
@@ -66,16 +68,22 @@ uservec:
         # mappings. (Each sfence.vma is a full TLB flush under QEMU TCG.)
         csrw satp, t1
         sfence.vma zero, zero
+#endif
+        # KMAP=shared: the process's table maps the kernel too; stay on it.
 
         jr t0                 # usertrap() does not return here
 
 userret:
+#if !KMAP_SHARED
         # One fence, after the switch: it orders the kernel's earlier stores
         # to the user page table before any translation under it, and drops
         # the kernel's mappings. Only this page is used in between, and it is
         # mapped alike in both tables.
         csrw satp, a0
         sfence.vma zero, zero
+#endif
+        # KMAP=shared: already on the process's table (the scheduler loaded
+        # it; vm.c's kvmchanged fenced any change to it).
 
         li a0, TRAPFRAME
         ld ra, 40(a0)

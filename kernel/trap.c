@@ -116,6 +116,8 @@ usertrapret(void)
   w_sepc(p->trapframe->epc);
 
   uint64 satp = MAKE_SATP(p->pagetable);
+  if(KMAP_SHARED && r_satp() != satp)
+    panic("usertrapret: not on the process's page table");
   uint64 fn = TRAMPOLINE + (userret - trampoline);
   ((void (*)(uint64))fn)(satp);
 }
@@ -190,9 +192,11 @@ devintr(void)
     return INTR_TIMER;
   }
   if(scause == SCAUSE_SSOFT){
-    // An IPI (proc.c, ipi_wake_idle): it only had to end a wfi. The
-    // scheduler looks for the runnable process itself.
+    // An IPI: to end a wfi (proc.c, ipi_wake_idle; the scheduler looks
+    // for the runnable process itself), or to drop a dead process's page
+    // table (vm.c, KMAP=shared).
     w_sip(r_sip() & ~SIP_SSIP);
+    kvmdropdead();
     return INTR_DEVICE;
   }
   if(scause != SCAUSE_SEXTERNAL)

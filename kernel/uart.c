@@ -40,13 +40,13 @@
 static inline uint8
 uart_read(int reg)
 {
-  return *(volatile uint8 *)(UART0 + reg);
+  return *(volatile uint8 *)(KDEV(UART0) + reg);
 }
 
 static inline void
 uart_write(int reg, uint8 v)
 {
-  *(volatile uint8 *)(UART0 + reg) = v;
+  *(volatile uint8 *)(KDEV(UART0) + reg) = v;
 }
 
 extern volatile int panicked;   // printf.c: set once panic() has printed

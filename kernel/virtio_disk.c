@@ -24,7 +24,7 @@
 #include "kernel/virtio.h"
 #include "kernel/defs.h"
 
-#define VREG(off) (*(volatile uint32 *)(VIRTIO0 + (off)))
+#define VREG(off) (*(volatile uint32 *)(KDEV(VIRTIO0) + (off)))
 
 static struct {
   struct spinlock lock;   // guards everything in this struct after init

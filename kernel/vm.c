@@ -13,6 +13,7 @@
 #include "kernel/proc.h"
 
 pagetable_t kernel_pagetable;  // the kernel's own, shared by all harts
+const uint64 kdevbase = DEVBASE;  // for the gdb extension: where devices are mapped
 
 extern char etext[];       // end of kernel text; kernel.ld
 extern char trampoline[];  // trampoline.S
@@ -27,12 +28,12 @@ kvmmake(void)
     panic("kvmmake: out of memory");
   memset(kpt, 0, PGSIZE);
 
-  kvmmap(kpt, ACLINT_SSWI, ACLINT_SSWI, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, PLIC, PLIC, 0x400000, PTE_R | PTE_W);
-  kvmmap(kpt, PCIE_ECAM, PCIE_ECAM, PCIE_ECAM_BUS0, PTE_R | PTE_W);
-  kvmmap(kpt, E1000_BAR0, E1000_BAR0, E1000_BAR_SIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(ACLINT_SSWI), ACLINT_SSWI, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(UART0), UART0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(VIRTIO0), VIRTIO0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(PLIC), PLIC, 0x400000, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(PCIE_ECAM), PCIE_ECAM, PCIE_ECAM_BUS0, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(E1000_BAR0), E1000_BAR0, E1000_BAR_SIZE, PTE_R | PTE_W);
   kvmmap(kpt, KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
   kvmmap(kpt, (uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
   kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
@@ -53,6 +54,152 @@ kvminithart(void)
   sfence_vma();   // finish stores to the page table first
   w_satp(MAKE_SATP(kernel_pagetable));
   sfence_vma();   // drop any stale TLB entries
+  mycpu()->pt = kernel_pagetable;
+}
+
+// ---- KMAP=shared: the kernel in every process's page table ------------------
+//
+// A process's root page table takes over the kernel's root entries for its
+// slots (RAM, devices, kernel stacks: memlayout.h), so the tables below
+// them are the kernel's own, shared and never freed, and a trap needs no
+// satp switch. A hart keeps the table it has loaded until it runs another
+// process (kvmload): kernel threads and the idle loop run on it as it is.
+// So a root may still be loaded on a hart after its process is gone: each
+// root counts its references, one for its owner and one per hart that has
+// it in satp, and the last to let go frees it. A hart holding a root whose
+// owner let go drops it at its next scheduling round, or on the IPI the
+// owner sends (kvmdropdead). With KMAP=split none of this runs: the
+// trampoline switches to kernel_pagetable on every trap.
+
+// Bookkeeping for each page that may be a user root.
+static struct {
+  int ref;    // owner + harts with it in satp (atomic)
+  int dead;   // the owner let go: holders should drop it (atomic)
+  uint gen;   // bumped whenever its user mappings change (atomic)
+} ptmeta[KMAP_SHARED ? (PHYSTOP - KERNBASE) / PGSIZE : 1];
+
+#define PTMETA(pt) (&ptmeta[((uint64)(pt) - KERNBASE) / PGSIZE])
+
+// Does this root belong to no process any more (a hart holding it should
+// drop it)?
+static int
+ptdead(pagetable_t pt)
+{
+  return pt != 0 && pt != kernel_pagetable &&
+    __atomic_load_n(&PTMETA(pt)->dead, __ATOMIC_ACQUIRE);
+}
+
+// Is root slot i one the kernel shares with every process?
+static int
+kslot(int i)
+{
+  return KMAP_SHARED && (i == PX(2, KERNBASE) || i == PX(2, DEVBASE) ||
+                         i == PX(2, DEVBASE + SLOT) || i == PX(2, KSTACKTOP - 1));
+}
+
+// Drop one reference to the user root pt; the last one frees the page.
+static void
+ptput(pagetable_t pt)
+{
+  if(__atomic_sub_fetch(&PTMETA(pt)->ref, 1, __ATOMIC_ACQ_REL) == 0)
+    kfree((void *)pt);
+}
+
+// Load pt into this hart's satp, unless it is there already and nothing
+// changed its user mappings since this hart last flushed. KMAP=shared
+// only; interrupts must be off.
+void
+kvmload(pagetable_t pt)
+{
+  struct cpu *c = mycpu();
+  pagetable_t old = c->pt;
+  uint gen = pt == kernel_pagetable ? 0 : __atomic_load_n(&PTMETA(pt)->gen, __ATOMIC_ACQUIRE);
+
+  if(old == pt){
+    if(gen != c->ptgen){
+      sfence_vma();   // another hart changed pt's mappings since we flushed
+      c->ptgen = gen;
+    }
+    return;
+  }
+  if(pt != kernel_pagetable)
+    __atomic_add_fetch(&PTMETA(pt)->ref, 1, __ATOMIC_ACQ_REL);
+  w_satp(MAKE_SATP(pt));
+  sfence_vma();   // the new table's entries, not the old one's cached ones
+  c->pt = pt;
+  c->ptgen = gen;
+  if(old != kernel_pagetable)
+    ptput(old);
+}
+
+// If this hart holds a root whose owner let go, load the kernel's table
+// (which frees the root). Called by the scheduler and on an IPI, with
+// interrupts off.
+void
+kvmdropdead(void)
+{
+  if(KMAP_SHARED && ptdead(mycpu()->pt))
+    kvmload(kernel_pagetable);
+}
+
+// The current process's table pt gained or lost user mappings: flush this
+// hart's TLB, and have other harts flush before they run it again.
+void
+kvmchanged(pagetable_t pt)
+{
+  if(!KMAP_SHARED)
+    return;   // the trampoline switches tables, which flushes, on the way out
+  push_off();
+  struct cpu *c = mycpu();
+  uint gen = __atomic_add_fetch(&PTMETA(pt)->gen, 1, __ATOMIC_ACQ_REL);
+  if(c->pt == pt){
+    sfence_vma();
+    c->ptgen = gen;
+  }
+  pop_off();
+}
+
+// Run on pt from now on (exec's new table). Nothing with KMAP=split.
+void
+kvmswitch(pagetable_t pt)
+{
+  if(!KMAP_SHARED)
+    return;
+  push_off();
+  kvmload(pt);
+  pop_off();
+}
+
+// Wait until no other hart holds a root whose owner let go (each such
+// hart gets an IPI), so that a count of free pages (sysinfo) does not
+// depend on how soon they took it. Gives up on a hart after a second (a
+// vCPU thread of QEMU may not run for a while on a loaded host). Process
+// context, no locks held.
+void
+kvmsettle(void)
+{
+  if(!KMAP_SHARED)
+    return;
+  for(int i = 0; i < NCPU; i++){
+    uint64 end = time_ns() + 1000000000ULL;
+    if(ptdead(__atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE)))
+      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
+    while(ptdead(__atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE)) && time_ns() < end)
+      ;
+  }
+}
+
+// The owner of root pt lets go of it (its user part is already freed):
+// harts that still hold it are asked to drop it (an IPI), the last one
+// frees it.
+static void
+ptrelease(pagetable_t pt)
+{
+  __atomic_store_n(&PTMETA(pt)->dead, 1, __ATOMIC_RELEASE);
+  ptput(pt);
+  for(int i = 0; i < NCPU; i++)
+    if(__atomic_load_n(&cpus[i].pt, __ATOMIC_RELAXED) == pt)
+      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
 }
 
 // The PTE for va in pagetable, allocating intermediate tables when alloc
@@ -138,13 +285,23 @@ uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
   }
 }
 
-// An empty user page table, or 0 when out of memory.
+// An empty user page table, or 0 when out of memory. With KMAP=shared it
+// holds the kernel's slots and one reference, its owner's.
 pagetable_t
 uvmcreate(void)
 {
   pagetable_t pagetable = (pagetable_t)kalloc();
-  if(pagetable)
-    memset(pagetable, 0, PGSIZE);
+  if(pagetable == 0)
+    return 0;
+  memset(pagetable, 0, PGSIZE);
+  if(KMAP_SHARED){
+    for(int i = 0; i < 512; i++)
+      if(kslot(i))
+        pagetable[i] = kernel_pagetable[i];
+    PTMETA(pagetable)->gen = 0;
+    PTMETA(pagetable)->dead = 0;
+    __atomic_store_n(&PTMETA(pagetable)->ref, 1, __ATOMIC_RELEASE);
+  }
   return pagetable;
 }
 
@@ -170,7 +327,7 @@ uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
 {
   if(newsz < oldsz)
     return oldsz;
-  if(newsz > TRAPFRAME)
+  if(newsz > USERTOP)
     return 0;
 
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
@@ -203,29 +360,37 @@ uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
   return newsz;
 }
 
-// Free the page-table pages themselves; all leaves must already be gone.
+// Free the page-table pages below pagetable; all leaves must already be
+// gone. A root's kernel slots (KMAP=shared) are the kernel's: left alone.
 static void
-freewalk(pagetable_t pagetable)
+freewalk(pagetable_t pagetable, int root)
 {
   for(int i = 0; i < 512; i++){
     pte_t pte = pagetable[i];
+    if(root && kslot(i))
+      continue;
     if((pte & PTE_V) && (pte & (PTE_R|PTE_W|PTE_X)) == 0){
-      freewalk((pagetable_t)PTE2PA(pte));
+      freewalk((pagetable_t)PTE2PA(pte), 0);
+      kfree((void*)PTE2PA(pte));
       pagetable[i] = 0;
     } else if(pte & PTE_V){
       panic("freewalk: leaf");
     }
   }
-  kfree((void*)pagetable);
 }
 
-// Free sz bytes of user memory, then the page table.
+// Free sz bytes of user memory, then the page table. With KMAP=shared the
+// root itself goes when no hart has it loaded any more.
 void
 uvmfree(pagetable_t pagetable, uint64 sz)
 {
   if(sz > 0)
     uvmunmap(pagetable, 0, PGROUNDUP(sz) / PGSIZE, 1);
-  freewalk(pagetable);
+  freewalk(pagetable, 1);
+  if(KMAP_SHARED)
+    ptrelease(pagetable);
+  else
+    kfree((void*)pagetable);
 }
 
 // Copy a parent's memory [0, sz) into a child's page table, page by page.
@@ -286,6 +451,7 @@ vmfault(pagetable_t pagetable, uint64 va)
     kfree(mem);
     return 0;
   }
+  kvmchanged(pagetable);
   return (uint64)mem;
 }
 

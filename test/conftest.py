@@ -54,21 +54,23 @@ class Guest:
         shutil.copyfile(os.path.join(REPO, "fs.img"), path)
         return path
 
-    def boot(self, cpus=3, fsimg=None, wait=True, **makevars):
+    def boot(self, cpus=3, fsimg=None, wait=True, kmap="split", **makevars):
         """Start QEMU with this test's NETMODE and return the Qemu.
 
         fsimg: the disk image, by default a fresh copy of fs.img; pass a
         path from fsimg() again to boot on what an earlier run wrote.
         With wait (the default) returns once the shell prompt shows.
         makevars: more Makefile variables, e.g. E1000_MITIGATION="off".
+        kmap: the kernel's mapping, "split" or "shared" (make KMAP=).
         The capture goes to qemu.makevars["PCAPFILE"].  The first boot of
-        a NETMODE builds the kernel for it."""
-        build(self.mode, self.log)
+        a NETMODE and KMAP builds the kernel for it."""
+        build(self.mode, self.log, kmap)
         self._nboot += 1
-        self.log.line("[harness] ===== boot %d: NETMODE=%s CPUS=%d ====="
-                      % (self._nboot, self.mode, cpus))
+        self.log.line("[harness] ===== boot %d: NETMODE=%s KMAP=%s CPUS=%d ====="
+                      % (self._nboot, self.mode, kmap, cpus))
         allvars = {
             "NETMODE": self.mode,
+            "KMAP": kmap,
             "CPUS": cpus,
             "FSIMG": fsimg or self.fsimg(),
             "PCAPFILE": os.path.join(self.tmp, "packets-%d.pcap"
@@ -161,12 +163,13 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(items):
-    # Group by NETMODE (sort is stable), so each mode is built once.
-    def mode(item):
-        spec = getattr(item, "callspec", None)
-        return MODES.index(spec.params.get("netmode", "intr") if spec
-                           else "intr")
-    items.sort(key=mode)
+    # Group by NETMODE, then KMAP (sort is stable), so each build is made
+    # once.
+    def build(item):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return (MODES.index(params.get("netmode", "intr")),
+                params.get("kmap", "split") != "split")
+    items.sort(key=build)
 
 
 @pytest.hookimpl(hookwrapper=True)

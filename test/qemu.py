@@ -146,23 +146,25 @@ def make_command(args):
 
 
 # The build state of the tree: the kernel on disk is for one NETMODE only.
-_built_mode = None       # NETMODE of kernel/kernel now on disk, or None
-_build_errors = {}       # NETMODE -> make's output, for modes that failed
+_built = None            # (NETMODE, KMAP) of kernel/kernel now on disk, or None
+_build_errors = {}       # (NETMODE, KMAP) -> make's output, for builds that failed
 
 
-def build(mode, log):
-    """Build kernel/kernel and fs.img for NETMODE=mode with `make -s`.
+def build(mode, log, kmap="split"):
+    """Build kernel/kernel and fs.img for NETMODE=mode and KMAP=kmap with
+    `make -s`.
 
-    Does nothing if the last build was for the same mode.  make's output
-    goes to the log; on failure raises TestFailure, and later calls for the
-    same mode fail at once, repeating the output into their own log."""
-    global _built_mode
-    if mode in _build_errors:
-        log.line(_build_errors[mode])
-        raise TestFailure("build for NETMODE=%s failed earlier" % mode)
-    if mode == _built_mode:
+    Does nothing if the last build was the same.  make's output goes to
+    the log; on failure raises TestFailure, and later calls for the same
+    build fail at once, repeating the output into their own log."""
+    global _built
+    key = (mode, kmap)
+    if key in _build_errors:
+        log.line(_build_errors[key])
+        raise TestFailure("build for NETMODE=%s KMAP=%s failed earlier" % key)
+    if key == _built:
         return
-    argv = make_command(["NETMODE=" + mode])
+    argv = make_command(["NETMODE=" + mode, "KMAP=" + kmap])
     log.line("[harness] " + " ".join(argv))
     r = subprocess.run(argv, cwd=REPO, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -170,11 +172,11 @@ def build(mode, log):
     if r.stdout:
         log.line(r.stdout)
     if r.returncode != 0:
-        _built_mode = None
-        _build_errors[mode] = r.stdout
+        _built = None
+        _build_errors[key] = r.stdout
         raise TestFailure("`%s` exited with status %d"
                           % (" ".join(argv), r.returncode))
-    _built_mode = mode
+    _built = key
 
 
 PROMPT_TEXT = "$ "         # PROMPT as plain text

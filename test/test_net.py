@@ -83,11 +83,13 @@ def check_interrupts(guest, c):
 
 
 @pytest.mark.netmodes()
-def test_nettests(guest):
+@pytest.mark.parametrize("kmap", ["split", "shared"])
+def test_nettests(guest, kmap):
     """nettests passes twice in a row, counters add up, the interrupt
-    counter matches the mode, the capture is clean."""
+    counter matches the mode, the capture is clean; with either mapping of
+    the kernel (KMAP)."""
     server = guest.server()
-    q = guest.boot()
+    q = guest.boot(kmap=kmap)
     for run in (1, 2):
         out = q.run("nettests %d" % guest.serverport, timeout=NETTESTS_TIMEOUT,
                     fail=r"FAILED|" + PANIC)

@@ -4,6 +4,8 @@ import random
 import re
 import statistics
 
+import pytest
+
 from qemu import PANIC, TestFailure
 
 
@@ -53,9 +55,14 @@ def test_shell(guest):
     expect_output(q, "echo alive", r"^alive$")
 
 
-def test_usertests(guest):
-    """The kernel's own test program passes, on 3 harts."""
-    q = guest.boot(cpus=3)
+@pytest.mark.parametrize("kmap", ["split", "shared"])
+def test_usertests(guest, kmap):
+    """The kernel's own test program passes, on 3 harts, with either
+    mapping of the kernel (its sbrkpast and badptr cases include the
+    kernel's upper-half addresses; every test checks free pages), and
+    netstat says which mapping runs."""
+    q = guest.boot(cpus=3, kmap=kmap)
+    expect_output(q, "netstat", r"^kmap\s+%s$" % kmap)
     q.sendline("usertests")
     q.expect(r"ALL TESTS PASSED", timeout=15 * 60, fail=r"FAILED|" + PANIC)
 

@@ -57,6 +57,8 @@ main(int argc, char *argv[])
   }
   putname("mode");
   printf("%s\n", netmode_name(ns.mode));
+  putname("kmap");
+  printf("%s\n", ns.kmap ? "shared" : "split");
   for(int i = 0; i < sizeof(counters) / sizeof(counters[0]); i++){
     putname(counters[i].name);
     printf("%lu\n", *counters[i].val);

@@ -145,7 +145,7 @@ lus(struct line *l, char *key, uint64 ns)
   lnum(l, tenths % 10);
 }
 
-// Start a RESULT line for test name, with the kernel's NETMODE.
+// Start a RESULT line for test name, with the kernel's NETMODE and KMAP.
 static void
 lstart(struct line *l, char *name)
 {
@@ -154,6 +154,8 @@ lstart(struct line *l, char *name)
   lput(l, name);
   lput(l, " mode=");
   lput(l, netmode_name(ns0.mode));
+  lput(l, " kmap=");
+  lput(l, ns0.kmap ? "shared" : "split");
 }
 
 // Finish the line and write it to fd in one piece.

@@ -154,6 +154,20 @@ faults(uint64 a, int write)
   return xwait(pid) == -1;
 }
 
+// Does jumping to address a kill a child process?
+static int
+jumpfaults(uint64 a)
+{
+  int pid;
+
+  pid = xfork();
+  if(pid == 0){
+    ((void (*)(void))a)();
+    exit(0);
+  }
+  return xwait(pid) == -1;
+}
+
 // Does exec(path, argv) return -1 (rather than run something)? Runs it
 // in a child so a mistaken success cannot replace the test.
 static int
@@ -434,18 +448,23 @@ sbrkhuge(void)
   CHECK(settle(pages) == pages, "sbrk below zero leaked pages");
 }
 
-// Loads and stores outside the address space kill the process.
+// Loads, stores and jumps outside the address space kill the process:
+// past the break, the kernel's RAM, devices and stacks (mapped in every
+// process's table with KMAP=shared, but not for the user), the trap frame
+// and trampoline, and outside Sv39.
 static void
 sbrkpast(void)
 {
   uint64 top = PGROUNDUP((uint64)sbrk(0));
   uint64 bad[] = { top, top + 64*PGSIZE, KERNBASE, KERNBASE + 0x100000,
-                   PHYSTOP - 8, TRAPFRAME, TRAMPOLINE, MAXVA - 8,
+                   PHYSTOP - 8, KDEV(UART0), KDEV(E1000_BAR0), DEVBASE,
+                   KSTACK(0), KSTACK(1) + PGSIZE - 8, KSTACKTOP - 8,
+                   TRAPFRAME, TRAMPOLINE, MAXVA - 8,
                    0xffffffffffffULL, 0xfffffffffffffff0ULL };
   int i;
 
   for(i = 0; i < NELEM(bad); i++){
-    if(!faults(bad[i], 0) || !faults(bad[i], 1)){
+    if(!faults(bad[i], 0) || !faults(bad[i], 1) || !jumpfaults(bad[i])){
       printf("  %s: access to %p did not kill\n", testname, (void*)bad[i]);
       exit(1);
     }
@@ -1125,7 +1144,8 @@ pathlen(void)
 // heap, in the kernel, in the trampoline and trap frame (mapped, but not
 // for the user), at and past MAXVA, and outside Sv39.
 static uint64 badaddrs[] = {
-  KERNBASE, KERNBASE + 0x10000, PHYSTOP - 64, TRAPFRAME, TRAMPOLINE,
+  KERNBASE, KERNBASE + 0x10000, PHYSTOP - 64, KDEV(UART0), KSTACK(0),
+  KSTACKTOP - 64, TRAPFRAME, TRAMPOLINE,
   MAXVA - 1, MAXVA, 0xffffffffffffULL, 0xfffffffffffffff0ULL,
   0,  // replaced with the first page above the heap
 };
