@@ -220,7 +220,8 @@ UPROGS = \
 	$U/_ifconfig \
 	$U/_arp \
 	$U/_ping \
-	$U/_dhcpc
+	$U/_dhcpc \
+	$U/_netfuzz
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
