@@ -88,6 +88,17 @@ static char arena[ARENA] __attribute__((aligned(PGSIZE)));
 static int fds[MAXFDS], nfds;
 static int ports[MAXPORTS], nports;
 
+// What the run may change and the parent puts back, and the counts it
+// compares.
+static struct {
+  struct ifinfo ifi;
+  int mode;
+  int ttl;
+  struct sysinfo si;
+  uint16 bound[64];
+  int nbound;
+} saved;
+
 // splitmix64: a seeded generator with good mixing of nearby seeds.
 static uint64
 rnd(void)
@@ -507,9 +518,10 @@ do_netceiling(void)
   call("netceiling", netceiling, below(5) ? below(2) : rnd(), n, anylen(), dst, dport, res);
 }
 
-// ifset: the configuration we found, one field changed (to a value that
-// keeps our traffic on 10.0.2.0/24), or a refused one; at a good or bad
-// address.
+// ifset: the configuration the run started with (so the interface
+// works again for a while), or that with one field changed (to a value
+// that keeps our traffic on 10.0.2.0/24), or a refused one; at a good or
+// bad address.
 static void
 do_ifset(void)
 {
@@ -519,8 +531,7 @@ do_ifset(void)
   int kind, r;
   uint64 p;
 
-  if(call("ifget", ifget, (uint64)ifi, 0, 0, 0, 0, 0) < 0)
-    return;
+  *ifi = saved.ifi;
   switch(below(8)){
   case 0: ifi->netmask = PICK(mask); break;
   case 1: ifi->addr = PICK(addr); break;
@@ -576,10 +587,10 @@ onecall(void)
 
 // ---- workers and the parent -------------------------------------------------
 
-// A worker: random calls until uptime() reaches deadline (or a kill).
-// Reports its calls through the pipe; never returns.
+// A worker: random calls until the time CSR passes deadline (ns), or a
+// kill. Reports its calls through the pipe; never returns.
 static void
-worker(uint64 seed, int deadline)
+worker(uint64 seed, uint64 deadline)
 {
   char c;
 
@@ -589,7 +600,7 @@ worker(uint64 seed, int deadline)
     printf("w%d.%d: pid %d, seed %lu\n", slot, gen, getpid(), seed);
   heapend = (uint64)sbrk(PGSIZE) + PGSIZE;   // a heap page, so heapend-k is ours
   uint64 t0 = timens();
-  while(uptime() < deadline)
+  while(timens() < deadline)
     onecall();
   if(verbose > 1){
     printf("w%d.%d: %lu calls in %lu ms\n", slot, gen, calls, (timens() - t0) / 1000000);
@@ -607,7 +618,7 @@ static struct {
   int gen[MAXWORKERS];
   int nw;
   uint64 seed;
-  int deadline;
+  uint64 deadline;          // timens() at which the run ends
   int pipe[2];
   uint64 calls;
   int kills;
@@ -670,13 +681,13 @@ fuzz(void)
 
   for(i = 0; i < run.nw; i++)
     spawn(i);
-  while(uptime() < run.deadline){
+  while(timens() < run.deadline){
     sleep(5 + below(36));
     drain();
     i = below(run.nw);
     if(run.pid[i] > 0 && kill(run.pid[i]) == 0)
       run.kills++;
-    if((i = reap()) >= 0 && uptime() < run.deadline)
+    if((i = reap()) >= 0 && timens() < run.deadline)
       spawn(i);
   }
   for(i = 0; i < run.nw; i++)
@@ -687,16 +698,6 @@ fuzz(void)
   drain();
 }
 
-// What the run may change and the parent puts back, and the counts it
-// compares.
-static struct {
-  struct ifinfo ifi;
-  int mode;
-  int ttl;
-  struct sysinfo si;
-  uint16 bound[64];
-  int nbound;
-} saved;
 
 // The ports bound now (at most 64 at the start; all of them at the end),
 // into ports[], returns how many; -1 on error.
@@ -800,19 +801,25 @@ restore(void)
   return ok;
 }
 
-// A UDP echo through the host's server.py comes back (5 tries).
+// A UDP echo through the host's server.py comes back within 10 s. A
+// write may fail at first (the workers may have left the ARP entry for
+// 10.0.2.2 pending with its queue full): wait a tick and send again.
 static int
 echo_ok(void)
 {
   char *msg = "netfuzz: still alive", buf[64];
-  int fd, n = strlen(msg), ok = 0;
+  int fd, n = strlen(msg), ok = 0, r;
+  uint64 end = timens() + 10000000000ULL;
 
-  if((fd = connect(HOST_IP, 3999, serverport)) < 0 || sockopt(fd, SO_RCVTIMEO, 1000) < 0)
+  if((fd = connect(HOST_IP, 3999, serverport)) < 0 || sockopt(fd, SO_RCVTIMEO, 500) < 0){
+    printf("netfuzz: no socket for the echo\n");
     return 0;
-  for(int try = 0; try < 5 && !ok; try++){
-    if(write(fd, msg, n) != n)
-      break;
-    int r;
+  }
+  while(!ok && timens() < end){
+    if(write(fd, msg, n) != n){
+      sleep(1);
+      continue;
+    }
     while(!ok && (r = read(fd, buf, sizeof(buf))) >= 0)
       ok = r == n && memcmp(buf, msg, n) == 0;
   }
@@ -881,7 +888,7 @@ args(int argc, char *argv[], int *secs)
 int
 main(int argc, char *argv[])
 {
-  int secs = 20, start, ok = 1, k;
+  int secs = 20, ok = 1, k;
   uint64 t0, ms;
 
   run.seed = 1;
@@ -894,11 +901,10 @@ main(int argc, char *argv[])
     printf("netfuzz: FAILED to start\n");
     exit(1);
   }
-  start = uptime();
-  t0 = nsecs();
-  run.deadline = start + secs * 100;
+  t0 = timens();
+  run.deadline = t0 + secs * 1000000000ULL;
   fuzz();
-  ms = (nsecs() - t0) / 1000000;
+  ms = (timens() - t0) / 1000000;
   printf("netfuzz: seed %lu workers %d: %lu calls in %lu ms (%lu calls/s), %d kills\n",
          run.seed, run.nw, run.calls, ms, run.calls * 1000 / (ms ? ms : 1), run.kills);
   if((k = unbindall()) < 0)
