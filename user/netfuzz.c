@@ -623,6 +623,7 @@ static struct {
   uint64 calls;
   int kills;
   int bugs;
+  int unbound;              // ports the parent unbound during the run
 } run;
 
 static void
@@ -673,22 +674,31 @@ reap(void)
   return -1;
 }
 
+static int unbindall(void);
+
 // The run itself: workers going, one killed and replaced every 5-40 ticks.
 static void
 fuzz(void)
 {
-  int i;
+  int i, k;
 
   for(i = 0; i < run.nw; i++)
     spawn(i);
   while(timens() < run.deadline){
     sleep(5 + below(36));
     drain();
+    // Bound ports outlive the workers: unbind now and then (under their
+    // readers, too), or a long run would bind all memory away.
+    if(below(16) == 0 && (k = unbindall()) > 0)
+      run.unbound += k;
     i = below(run.nw);
-    if(run.pid[i] > 0 && kill(run.pid[i]) == 0)
+    if(run.pid[i] > 0 && kill(run.pid[i]) == 0){
       run.kills++;
-    if((i = reap()) >= 0 && timens() < run.deadline)
-      spawn(i);
+      reap();
+    }
+    for(i = 0; i < run.nw; i++)   // the killed one, or one whose fork failed
+      if(run.pid[i] <= 0 && timens() < run.deadline)
+        spawn(i);
   }
   for(i = 0; i < run.nw; i++)
     if(run.pid[i] > 0)
@@ -909,7 +919,7 @@ main(int argc, char *argv[])
          run.seed, run.nw, run.calls, ms, run.calls * 1000 / (ms ? ms : 1), run.kills);
   if((k = unbindall()) < 0)
     printf("netfuzz: FAILED to unbind\n"), ok = 0;
-  printf("netfuzz: unbound %d ports\n", k);
+  printf("netfuzz: unbound %d ports during the run, %d at the end\n", run.unbound, k);
   ok &= restore();
   if(run.bugs)
     printf("netfuzz: FAILED %d calls succeeded on memory that is not the caller's\n",
