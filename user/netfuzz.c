@@ -3,7 +3,7 @@
 //   netfuzz [-s SEED] [-t SECONDS] [-w WORKERS] [-p SERVERPORT] [-v|-V]
 //
 // WORKERS processes (default 4) call every network system call (see
-// calls[] below: connect, icmpconnect, bind, unbind, send, recv, sendmsgs,
+// calls_table[] below: connect, icmpconnect, bind, unbind, send, recv, sendmsgs,
 // recvmsgs, sockopt, socklist, netstat, netmode, netceiling, ifget, ifset,
 // arplist, arpctl, and read, write, dup and close on the sockets they
 // made) with random and boundary arguments, for SECONDS (default 20).
@@ -11,7 +11,8 @@
 // good, unaligned, null, into the read-only text, across the end of the
 // heap, into unmapped pages, the stack's guard page and the kernel's
 // addresses. Meanwhile the parent kills a random worker every few ticks
-// (some blocked in a read, some mid-call) and starts another in its place.
+// (some blocked in a read, some mid-call) and starts another in its place,
+// and now and then unbinds the ports bound so far (under their readers).
 // The host is expected to send traffic to guest ports 2000 and 2001 and
 // to echo UDP sent to 10.0.2.2:SERVERPORT (server.py).
 //
@@ -31,9 +32,11 @@
 // before, every received frame accounted for (netstat_accounted), and a
 // UDP echo through SERVERPORT still comes back. A call that copied to or
 // from an address that is no user memory and did not fail is a kernel bug
-// and fails the run too. The last lines are
+// and fails the run too (netfuzz: BUG ... says which call, worker and
+// address). The run's summary and the verdict:
 //   netfuzz: seed S workers W: N calls in T ms (R calls/s), K kills
 //   netfuzz: PASSED   (or netfuzz: FAILED, after a line saying why)
+// N counts calls in whole CHUNKs for a killed worker (its last <64 are lost).
 //
 // Destinations are kept to addresses that end at slirp or nowhere:
 // 10.0.2.2 only at SERVERPORT, never 10.0.2.3:53 (slirp would forward DNS
@@ -74,11 +77,6 @@ typedef uint64 (*rawcall)(uint64, uint64, uint64, uint64, uint64, uint64);
 enum { P_OK, P_RO, P_PART, P_BAD };
 
 static uint64 rngstate;
-#define NPROF 32
-static struct {             // -V: calls made and time spent in each call
-  char *name;
-  uint64 n, ns;
-} prof[NPROF];
 static int verbose, serverport = NET_TESTS_PORT;   // make's SERVERPORT
 static int slot, gen;              // this worker's identity
 static int countfd = -1;           // pipe to the parent: call counts
@@ -87,6 +85,12 @@ static uint64 heapend, guardpage;  // top of our heap page; the stack's guard
 static char arena[ARENA] __attribute__((aligned(PGSIZE)));
 static int fds[MAXFDS], nfds;
 static int ports[MAXPORTS], nports;
+
+#define NPROF 32
+static struct {             // -V: calls made and time spent in each call
+  char *name;
+  uint64 n, ns;
+} prof[NPROF];
 
 // What the run may change and the parent puts back, and the counts it
 // compares.
@@ -250,8 +254,8 @@ bug(char *name, int r, uint64 ptr)
   write(countfd, &c, 1);
 }
 
-// May the kernel have copied len bytes in from (copyin) or out to a
-// pointer of this kind? A fixed-size copy, or all of len.
+// May the kernel read all of len bytes (copyin) at a pointer of this
+// kind? If not, a call that must copy them all has to fail.
 static int
 canread(int kind)
 {
@@ -335,15 +339,23 @@ do_unbind(void)
     ports[i] = ports[--nports];
 }
 
+// The length a call taking an int sees (argint keeps the low 32 bits),
+// or 0 if that is negative.
+static uint64
+intlen(uint64 len)
+{
+  return (int)len > 0 ? (int)len : 0;
+}
+
 static void
 do_send(void)
 {
   uint64 dport, dst = anydst(&dport), len = anylen();
   int kind;
-  uint64 buf = anyptr(len, &kind);
+  uint64 buf = anyptr(intlen(len), &kind);
   int r = call("send", send, anyport(), dst, dport, buf, len, 0);
 
-  if(r == 0 && !canread(kind) && len > 0)
+  if(r == 0 && !canread(kind) && intlen(len) > 0)
     bug("send", r, buf);
 }
 
@@ -379,7 +391,7 @@ do_readwrite(int wr)
 {
   uint64 fd = anyfd(), len = anylen();
   int kind;
-  uint64 buf = anyptr(len, &kind);
+  uint64 buf = anyptr(intlen(len), &kind);
   int r;
 
   if(wr){
