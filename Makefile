@@ -233,7 +233,8 @@ UPROGS = \
 	$U/_ifconfig \
 	$U/_arp \
 	$U/_ping \
-	$U/_dhcpc
+	$U/_dhcpc \
+	$U/_netfuzz
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -363,7 +364,13 @@ test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.
 # user/dhcpmsg.c, FUZZTIME seconds each (test/fuzz/README). New inputs go
 # to test/fuzz/new and new-dhcpmsg; the committed seeds stay in
 # test/fuzz/corpus and corpus-dhcpmsg.
+# Then [NETFUZZTIME=1800] [NETFUZZSEED=n]: the system call fuzzer
+# user/netfuzz.c in a booted guest under host traffic, NETFUZZTIME seconds
+# in each NETMODE (test/test_netfuzz.py; the seed, mode k adds k, is new
+# each run unless given; the results are in the pytest notes).
 FUZZTIME ?= 60
+NETFUZZTIME ?= 1800
+NETFUZZSEED ?= $(shell date +%s)
 FUZZ = test/fuzz
 FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
@@ -379,6 +386,7 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
 	  $(FUZZ)/new $(FUZZ)/corpus
 	$(FUZZ)/fuzz_dhcpmsg -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
 	  $(FUZZ)/new-dhcpmsg $(FUZZ)/corpus-dhcpmsg
+	NETFUZZ_TIME=$(NETFUZZTIME) NETFUZZ_SEED=$(NETFUZZSEED) $(PYTHON) -m pytest test -k netfuzz
 
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $K/kmap.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
@@ -404,7 +412,8 @@ help:
 	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
 	@echo "                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, then user/dhcpmsg.c,"
-	@echo "                                    FUZZTIME seconds each"
+	@echo "                                    FUZZTIME seconds each; then [NETFUZZTIME=1800]"
+	@echo "                                    netfuzz (system calls) in each NETMODE [NETFUZZSEED=n]"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"
