@@ -23,7 +23,8 @@ except ImportError:             # imported from outside the suite
 
 N = 50
 TRIES = 3
-LAT_LINE = (r"^RESULT test=lat mode=(?P<mode>\w+) size=64 n=(?P<n>\d+) "
+LAT_LINE = (r"^RESULT test=lat mode=(?P<mode>\w+) kmap=(?:split|shared) "
+            r"size=64 n=(?P<n>\d+) "
             r"lost=(?P<lost>\d+) min_us=(?P<min>[\d.]+) p50_us=(?P<p50>[\d.]+) "
             r"p90_us=(?P<p90>[\d.]+) p99_us=(?P<p99>[\d.]+) max_us=(?P<max>[\d.]+)"
             r" avg_us=[\d.]+ intr=\d+ busy_us=\d+$")
