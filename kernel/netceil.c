@@ -23,7 +23,6 @@
 #include "kernel/socket.h"
 #include "user/dhcpmsg.h"
 
-#define CEIL_MAXN     10000000
 #define CEIL_WAIT_NS  2000000000ULL  // RX: give up if nothing arrives this long
 #define CEIL_IDLE_NS  300000000ULL   // RX: done after this long without a frame
 

@@ -65,5 +65,6 @@ struct ceiling {
 
 #define CEIL_TX 0
 #define CEIL_RX 1
+#define CEIL_MAXN 10000000   // most frames one netceiling() call moves
 
 #endif

@@ -62,7 +62,6 @@
 #define MAXPORTS     8            // ports a worker remembers binding
 #define CHUNK        64           // calls a worker reports in one pipe byte
 #define BUGBYTE      0xff         // the pipe byte that reports a kernel bug
-#define CEIL_MAXN    10000000     // netceil.c's largest n
 #define ARENA        (4 * PGSIZE)
 
 // The raw system call: every argument a full register, so ports and

@@ -586,7 +586,7 @@ ceiling(struct opts *o)
   if(control(fd, &l, "!start", run) < 0)
     die("ceiling: no answer from the sink on -p PORT");
   if(netceiling(CEIL_TX, o->n, o->size, PEER_IP, o->port, &t) < 0)
-    die("ceiling: netceiling(CEIL_TX) failed");
+    die("ceiling: netceiling(CEIL_TX) failed (another run going, or the sink's address unknown)");
   close(fd);
 
   // The request goes out through a normal socket; the driver then eats
@@ -596,7 +596,7 @@ ceiling(struct opts *o)
   getstats(&ns0);
   write(fd, l.buf, l.n);
   if(netceiling(CEIL_RX, o->n, 0, 0, 0, &r) < 0)
-    die("ceiling: netceiling(CEIL_RX) failed");
+    die("ceiling: netceiling(CEIL_RX) failed (another run going?)");
   getstats(&ns1);
   close(fd);
 
