@@ -126,10 +126,12 @@ kvmload(pagetable_t pt)
     __atomic_add_fetch(&PTMETA(pt)->ref, 1, __ATOMIC_ACQ_REL);
   w_satp(MAKE_SATP(pt));
   sfence_vma();   // the new table's entries, not the old one's cached ones
-  c->pt = pt;
-  c->ptgen = gen;
+  // Let go of old before saying so in c->pt: kvmsettle() on another hart
+  // then waits until a dead old is really freed, not only unloaded.
   if(old != kernel_pagetable)
     ptput(old);
+  c->ptgen = gen;
+  __atomic_store_n(&c->pt, pt, __ATOMIC_RELEASE);
 }
 
 // If this hart holds a root whose owner let go, load the kernel's table
