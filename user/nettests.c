@@ -736,14 +736,15 @@ mustbind(int port)
     fail("bind");
 }
 
-static uint64
-qfulldrops(void)
+// The network counters now (a static copy, valid until the next call).
+static struct netstat *
+counters(void)
 {
   static struct netstat ns;
 
   if(netstat(&ns) < 0)
     fail("netstat");
-  return ns.drop_udp_qfull;
+  return &ns;
 }
 
 // Send BFILL datagrams "fill N" from port without reading: exactly
@@ -751,7 +752,7 @@ qfulldrops(void)
 static void
 fillport(int port)
 {
-  uint64 before = qfulldrops();
+  uint64 before = counters()->drop_udp_qfull;
   struct sockinfo si;
   char msg[16];
 
@@ -766,7 +767,7 @@ fillport(int port)
     fail("a full bound port does not hold exactly 16");
   if(si.drops == 0 || si.drops > BFILL - BIND_RXQMAX)
     fail("wrong drop count on a full bound port");
-  if(qfulldrops() - before != si.drops)
+  if(counters()->drop_udp_qfull - before != si.drops)
     fail("netstat drop_udp_qfull disagrees with the port's drops");
 }
 
@@ -986,16 +987,6 @@ nbound(void)
   return b;
 }
 
-static uint64
-bindfulls(void)
-{
-  static struct netstat ns;
-
-  if(netstat(&ns) < 0)
-    fail("netstat");
-  return ns.bind_full;
-}
-
 // Free pages now.
 static uint64
 freepages(void)
@@ -1016,7 +1007,7 @@ freepages(void)
 void
 bindlimit(void)
 {
-  uint64 pages = freepages(), full = bindfulls(), bpages = 0;
+  uint64 pages = freepages(), full = counters()->bind_full, bpages = 0;
   int already = nbound(), got = 0, pid, xs;
 
   while(got < BL_TRIES && bind(BL_BASE + got) == 0)
@@ -1032,7 +1023,7 @@ bindlimit(void)
            got, BL_TRIES, already, NBIND);
     fail("bind() was not refused at NBIND bound ports");
   }
-  if(bindfulls() - full != 1)
+  if(counters()->bind_full - full != 1)
     fail("the refused bind() was not counted in bind_full");
   if(got > 0 && bpages != pages)
     fail("bound ports took pages");
