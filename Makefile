@@ -366,7 +366,7 @@ test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.
 # test/fuzz/corpus and corpus-dhcpmsg.
 # Then [NETFUZZTIME=1800] [NETFUZZSEED=n]: the system call fuzzer
 # user/netfuzz.c in a booted guest under host traffic, NETFUZZTIME seconds
-# in each NETMODE (test/test_netfuzz.py; the seed, mode k adds k, is new
+# in each NETMODE and KMAP layout (test/test_netfuzz.py; the seed, mode k adds k, is new
 # each run unless given; the results are in the pytest notes).
 FUZZTIME ?= 60
 NETFUZZTIME ?= 1800

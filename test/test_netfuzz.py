@@ -1,10 +1,12 @@
-"""The network system call fuzzer (user/netfuzz.c), in every NETMODE.
+"""The network system call fuzzer (user/netfuzz.c), in every NETMODE and
+with either mapping of the kernel (KMAP=split|shared).
 
 While the host sends UDP datagrams of every size to the guest's
 forwarded ports 2000 and 2001 and server.py echoes what the guest sends
 it, `netfuzz` runs its workers for NETFUZZ_TIME seconds (20 by default;
 `make fuzz` sets it from NETFUZZTIME) with a fixed seed per mode
-(NETFUZZ_SEED=n runs seed n + k in the k-th of intr, poll, hybrid).  It
+(NETFUZZ_SEED=n runs seed n + k in the k-th of intr, poll, hybrid; the
+shared layout adds 10, so it sees other calls).  It
 must print PASSED: no call succeeded on memory that is not the caller's,
 free pages and mbufs are back where they were, every received frame is
 accounted for and a UDP echo comes back.  The kernel must not panic.
@@ -28,6 +30,7 @@ from test_net import check_netstat
 
 SECONDS = int(os.environ.get("NETFUZZ_TIME", "20"))
 SEEDS = {"intr": 1701, "poll": 1702, "hybrid": 1703}
+KMAP_SEED_OFFSET = 10      # KMAP=shared runs other seeds than split
 WORKERS = 4
 TRAFFIC_RATE = 400         # datagrams per second the host offers, both ports
 SLACK = 300                # seconds beyond the run for the checks (a ceiling)
@@ -77,14 +80,17 @@ class Traffic:
 
 
 @pytest.mark.netmodes()
-def test_netfuzz(guest):
+@pytest.mark.parametrize("kmap", ["split", "shared"])
+def test_netfuzz(guest, kmap):
     """netfuzz under host traffic: PASSED, no panic, the network works after."""
     if "NETFUZZ_SEED" in os.environ:      # make fuzz: mode k runs seed + k
         seed = int(os.environ["NETFUZZ_SEED"]) + MODES.index(guest.mode)
     else:
         seed = SEEDS[guest.mode]
+    if kmap == "shared":
+        seed += KMAP_SEED_OFFSET
     guest.server(["--quiet"])
-    q = guest.boot()
+    q = guest.boot(kmap=kmap)
     traffic = Traffic([guest.fwdport, guest.fwdport2], TRAFFIC_RATE, SECONDS, seed)
     traffic.start()
     try:
@@ -108,5 +114,5 @@ def test_netfuzz(guest):
                 fail=r"FAILED|" + PANIC)
     if "ALL TESTS PASSED" not in out:
         raise TestFailure("ping after netfuzz did not pass")
-    guest.note("seed %d: %d calls in %d ms (%d calls/s), %d kills, host sent %d datagrams"
-               % (seed, calls, ms, rate, kills, traffic.sent))
+    guest.note("%s seed %d: %d calls in %d ms (%d calls/s), %d kills, host sent %d datagrams"
+               % (kmap, seed, calls, ms, rate, kills, traffic.sent))
