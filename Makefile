@@ -78,6 +78,7 @@ NETOBJS = \
   $K/arp.o \
   $K/sock.o \
   $K/netceil.o \
+  $K/netstage.o \
   $K/sysnet.o
 
 # Toolchain: Debian's bare-metal compiler, or the Linux one. Looked for on
@@ -226,6 +227,7 @@ UPROGS = \
 	$U/_cpuhog \
 	$U/_nettests \
 	$U/_netstat \
+	$U/_netstages \
 	$U/_netmode \
 	$U/_udpbench \
 	$U/_udpecho \

@@ -10,6 +10,7 @@
 
 #include "kernel/netstat.h"
 #include "kernel/netmode.h"
+#include "kernel/netstage.h"
 
 struct file;
 struct ifinfo;
@@ -19,12 +20,27 @@ struct arpinfo;
 #define MBUF_HEADROOM  128   // room to prepend Ethernet/IP/UDP headers on send
 #define NMBUF          1024  // mbufs in the pool (allocated from pages at boot)
 
+// A datagram's stamps on its way through the stages (kernel/netstage.h):
+// the last stamp in full, the gaps between the earlier ones. 48 bytes.
+#define NETSTAMP_GAPS 3      // stages of a direction (RX has 4) minus the one ending now
+struct netstamp {
+  uint64 t;            // time CSR at the last stamp
+  uint64 i;            // instret at the last stamp
+  uint32 dt[NETSTAMP_GAPS]; // time-CSR ticks of each finished stage (saturated)
+  uint32 di[NETSTAMP_GAPS]; // instret of each (saturated)
+  uint8 dir;           // 0 none, 1 received, 2 sent: which stamps it takes
+  uint8 mode;          // the driver's mode at the first stamp
+  uint8 next;          // stages finished so far
+  uint8 neg;           // bit k: stage k's stamps were out of order
+};
+
 struct mbuf {
   struct mbuf *next;   // link in an mbuf queue or the free list
   char *head;          // first byte of the data
   uint len;            // bytes of data from head
   uint32 raddr;        // on a socket queue: the datagram's sender
   uint16 rport;
+  struct netstamp st;  // netstage.c's, from mbufalloc (dir 0) on
   char buf[MBUF_SIZE];
 };
 
@@ -96,6 +112,15 @@ void arp_tick(void);
 // netceil.c: the ceiling benchmark (the device path alone)
 int  netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res);
 int  netceil_sinks(struct mbuf *m);   // RX ceiling: count and free m (1) or hand it up (0)
+
+// netstage.c: where the time goes (kernel/netstage.h). Stamps in m->st;
+// any context, no locks taken, never sleeps.
+struct proc;
+void netstage_syscall(struct proc *p);        // syscall(): a system call entered
+void netstage_rx_begin(struct mbuf *m, int mode); // driver: DD seen on m's descriptor
+void netstage_tx_begin(struct mbuf *m);       // socket layer: m is this system call's datagram
+void netstage_mark(struct mbuf *m, int stage); // m finished stage (enum netstage); the last counts it
+int  netstage_get(uint64 uaddr, int flags);   // netstages(): copy out, reset, measure
 
 // sock.c: UDP sockets (the socket layer). Files (connect()) and bound
 // ports (bind()) are two ways to own the same struct sock.
