@@ -21,17 +21,16 @@ struct arpinfo;
 #define NMBUF          1024  // mbufs in the pool (allocated from pages at boot)
 
 // A datagram's stamps on its way through the stages (kernel/netstage.h):
-// the last stamp in full, the gaps between the earlier ones. 48 bytes.
-#define NETSTAMP_GAPS 3      // stages of a direction (RX has 4) minus the one ending now
+// the low 32 bits of the time CSR and of instret at each stamp, so a
+// stage must last under 2^31 ticks (214 s) and, for its instret, under
+// 2^32 counts (about 4 s under -icount, 1.4 s of host TSC without). 48 bytes.
+#define NETSTAMP_N 5         // stamps of a received datagram (a sent one takes 4)
 struct netstamp {
-  uint64 t;            // time CSR at the last stamp
-  uint64 i;            // instret at the last stamp
-  uint32 dt[NETSTAMP_GAPS]; // time-CSR ticks of each finished stage (saturated)
-  uint32 di[NETSTAMP_GAPS]; // instret of each (saturated)
+  uint32 t[NETSTAMP_N];
+  uint32 i[NETSTAMP_N];
   uint8 dir;           // 0 none, 1 received, 2 sent: which stamps it takes
   uint8 mode;          // the driver's mode at the first stamp
-  uint8 next;          // stages finished so far
-  uint8 neg;           // bit k: stage k's stamps were out of order
+  uint8 n;             // stamps taken
 };
 
 struct mbuf {
@@ -114,13 +113,23 @@ int  netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res);
 int  netceil_sinks(struct mbuf *m);   // RX ceiling: count and free m (1) or hand it up (0)
 
 // netstage.c: where the time goes (kernel/netstage.h). Stamps in m->st;
-// any context, no locks taken, never sleeps.
+// any context, no locks taken, never sleeps. While stamping is off
+// (netstages -off) the begin calls stamp nothing, so the marks cost a test.
 struct proc;
 void netstage_syscall(struct proc *p);        // syscall(): a system call entered
 void netstage_rx_begin(struct mbuf *m, int mode); // driver: DD seen on m's descriptor
 void netstage_tx_begin(struct mbuf *m);       // socket layer: m is this system call's datagram
-void netstage_mark(struct mbuf *m, int stage); // m finished stage (enum netstage); the last counts it
-int  netstage_get(uint64 uaddr, int flags);   // netstages(): copy out, reset, measure
+void netstage_stamp(struct mbuf *m, int stage); // netstage_mark's work
+int  netstage_get(uint64 uaddr, int flags);   // netstages(): copy out, reset, measure, switch
+
+// m finished stage (enum netstage, not a *_TOTAL); the last stage of its
+// direction counts it. Inline: an unstamped m costs one test.
+static inline void
+netstage_mark(struct mbuf *m, int stage)
+{
+  if(m->st.dir)
+    netstage_stamp(m, stage);
+}
 
 // sock.c: UDP sockets (the socket layer). Files (connect()) and bound
 // ports (bind()) are two ways to own the same struct sock.

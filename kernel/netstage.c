@@ -5,10 +5,13 @@
 // netstage_mark() at each stage; the last stage of a direction adds every
 // stage's gap to the histograms of the mode the datagram started in.
 //
-// Cheap enough to stay on: a stamp is two CSR reads and a few stores in
-// the mbuf; counting a datagram is a handful of atomic adds per stage.
-// netstages(0, NETSTAGE_COST) measures the cost in instret (instructions
-// under QEMU's -icount).
+// A stamp is two CSR reads and a few stores in the mbuf; counting a
+// datagram is three atomic adds and a log2 per stage. That is some 500
+// instructions per received datagram and 400 per sent one (NOTES.md "Where
+// the time goes"; netstages(0, NETSTAGE_COST) measures it in instret,
+// instructions under QEMU's -icount), so it can be switched off at run
+// time (NETSTAGE_OFF): then a datagram costs a flag test and a byte test
+// per stage. It is on from boot.
 //
 // The time CSR is one clock for every hart (10 MHz on QEMU virt). instret
 // under -icount is QEMU's one virtual instruction counter (every hart's
@@ -34,6 +37,8 @@ enum { DIR_NONE, DIR_RX, DIR_TX };   // m->st.dir
 static struct netstages stages;
 // Where NETSTAGE_COST's dummy datagrams are counted.
 static struct netstages scratch;
+// Stamping on (1) or off (0); netstages() switches it.
+static int on = 1;
 
 static inline uint64
 inst_now(void)
@@ -46,6 +51,8 @@ inst_now(void)
 void
 netstage_syscall(struct proc *p)
 {
+  if(__atomic_load_n(&on, __ATOMIC_RELAXED) == 0)
+    return;
   p->sys_time = r_time();
   p->sys_inst = inst_now();
 }
@@ -53,18 +60,19 @@ netstage_syscall(struct proc *p)
 static void
 begin(struct mbuf *m, int dir, int mode, uint64 t, uint64 i)
 {
-  m->st.t = t;
-  m->st.i = i;
+  m->st.t[0] = t;
+  m->st.i[0] = i;
   m->st.dir = dir;
   m->st.mode = mode;
-  m->st.next = 0;
-  m->st.neg = 0;
+  m->st.n = 1;
 }
 
 // The driver saw DD on the descriptor that holds m; the driver is in mode.
 void
 netstage_rx_begin(struct mbuf *m, int mode)
 {
+  if(__atomic_load_n(&on, __ATOMIC_RELAXED) == 0)
+    return;
   begin(m, DIR_RX, mode, r_time(), inst_now());
 }
 
@@ -73,67 +81,63 @@ netstage_rx_begin(struct mbuf *m, int mode)
 void
 netstage_tx_begin(struct mbuf *m)
 {
-  struct proc *p = myproc();
+  struct proc *p;
 
+  if(__atomic_load_n(&on, __ATOMIC_RELAXED) == 0)
+    return;
+  p = myproc();
   if(p == 0 || p->sys_time == 0)
     return;
   begin(m, DIR_TX, e1000_mode(), p->sys_time, p->sys_inst);
 }
 
-// The log2 bucket of ns.
+// The log2 bucket of ns: a binary search, no loop (clz needs Zbb).
 static int
 bucket(uint64 ns)
 {
   int b = 0;
 
-  for(int s = 32; s > 0; s >>= 1){
-    if(ns >> s){
-      ns >>= s;
-      b += s;
-    }
-  }
-  return b < NETSTAGE_BUCKETS ? b : NETSTAGE_BUCKETS - 1;
+  if(ns >> 32)
+    return NETSTAGE_BUCKETS - 1;
+  if(ns >> 16){ ns >>= 16; b += 16; }
+  if(ns >> 8){ ns >>= 8; b += 8; }
+  if(ns >> 4){ ns >>= 4; b += 4; }
+  if(ns >> 2){ ns >>= 2; b += 2; }
+  if(ns >> 1)
+    b += 1;
+  return b;
 }
 
-static void
-add(struct netstage_hist *h, uint64 ns, uint64 inst, int neg)
+// Count one datagram's gap from stamp a to stamp b of s in h. h->count
+// is not kept here: copy_out sums the buckets.
+static inline __attribute__((always_inline)) void
+add(struct netstage_hist *h, struct netstamp *s, int a, int b)
 {
-  __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
-  __atomic_fetch_add(&h->sum_ns, ns, __ATOMIC_RELAXED);
-  __atomic_fetch_add(&h->sum_inst, inst, __ATOMIC_RELAXED);
-  if(neg)
+  int dt = (int)(s->t[b] - s->t[a]);   // one clock for every hart: never negative
+  uint64 ns;
+
+  if(dt < 0){
     __atomic_fetch_add(&h->neg, 1, __ATOMIC_RELAXED);
+    dt = 0;
+  }
+  ns = (uint64)dt * NS_PER_TICK;
+  __atomic_fetch_add(&h->sum_ns, ns, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&h->sum_inst, (uint32)(s->i[b] - s->i[a]), __ATOMIC_RELAXED);
   __atomic_fetch_add(&h->bucket[bucket(ns)], 1, __ATOMIC_RELAXED);
 }
 
-// Count the datagram stamped in s, whose last stage (dt ticks, di instret)
-// just ended, into tab: each stage from first on, then the total.
-static void
-record(struct netstages *tab, struct netstamp *s, int first, uint32 dt, uint32 di)
+// Count the datagram stamped in s (all its stamps taken) into tab: each
+// stage from first on, then the total. Not inlined, so that mark()'s
+// usual path saves no registers.
+static void __attribute__((noinline))
+record(struct netstages *tab, struct netstamp *s, int first)
 {
-  struct netstage_hist *h = tab->h[s->mode];
-  uint64 tt = 0, ti = 0, t, i;
-  int k, n = s->next;
+  struct netstage_hist *h = &tab->h[s->mode][first];
+  int k, n = s->n;
 
-  for(k = 0; k <= n; k++){
-    t = k < n ? s->dt[k] : dt;
-    i = k < n ? s->di[k] : di;
-    add(&h[first + k], t * NS_PER_TICK, i, (s->neg >> k) & 1);
-    tt += t;
-    ti += i;
-  }
-  add(&h[first + n + 1], tt * NS_PER_TICK, ti, s->neg != 0);
-}
-
-// now - then, saturated to 32 bits; 0 (and bit k of s->neg) if negative.
-static uint32
-gap(uint64 now, uint64 then, struct netstamp *s, int k)
-{
-  if(now < then){
-    s->neg |= 1 << k;
-    return 0;
-  }
-  return now - then > 0xffffffffUL ? 0xffffffff : now - then;
+  for(k = 1; k < n; k++)
+    add(&h[k - 1], s, k - 1, k);
+  add(&h[n - 1], s, 0, n - 1);
 }
 
 // m finished stage: stamp it; the last stage of its direction counts m
@@ -143,34 +147,27 @@ mark(struct netstages *tab, struct mbuf *m, int stage)
 {
   struct netstamp *s = &m->st;
   int rx = stage <= NS_RX_LAST;
-  int first = rx ? NS_RX_FIRST : NS_TX_FIRST;
-  uint64 t = r_time(), i = inst_now();
-  uint32 dt, di;
+  int k = stage - (rx ? NS_RX_FIRST : NS_TX_FIRST) + 1;   // this stamp's index
 
   if(s->dir != (rx ? DIR_RX : DIR_TX))
     return;
-  if(stage - first != s->next || s->mode >= NETMODE_COUNT){
+  if(s->n != k || s->mode >= NETMODE_COUNT){
     s->dir = DIR_NONE;
     return;
   }
-  dt = gap(t, s->t, s, s->next);
-  di = gap(i, s->i, s, s->next);
-  s->t = t;
-  s->i = i;
+  s->t[k] = r_time();
+  s->i[k] = inst_now();
+  s->n = k + 1;
   if(stage == (rx ? NS_RX_LAST : NS_TX_LAST)){
-    record(tab, s, first, dt, di);
+    record(tab, s, rx ? NS_RX_FIRST : NS_TX_FIRST);
     s->dir = DIR_NONE;
-  } else {
-    s->dt[s->next] = dt;
-    s->di[s->next] = di;
-    s->next++;
   }
 }
 
-// m (stamped by netstage_rx_begin or netstage_tx_begin) finished stage
-// (enum netstage, not a *_TOTAL). Does nothing for an unstamped m.
+// m (stamped by netstage_rx_begin or netstage_tx_begin) finished stage:
+// netstage_mark's work, for an m that is stamped.
 void
-netstage_mark(struct mbuf *m, int stage)
+netstage_stamp(struct mbuf *m, int stage)
 {
   mark(&stages, m, stage);
 }
@@ -196,7 +193,8 @@ cost_measure(void)
   stages.cost_rx_inst = (inst_now() - i0) / COST_ROUNDS;
   i0 = inst_now();
   for(int k = 0; k < COST_ROUNDS; k++){
-    netstage_syscall(p);
+    p->sys_time = r_time();
+    p->sys_inst = inst_now();
     begin(m, DIR_TX, e1000_mode(), p->sys_time, p->sys_inst);
     for(int s = NS_TX_FIRST; s <= NS_TX_LAST; s++)
       mark(&scratch, m, s);
@@ -217,6 +215,7 @@ copy_out(uint64 uaddr)
   struct proc *p = myproc();
 
   stages.tick_ns = NS_PER_TICK;
+  stages.on = __atomic_load_n(&on, __ATOMIC_RELAXED);
   if(copyout(p->pagetable, uaddr, (char *)&stages,
              (char *)stages.h - (char *)&stages) < 0)
     return -1;
@@ -227,6 +226,9 @@ copy_out(uint64 uaddr)
       to = (uint64 *)&snap;
       for(int k = 0; k < sizeof(snap) / sizeof(uint64); k++)
         to[k] = __atomic_load_n(&from[k], __ATOMIC_RELAXED);
+      snap.count = 0;
+      for(int b = 0; b < NETSTAGE_BUCKETS; b++)
+        snap.count += snap.bucket[b];
       if(copyout(p->pagetable, uaddr, (char *)&snap, sizeof(snap)) < 0)
         return -1;
       uaddr += sizeof(snap);
@@ -245,15 +247,20 @@ reset(void)
     __atomic_store_n(&w[k], 0, __ATOMIC_RELAXED);
 }
 
-// netstages(ns, flags): with NETSTAGE_COST measure the recording's cost
-// first; copy the histograms to the user address uaddr (unless 0); with
-// NETSTAGE_RESET zero them after. 0, or -1 for unknown flags, a failed
+// netstages(ns, flags): with NETSTAGE_ON or NETSTAGE_OFF switch stamping
+// first; with NETSTAGE_COST measure the recording's cost; copy the
+// histograms to the user address uaddr (unless 0); with NETSTAGE_RESET
+// zero them after. 0, or -1 for unknown flags, both ON and OFF, a failed
 // copy or (NETSTAGE_COST) no free mbuf.
 int
 netstage_get(uint64 uaddr, int flags)
 {
-  if(flags & ~(NETSTAGE_RESET | NETSTAGE_COST))
+  if(flags & ~(NETSTAGE_RESET | NETSTAGE_COST | NETSTAGE_ON | NETSTAGE_OFF))
     return -1;
+  if((flags & NETSTAGE_ON) && (flags & NETSTAGE_OFF))
+    return -1;
+  if(flags & (NETSTAGE_ON | NETSTAGE_OFF))
+    __atomic_store_n(&on, (flags & NETSTAGE_ON) != 0, __ATOMIC_RELAXED);
   if((flags & NETSTAGE_COST) && cost_measure() < 0)
     return -1;
   if(uaddr && copy_out(uaddr) < 0)

@@ -52,6 +52,7 @@ struct netstage_hist {
 // What netstages() copies out.
 struct netstages {
   uint64 tick_ns;          // the clock's resolution: ns per time-CSR tick
+  uint64 on;               // 1 while datagrams are stamped (NETSTAGE_ON/OFF)
   uint64 cost_rx_inst;     // instret the recording of one received datagram
   uint64 cost_tx_inst;     //   (one sent) costs, from the last NETSTAGE_COST; 0: never
   struct netstage_hist h[NETMODE_COUNT][NETSTAGE_N];
@@ -60,6 +61,8 @@ struct netstages {
 // netstages(ns, flags): flags, or-ed.
 #define NETSTAGE_RESET 1   // zero the histograms after copying them out
 #define NETSTAGE_COST  2   // first measure what the recording costs (cost_*_inst)
+#define NETSTAGE_ON    4   // start stamping datagrams (the default at boot)
+#define NETSTAGE_OFF   8   // stop: datagrams from now on are not stamped or counted
 
 // The name of stage s ("rx_driver", ...), or "unknown".
 static inline const char *

@@ -1,14 +1,16 @@
 // netstages: where received and sent datagrams spend their time, per
 // driver mode and stage (kernel/netstage.h; NOTES.md "Where the time goes").
 //
-//   netstages       print every mode that counted a datagram
-//   netstages -r    print, then reset the histograms
-//   netstages -z    reset only
-//   netstages -c    measure what the recording costs first (cost_*_inst)
+//   netstages          print every mode that counted a datagram
+//   netstages -r       print, then reset the histograms
+//   netstages -z       reset only
+//   netstages -c       measure what the recording costs first (cost_*_inst)
+//   netstages on|off   start or stop stamping datagrams (on from boot; off
+//                      saves its instructions, NOTES.md "Where the time goes")
 //
 // One line for the whole table, then one per mode and stage, for scripts
 // (bench/stages.py, test/test_stages.py), e.g.
-//   STAGES kmap=split tick_ns=100 cost_rx_inst=0 cost_tx_inst=0
+//   STAGES kmap=split on=1 tick_ns=100 cost_rx_inst=0 cost_tx_inst=0
 //   STAGE mode=poll kmap=split stage=rx_stack n=1010 mean_ns=4100 p50_ns=3900 p99_ns=9800 inst=2100 neg=0
 // n: datagrams; mean_ns: the stage's mean time; p50_ns, p99_ns: from the
 // log2 buckets, interpolated linearly inside the bucket (so within a
@@ -62,7 +64,7 @@ printstage(int mode, int s)
 static void
 usage(void)
 {
-  fprintf(2, "usage: netstages [-r | -z | -c]\n");
+  fprintf(2, "usage: netstages [-r | -z] [-c] [on | off]\n");
   exit(1);
 }
 
@@ -71,16 +73,18 @@ main(int argc, char *argv[])
 {
   int flags = 0, show = 1;
 
-  if(argc > 2)
-    usage();
-  if(argc == 2){
-    if(strcmp(argv[1], "-r") == 0)
-      flags = NETSTAGE_RESET;
-    else if(strcmp(argv[1], "-z") == 0){
-      flags = NETSTAGE_RESET;
+  for(int a = 1; a < argc; a++){
+    if(strcmp(argv[a], "-r") == 0)
+      flags |= NETSTAGE_RESET;
+    else if(strcmp(argv[a], "-z") == 0){
+      flags |= NETSTAGE_RESET;
       show = 0;
-    } else if(strcmp(argv[1], "-c") == 0)
-      flags = NETSTAGE_COST;
+    } else if(strcmp(argv[a], "-c") == 0)
+      flags |= NETSTAGE_COST;
+    else if(strcmp(argv[a], "on") == 0)
+      flags |= NETSTAGE_ON;
+    else if(strcmp(argv[a], "off") == 0)
+      flags |= NETSTAGE_OFF;
     else
       usage();
   }
@@ -90,8 +94,9 @@ main(int argc, char *argv[])
   }
   if(!show)
     exit(0);
-  printf("STAGES kmap=%s tick_ns=%lu cost_rx_inst=%lu cost_tx_inst=%lu\n",
-         ns.kmap ? "shared" : "split", st.tick_ns, st.cost_rx_inst, st.cost_tx_inst);
+  printf("STAGES kmap=%s on=%lu tick_ns=%lu cost_rx_inst=%lu cost_tx_inst=%lu\n",
+         ns.kmap ? "shared" : "split", st.on, st.tick_ns, st.cost_rx_inst,
+         st.cost_tx_inst);
   for(int m = 0; m < NETMODE_COUNT; m++){
     int any = 0;
     for(int s = 0; s < NETSTAGE_N; s++)
