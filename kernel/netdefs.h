@@ -119,16 +119,29 @@ struct proc;
 void netstage_syscall(struct proc *p);        // syscall(): a system call entered
 void netstage_rx_begin(struct mbuf *m, int mode); // driver: DD seen on m's descriptor
 void netstage_tx_begin(struct mbuf *m);       // socket layer: m is this system call's datagram
-void netstage_stamp(struct mbuf *m, int stage); // netstage_mark's work
+void netstage_stamp(struct mbuf *m, int stage); // netstage_mark's last stage, or a stage out of turn
 int  netstage_get(uint64 uaddr, int flags);   // netstages(): copy out, reset, measure, switch
 
 // m finished stage (enum netstage, not a *_TOTAL); the last stage of its
-// direction counts it. Inline: an unstamped m costs one test.
+// direction counts it. Inline, and stage is a constant at every call: an
+// unstamped m costs one test, a stage in turn before the last a few
+// stores (kernel/riscv.h must come first, as for the rest of this file).
 static inline void
 netstage_mark(struct mbuf *m, int stage)
 {
-  if(m->st.dir)
+  struct netstamp *s = &m->st;
+  int rx = stage <= NS_RX_LAST;
+  int k = stage - (rx ? NS_RX_FIRST : NS_TX_FIRST) + 1;   // this stamp's index
+
+  if(s->dir == 0)
+    return;
+  if(s->dir != (rx ? 1 : 2) || s->n != k || stage == (rx ? NS_RX_LAST : NS_TX_LAST)){
     netstage_stamp(m, stage);
+    return;
+  }
+  s->t[k] = r_time();
+  s->i[k] = CSR_READ(instret);
+  s->n = k + 1;
 }
 
 // sock.c: UDP sockets (the socket layer). Files (connect()) and bound

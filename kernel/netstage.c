@@ -5,13 +5,14 @@
 // netstage_mark() at each stage; the last stage of a direction adds every
 // stage's gap to the histograms of the mode the datagram started in.
 //
-// A stamp is two CSR reads and a few stores in the mbuf; counting a
-// datagram is three atomic adds and a log2 per stage. That is some 500
-// instructions per received datagram and 400 per sent one (NOTES.md "Where
-// the time goes"; netstages(0, NETSTAGE_COST) measures it in instret,
-// instructions under QEMU's -icount), so it can be switched off at run
-// time (NETSTAGE_OFF): then a datagram costs a flag test and a byte test
-// per stage. It is on from boot.
+// A stamp is two CSR reads and a few stores in the mbuf (inline,
+// netstage_mark in kernel/netdefs.h); counting a datagram is three atomic
+// adds and a log2 per stage. That is some 300 instructions per received
+// datagram and 270 per sent one (NOTES.md "Where the time goes";
+// netstages(0, NETSTAGE_COST) measures it in instret, instructions under
+// QEMU's -icount), so it can be switched off at run time (NETSTAGE_OFF):
+// then a datagram costs a flag test and a byte test per stage. It is on
+// from boot.
 //
 // The time CSR is one clock for every hart (10 MHz on QEMU virt). instret
 // under -icount is QEMU's one virtual instruction counter (every hart's
@@ -33,10 +34,12 @@
 
 enum { DIR_NONE, DIR_RX, DIR_TX };   // m->st.dir
 
-// The histograms. Updated and read with atomic operations only: no lock.
-static struct netstages stages;
-// Where NETSTAGE_COST's dummy datagrams are counted.
-static struct netstages scratch;
+#define COST_MODE NETMODE_COUNT   // the row NETSTAGE_COST's dummy datagrams go to
+
+// The histograms: a row per mode, and one for NETSTAGE_COST. Updated and
+// read with atomic operations only: no lock.
+static struct netstage_hist hist[NETMODE_COUNT + 1][NETSTAGE_N];
+static uint64 cost_rx, cost_tx;   // instret per datagram, from NETSTAGE_COST
 // Stamping on (1) or off (0); netstages() switches it.
 static int on = 1;
 
@@ -92,7 +95,7 @@ netstage_tx_begin(struct mbuf *m)
 }
 
 // The log2 bucket of ns: a binary search, no loop (clz needs Zbb).
-static int
+static inline __attribute__((always_inline)) int
 bucket(uint64 ns)
 {
   int b = 0;
@@ -126,13 +129,13 @@ add(struct netstage_hist *h, struct netstamp *s, int a, int b)
   __atomic_fetch_add(&h->bucket[bucket(ns)], 1, __ATOMIC_RELAXED);
 }
 
-// Count the datagram stamped in s (all its stamps taken) into tab: each
-// stage from first on, then the total. Not inlined, so that mark()'s
-// usual path saves no registers.
+// Count the datagram stamped in s (all its stamps taken): each stage
+// from first on, then the total. Not inlined, so that netstage_stamp's
+// other paths save no registers.
 static void __attribute__((noinline))
-record(struct netstages *tab, struct netstamp *s, int first)
+record(struct netstamp *s, int first)
 {
-  struct netstage_hist *h = &tab->h[s->mode][first];
+  struct netstage_hist *h = &hist[s->mode][first];
   int k, n = s->n;
 
   for(k = 1; k < n; k++)
@@ -140,10 +143,11 @@ record(struct netstages *tab, struct netstamp *s, int first)
   add(&h[n - 1], s, 0, n - 1);
 }
 
-// m finished stage: stamp it; the last stage of its direction counts m
-// in tab. A stage out of turn (a stamp missed) stops m's stamping.
-static void
-mark(struct netstages *tab, struct mbuf *m, int stage)
+// m finished stage, and it is m's last, or not m's turn (a stamp was
+// missed: then m's stamping stops): netstage_mark (kernel/netdefs.h)
+// stamps the stages in turn before the last itself.
+void
+netstage_stamp(struct mbuf *m, int stage)
 {
   struct netstamp *s = &m->st;
   int rx = stage <= NS_RX_LAST;
@@ -151,7 +155,7 @@ mark(struct netstages *tab, struct mbuf *m, int stage)
 
   if(s->dir != (rx ? DIR_RX : DIR_TX))
     return;
-  if(s->n != k || s->mode >= NETMODE_COUNT){
+  if(s->n != k || s->mode > COST_MODE){
     s->dir = DIR_NONE;
     return;
   }
@@ -159,22 +163,15 @@ mark(struct netstages *tab, struct mbuf *m, int stage)
   s->i[k] = inst_now();
   s->n = k + 1;
   if(stage == (rx ? NS_RX_LAST : NS_TX_LAST)){
-    record(tab, s, rx ? NS_RX_FIRST : NS_TX_FIRST);
+    record(s, rx ? NS_RX_FIRST : NS_TX_FIRST);
     s->dir = DIR_NONE;
   }
 }
 
-// m (stamped by netstage_rx_begin or netstage_tx_begin) finished stage:
-// netstage_mark's work, for an m that is stamped.
-void
-netstage_stamp(struct mbuf *m, int stage)
-{
-  mark(&stages, m, stage);
-}
-
 // Measure what stamping and counting one received and one sent datagram
-// costs, in instret per datagram, into stages.cost_*_inst. 0, or -1 if no
-// mbuf is free.
+// costs, in instret per datagram, into cost_rx and cost_tx: dummy
+// datagrams through the same calls, counted in the COST_MODE row. 0, or
+// -1 if no mbuf is free.
 static int
 cost_measure(void)
 {
@@ -186,52 +183,62 @@ cost_measure(void)
     return -1;
   i0 = inst_now();
   for(int k = 0; k < COST_ROUNDS; k++){
-    begin(m, DIR_RX, NETMODE_INTR, r_time(), inst_now());
-    for(int s = NS_RX_FIRST; s <= NS_RX_LAST; s++)
-      mark(&scratch, m, s);
+    begin(m, DIR_RX, COST_MODE, r_time(), inst_now());
+    netstage_mark(m, NS_RX_DRIVER);   // constants, as at the real calls
+    netstage_mark(m, NS_RX_STACK);
+    netstage_mark(m, NS_RX_WAKE);
+    netstage_mark(m, NS_RX_COPY);
   }
-  stages.cost_rx_inst = (inst_now() - i0) / COST_ROUNDS;
+  cost_rx = (inst_now() - i0) / COST_ROUNDS;
   i0 = inst_now();
   for(int k = 0; k < COST_ROUNDS; k++){
     p->sys_time = r_time();
     p->sys_inst = inst_now();
-    begin(m, DIR_TX, e1000_mode(), p->sys_time, p->sys_inst);
-    for(int s = NS_TX_FIRST; s <= NS_TX_LAST; s++)
-      mark(&scratch, m, s);
+    begin(m, DIR_TX, COST_MODE, p->sys_time, p->sys_inst);
+    netstage_mark(m, NS_TX_BUILD);
+    netstage_mark(m, NS_TX_DRIVER);
+    netstage_mark(m, NS_TX_SEND);
   }
-  stages.cost_tx_inst = (inst_now() - i0) / COST_ROUNDS;
+  cost_tx = (inst_now() - i0) / COST_ROUNDS;
   mbuffree(m);
   return 0;
 }
 
-// Copy stages out to the user address uaddr, one histogram at a time
-// through a snapshot (copyout copies bytewise; the counters keep
-// changing). 0 or -1.
+// Store v at offset off of the user's struct netstages at uaddr. 0 or -1.
+static int
+put(uint64 uaddr, uint64 off, uint64 v)
+{
+  return copyout(myproc()->pagetable, uaddr + off, (char *)&v, sizeof(v));
+}
+
+// Copy the histograms of every mode (not the COST_MODE row) out to the
+// user's struct netstages at uaddr, one at a time through a snapshot
+// (copyout copies bytewise; the counters keep changing); count is the sum
+// of the buckets. 0 or -1.
 static int
 copy_out(uint64 uaddr)
 {
   struct netstage_hist snap;
-  uint64 *from, *to;
-  struct proc *p = myproc();
+  uint64 *from, *to, h = __builtin_offsetof(struct netstages, h);
 
-  stages.tick_ns = NS_PER_TICK;
-  stages.on = __atomic_load_n(&on, __ATOMIC_RELAXED);
-  if(copyout(p->pagetable, uaddr, (char *)&stages,
-             (char *)stages.h - (char *)&stages) < 0)
+  if(put(uaddr, __builtin_offsetof(struct netstages, tick_ns), NS_PER_TICK) < 0 ||
+     put(uaddr, __builtin_offsetof(struct netstages, on),
+         __atomic_load_n(&on, __ATOMIC_RELAXED)) < 0 ||
+     put(uaddr, __builtin_offsetof(struct netstages, cost_rx_inst), cost_rx) < 0 ||
+     put(uaddr, __builtin_offsetof(struct netstages, cost_tx_inst), cost_tx) < 0)
     return -1;
-  uaddr += (char *)stages.h - (char *)&stages;
   for(int m = 0; m < NETMODE_COUNT; m++){
     for(int s = 0; s < NETSTAGE_N; s++){
-      from = (uint64 *)&stages.h[m][s];
+      from = (uint64 *)&hist[m][s];
       to = (uint64 *)&snap;
       for(int k = 0; k < sizeof(snap) / sizeof(uint64); k++)
         to[k] = __atomic_load_n(&from[k], __ATOMIC_RELAXED);
       snap.count = 0;
       for(int b = 0; b < NETSTAGE_BUCKETS; b++)
         snap.count += snap.bucket[b];
-      if(copyout(p->pagetable, uaddr, (char *)&snap, sizeof(snap)) < 0)
+      if(copyout(myproc()->pagetable, uaddr + h, (char *)&snap, sizeof(snap)) < 0)
         return -1;
-      uaddr += sizeof(snap);
+      h += sizeof(snap);
     }
   }
   return 0;
@@ -241,9 +248,9 @@ copy_out(uint64 uaddr)
 static void
 reset(void)
 {
-  uint64 *w = (uint64 *)stages.h;
+  uint64 *w = (uint64 *)hist;
 
-  for(int k = 0; k < sizeof(stages.h) / sizeof(uint64); k++)
+  for(int k = 0; k < NETMODE_COUNT * NETSTAGE_N * sizeof(hist[0][0]) / sizeof(uint64); k++)
     __atomic_store_n(&w[k], 0, __ATOMIC_RELAXED);
 }
 
