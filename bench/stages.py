@@ -173,10 +173,16 @@ def bar_order(keys):
 
 
 def table(entries):
-    """One line per (kmap, mode, probe, stage) of the combined entries."""
+    """One line per (kmap, mode, probe, stage) of the combined entries, in
+    the plot's order; the rx probe's sent datagrams (its request) left out."""
     lines = []
-    for (kmap, mode, probe), acc in sorted(combine(entries).items()):
+    comb = combine(entries)
+    order = {b: i for i, b in enumerate(bar_order({(k, m) for k, m, _ in comb}))}
+    for (kmap, mode, probe), acc in sorted(comb.items(),
+                                           key=lambda kv: (order[kv[0][:2]], kv[0][2])):
         for stage, a in acc.items():
+            if probe == "rx" and stage.startswith("tx_"):
+                continue
             lines.append("%-6s %-6s %-3s %-9s n=%-6d mean_us=%8.2f inst=%9.0f p99<=%.1f us%s"
                          % (mode, kmap, probe, stage, a["n"], a["mean_ns"] / 1000,
                             a["mean_inst"], a["p99_ns"] / 1000,
