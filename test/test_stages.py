@@ -17,6 +17,8 @@ anything took.
   mode's histograms and not in the boot mode's. `netstages off` stops
   the counting, `on` resumes it, `-c` measures the recording's cost.
 - stages-shared: the same first run with KMAP=shared (intr).
+- stages-plot (no QEMU): bench/stages.py parses netstages' lines, merges
+  the rounds of a mode and layout, and draws a PNG.
 """
 
 import os
@@ -139,3 +141,37 @@ def test_stages_shared(guest):
     """The same counts with the kernel mapped in every address space."""
     q = guest.boot(cpus=1, kmap="shared")
     first_run(guest, q)
+
+
+SAMPLE = """STAGES kmap=%s on=1 tick_ns=100 cost_rx_inst=0 cost_tx_inst=0
+STAGE mode=%s kmap=%s stage=rx_driver n=10 mean_ns=1000 p50_ns=900 p99_ns=2000 inst=1000 neg=0
+STAGE mode=%s kmap=%s stage=rx_stack n=10 mean_ns=2000 p50_ns=1900 p99_ns=4000 inst=2000 neg=0
+STAGE mode=%s kmap=%s stage=rx_total n=10 mean_ns=3000 p50_ns=2900 p99_ns=6000 inst=3000 neg=0
+STAGE mode=%s kmap=%s stage=tx_build n=10 mean_ns=500 p50_ns=400 p99_ns=900 inst=500 neg=0
+STAGE mode=%s kmap=%s stage=tx_total n=10 mean_ns=500 p50_ns=400 p99_ns=900 inst=500 neg=0
+"""
+
+
+def test_stages_plot(tmp_path):
+    """bench/stages.py parses netstages' lines, merges rounds and draws (no QEMU)."""
+    entries = []
+    for kmap in ("split", "shared"):
+        for mode in ("intr", "poll"):
+            st = stages.parse(SAMPLE % ((kmap,) + (mode, kmap) * 5))
+            assert st["kmap"] == kmap and st["on"] == 1 and list(st["modes"]) == [mode]
+            assert list(st["modes"][mode]) == ["rx_driver", "rx_stack", "rx_total",
+                                               "tx_build", "tx_total"]
+            for probe in ("lat", "lat", "rx"):          # two rounds of lat
+                entries.append(dict(kmap=kmap, mode=mode, probe=probe,
+                                    stages=st["modes"][mode]))
+    assert stages.parse("no such program\n") is None
+    assert stages.stage_names("rx", st["modes"]["poll"]) == ["rx_driver", "rx_stack"]
+    comb = stages.combine(entries)
+    assert comb[("split", "poll", "lat")]["rx_stack"]["n"] == 20
+    assert comb[("split", "poll", "lat")]["rx_stack"]["mean_ns"] == 2000
+    lines = stages.table(entries)
+    assert lines[0].startswith("intr   split  lat rx_driver n=20")
+    assert not any(" rx  tx_" in l for l in lines)
+    path = stages.plot(entries, str(tmp_path / "stages.png"), "test")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
