@@ -78,6 +78,7 @@ NETOBJS = \
   $K/arp.o \
   $K/sock.o \
   $K/netceil.o \
+  $K/netstage.o \
   $K/sysnet.o
 
 # Toolchain: Debian's bare-metal compiler, or the Linux one. Looked for on
@@ -226,6 +227,7 @@ UPROGS = \
 	$U/_cpuhog \
 	$U/_nettests \
 	$U/_netstat \
+	$U/_netstages \
 	$U/_netmode \
 	$U/_udpbench \
 	$U/_udpecho \
@@ -415,6 +417,8 @@ help:
 	@echo "                                    FUZZTIME seconds each; then [NETFUZZTIME=1800]"
 	@echo "                                    netfuzz (system calls) in each NETMODE [NETFUZZSEED=n]"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
+	@echo "  python3 bench/stages.py           where the time goes: per-stage means per mode and KMAP,"
+	@echo "                                    a stacked plot -> bench/out/stages-DATE/ (netstages in xv6)"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"
 	@echo "variables: NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP)"

@@ -195,6 +195,7 @@ tx_reclaim_locked(void)
     if((e1000.tx[i].status & E1000_TXD_STAT_DD) == 0)
       break;
     __sync_synchronize();   // the device is done with the buffer before we reuse it
+    netstage_mark(e1000.tx_mbuf[i], NS_TX_SEND);
     mbuffree(e1000.tx_mbuf[i]);
     e1000.tx_mbuf[i] = 0;
     e1000.tx[i].status = 0;
@@ -243,6 +244,7 @@ tx_put_locked(struct mbuf *m)
   d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
   e1000.tx_mbuf[i] = m;
   e1000.tx_next = (i + 1) % TX_RING_SIZE;
+  netstage_mark(m, NS_TX_DRIVER);
   __sync_synchronize();   // the descriptor is in RAM before the device sees the new tail
   reg_write(E1000_TDT, e1000.tx_next);   // QEMU sends the frame inside this store
 }
@@ -309,6 +311,7 @@ rx_take_locked(uint i)
   } else {
     m->head = m->buf;        // where the device wrote it
     m->len = len;
+    netstage_rx_begin(m, e1000.mode);
     e1000.rx_mbuf[i] = fresh;
     d->addr = (uint64)fresh->buf;
   }

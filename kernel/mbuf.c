@@ -83,6 +83,7 @@ mbufalloc(uint headroom)
   m->next = 0;
   m->head = m->buf + headroom;
   m->len = 0;
+  m->st.dir = 0;           // no stamps (netstage.c) until a stage begins them
   return m;
 }
 

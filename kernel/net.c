@@ -169,6 +169,7 @@ net_rx(struct mbuf *m)
   struct np_info pi;
   int v;
 
+  netstage_mark(m, NS_RX_DRIVER);
   v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), net_mask(), &pi);
   switch(v){
   case NP_ARP_REQUEST:
@@ -255,6 +256,7 @@ net_xmit(struct mbuf *m)
 
   if(pad)
     memset(mbufput(m, pad), 0, pad);
+  netstage_mark(m, NS_TX_BUILD);
   if(e1000_transmit(m) < 0){
     NETSTAT_INC(tx_drop_dev);
     mbuffree(m);

@@ -10,6 +10,7 @@
 
 #include "kernel/netstat.h"
 #include "kernel/netmode.h"
+#include "kernel/netstage.h"
 
 struct file;
 struct ifinfo;
@@ -19,12 +20,26 @@ struct arpinfo;
 #define MBUF_HEADROOM  128   // room to prepend Ethernet/IP/UDP headers on send
 #define NMBUF          1024  // mbufs in the pool (allocated from pages at boot)
 
+// A datagram's stamps on its way through the stages (kernel/netstage.h):
+// the low 32 bits of the time CSR and of instret at each stamp, so a
+// stage must last under 2^31 ticks (214 s) and, for its instret, under
+// 2^32 counts (about 4 s under -icount, 1.4 s of host TSC without). 48 bytes.
+#define NETSTAMP_N 5         // stamps of a received datagram (a sent one takes 4)
+struct netstamp {
+  uint32 t[NETSTAMP_N];
+  uint32 i[NETSTAMP_N];
+  uint8 dir;           // 0 none, 1 received, 2 sent: which stamps it takes
+  uint8 mode;          // the driver's mode at the first stamp
+  uint8 n;             // stamps taken
+};
+
 struct mbuf {
   struct mbuf *next;   // link in an mbuf queue or the free list
   char *head;          // first byte of the data
   uint len;            // bytes of data from head
   uint32 raddr;        // on a socket queue: the datagram's sender
   uint16 rport;
+  struct netstamp st;  // netstage.c's, from mbufalloc (dir 0) on
   char buf[MBUF_SIZE];
 };
 
@@ -96,6 +111,38 @@ void arp_tick(void);
 // netceil.c: the ceiling benchmark (the device path alone)
 int  netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res);
 int  netceil_sinks(struct mbuf *m);   // RX ceiling: count and free m (1) or hand it up (0)
+
+// netstage.c: where the time goes (kernel/netstage.h). Stamps in m->st;
+// any context, no locks taken, never sleeps. While stamping is off
+// (netstages -off) the begin calls stamp nothing, so the marks cost a test.
+struct proc;
+void netstage_syscall(struct proc *p);        // syscall(): a system call entered
+void netstage_rx_begin(struct mbuf *m, int mode); // driver: DD seen on m's descriptor
+void netstage_tx_begin(struct mbuf *m);       // socket layer: m is this system call's datagram
+void netstage_stamp(struct mbuf *m, int stage); // netstage_mark's last stage, or a stage out of turn
+int  netstage_get(uint64 uaddr, int flags);   // netstages(): copy out, reset, measure, switch
+
+// m finished stage (enum netstage, not a *_TOTAL); the last stage of its
+// direction counts it. Inline, and stage is a constant at every call: an
+// unstamped m costs one test, a stage in turn before the last a few
+// stores (kernel/riscv.h must come first, as for the rest of this file).
+static inline void
+netstage_mark(struct mbuf *m, int stage)
+{
+  struct netstamp *s = &m->st;
+  int rx = stage <= NS_RX_LAST;
+  int k = stage - (rx ? NS_RX_FIRST : NS_TX_FIRST) + 1;   // this stamp's index
+
+  if(s->dir == 0)
+    return;
+  if(s->dir != (rx ? 1 : 2) || s->n != k || stage == (rx ? NS_RX_LAST : NS_TX_LAST)){
+    netstage_stamp(m, stage);
+    return;
+  }
+  s->t[k] = r_time();
+  s->i[k] = CSR_READ(instret);
+  s->n = k + 1;
+}
 
 // sock.c: UDP sockets (the socket layer). Files (connect()) and bound
 // ports (bind()) are two ways to own the same struct sock.

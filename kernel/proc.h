@@ -88,4 +88,6 @@ struct proc {
   char name[16];               // for debugging (^P)
   void (*kfn)(void *);         // kernel thread: its body (pagetable == 0)
   void *karg;
+  uint64 sys_time;             // time CSR when the current system call entered,
+  uint64 sys_inst;             // and instret (kernel/netstage.c)
 };

@@ -333,6 +333,7 @@ sockenqueue(struct sock *so, struct mbuf *m, uint32 sip, uint16 sport)
   }
   m->raddr = sip;
   m->rport = sport;
+  netstage_mark(m, NS_RX_STACK);
   mbufq_push(&so->rxq, m);
   so->rx++;
   wakeup(so);
@@ -476,6 +477,7 @@ sockpop(struct sock *so)
 {
   struct mbuf *m = mbufq_pop(&so->rxq);
 
+  netstage_mark(m, NS_RX_WAKE);
   so->lastaddr = m->raddr;
   so->lastport = m->rport;
   return m;
@@ -493,6 +495,8 @@ copyout_free(struct mbuf *m, uint64 addr, uint n)
     NETSTAT_INC(rx_trunc);
   if(copyout(myproc()->pagetable, addr, m->head, r) < 0)
     r = -1;
+  else
+    netstage_mark(m, NS_RX_COPY);
   mbuffree(m);
   return r;
 }
@@ -548,6 +552,7 @@ socksendto(uint16 lport, uint32 raddr, uint16 rport, uint64 addr, int n)
     NETSTAT_INC(tx_drop_nombuf);
     return -1;
   }
+  netstage_tx_begin(m);
   if(copyin(myproc()->pagetable, mbufput(m, n), addr, n) < 0){
     mbuffree(m);
     return -1;

@@ -10,6 +10,7 @@
 #include "kernel/proc.h"
 #include "kernel/syscall.h"
 #include "kernel/defs.h"
+#include "kernel/netdefs.h"
 
 // Fetch the uint64 at user address addr into *ip. Returns 0 or -1.
 int
@@ -117,6 +118,7 @@ uint64 sys_ifset(void);
 uint64 sys_arplist(void);
 uint64 sys_arpctl(void);
 uint64 sys_icmpconnect(void);
+uint64 sys_netstages(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -160,6 +162,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_arplist] sys_arplist,
   [SYS_arpctl]  sys_arpctl,
   [SYS_icmpconnect] sys_icmpconnect,
+  [SYS_netstages] sys_netstages,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.
@@ -170,6 +173,7 @@ syscall(void)
   uint64 num = p->trapframe->a7;
 
   if(num > 0 && num < NELEM(syscalls) && syscalls[num]){
+    netstage_syscall(p);    // the first stamp of a datagram it may send
     p->trapframe->a0 = syscalls[num]();
   } else {
     printf("%d %s: unknown sys call %ld\n", p->pid, p->name, num);

@@ -248,6 +248,19 @@ sys_netmode(void)
   return netmode_set(mode);
 }
 
+// int netstages(struct netstages *ns, int flags): the per-stage
+// histograms (netstage.c). ns may be 0 (reset or measure only). 0 or -1.
+uint64
+sys_netstages(void)
+{
+  uint64 addr;
+  int flags;
+
+  argaddr(0, &addr);
+  argint(1, &flags);
+  return netstage_get(addr, flags);
+}
+
 // int ifget(struct ifinfo *ifi): copy the interface's configuration
 // (kernel/netif.h) out. Returns 0 or -1.
 uint64

@@ -25,6 +25,7 @@
 #include "kernel/sysinfo.h"
 #include "kernel/netif.h"
 #include "kernel/net.h"
+#include "kernel/netstage.h"
 #include "user/user.h"
 #include "user/serverport.h"
 
@@ -459,6 +460,29 @@ pingsock(void)
     fail("another socket's reply arrived here");
   close(other);
   close(fd);
+}
+
+// netstages() with unknown flags, on and off at once, or a pointer the
+// process does not own (past its break, a kernel address) returns -1;
+// the stamping stays on.
+void
+stageargs(void)
+{
+  static struct netstages st;
+  char *brk = sbrk(0);
+
+  if(netstages(0, 0) != 0 || netstages(&st, 0) != 0 || st.on != 1)
+    fail("netstages() refused a plain call, or stamping is off");
+  if(netstages(0, 64) != -1 || netstages(&st, NETSTAGE_RESET | 64) != -1)
+    fail("netstages() took an unknown flag");
+  if(netstages(0, NETSTAGE_ON | NETSTAGE_OFF) != -1)
+    fail("netstages() took on and off at once");
+  if(netstages((struct netstages *)(brk + 8192), 0) != -1 ||
+     netstages((struct netstages *)0x80000000L, 0) != -1 ||
+     netstages((struct netstages *)0xfffffffff0L, 0) != -1)
+    fail("netstages() wrote where the process has no memory");
+  if(netstages(&st, 0) != 0 || st.on != 1)
+    fail("a refused netstages() switched stamping off");
 }
 
 // Misuse of the ICMP socket, interface and ARP calls returns -1 and
@@ -1267,6 +1291,7 @@ struct test {
   { busyclose,    "busyclose" },
   { pingsock,     "pingsock" },
   { ifargs,       "ifargs" },
+  { stageargs,    "stageargs" },
   // bind/unbind/send/recv
   { bindping,      "bindping" },
   { bindfull,      "bindfull" },

@@ -97,6 +97,11 @@ int arpctl(int op, int arg);
 // echo reply from raddr with this socket's identifier, header included.
 // sockopt(SO_RCVTIMEO) and close() work as on UDP sockets. -1 on error.
 int icmpconnect(uint32 raddr);
+// Per-mode histograms of where datagrams' time goes (kernel/netstage.h).
+// flags NETSTAGE_COST first measures the recording's cost; then *ns (if
+// not 0) gets the histograms; NETSTAGE_RESET zeroes them after. 0 or -1.
+struct netstages;
+int netstages(struct netstages *ns, int flags);
 
 // MIT's 2024-25 net lab interface (ports, no descriptors). Addresses and
 // ports in host byte order.
