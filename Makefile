@@ -358,6 +358,11 @@ test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/dhcp_unit.c $U/dhcpmsg.c
 
+# The host unit test of kernel/tcp.c, TCP's state machine (make test runs it).
+test/tcp_unit: test/tcp_unit.c test/unit.h $K/tcp.c $K/tcp.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/tcp_unit.c $K/tcp.c $K/netparse.c
+
 # ---- fuzzing ----------------------------------------------------------------
 
 # make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c, then on
@@ -391,7 +396,7 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $K/kmap.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
-	  test/dhcp_unit \
+	  test/dhcp_unit test/tcp_unit $(FUZZ)/fuzz_tcp \
 	  fs-guest*.img packets-guest*.pcap
 
 help:

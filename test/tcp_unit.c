@@ -1,0 +1,516 @@
+// Host unit test of kernel/tcp.c (TCP's state machine) and of the TCP
+// header code in kernel/netparse.c. Each case feeds one input (a segment,
+// a tick, an application call) to a tcb in a known state and asserts the
+// exact output: state, segments (sequence, acknowledgement, flags,
+// window, length), timers, events and counters. At the end two tcbs move
+// a megabyte through a lossy, reordering, duplicating in-memory link.
+//
+// Build and run from the repository root (make test runs it):
+//   make test/tcp_unit && test/tcp_unit
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/types.h"
+#include "kernel/tcp.h"
+#include "test/unit.h"
+
+#define ISS 1000          // our initial sequence number
+#define IRS 5000          // the peer's
+#define SSIZE 8192
+#define RSIZE 4096
+#define PMSS 1000         // the MSS both sides use in most cases
+
+static struct tcp_params P;
+static struct tcb T;
+static struct tcp_out O;
+static uint8 sbuf[SSIZE], rbuf[RSIZE];
+static uint8 pat[65536];  // pat[i] = byte i of any stream in these tests
+static const char *tname;
+
+// Compare out->seg[i] with the wanted fields; print both on a mismatch.
+#define SEG(i, seq, ack, flags, wnd, len) \
+  segcheck(__LINE__, (i), (seq), (ack), (flags), (wnd), (len))
+
+static void
+segcheck(int line, int i, uint32 seq, uint32 ack, int flags, int wnd, uint len)
+{
+  struct tcp_seg *s = &O.seg[i];
+
+  if(i >= O.nseg){
+    printf("%s line %d: FAILED no segment %d (nseg %d)\n", tname, line, i, O.nseg);
+    failures++;
+    return;
+  }
+  if(s->seq != seq || s->ack != ack || s->flags != flags || (wnd >= 0 && s->wnd != wnd) ||
+     s->len != len){
+    printf("%s line %d: FAILED segment %d: got seq %u ack %u flags %#x wnd %u len %u; "
+           "want seq %u ack %u flags %#x wnd %d len %u\n", tname, line, i, s->seq, s->ack,
+           s->flags, s->wnd, s->len, seq, ack, flags, wnd, len);
+    failures++;
+  }
+}
+
+#define BEGIN(name) (tname = (name))
+
+static void
+setup(void)
+{
+  tcp_defaults(&P);
+  P.mss = PMSS;
+  P.msl = 500;
+  P.max_retries = 5;
+  P.syn_retries = 3;
+  P.fin2 = 5000;
+  tcp_init(&T, &P, sbuf, SSIZE, rbuf, RSIZE);
+}
+
+static struct tcp_seg
+mkseg(uint32 seq, uint32 ack, uint8 flags, uint16 wnd, uint off, uint len)
+{
+  struct tcp_seg s;
+
+  memset(&s, 0, sizeof(s));
+  s.seq = seq;
+  s.ack = ack;
+  s.flags = flags;
+  s.wnd = wnd;
+  s.data = pat + off;
+  s.len = len;
+  return s;
+}
+
+static void
+in(uint64 now, uint32 seq, uint32 ack, uint8 flags, uint16 wnd, uint off, uint len)
+{
+  struct tcp_seg s = mkseg(seq, ack, flags, wnd, off, len);
+
+  tcp_input(&T, now, &s, &O);
+}
+
+// Our SYN at t=0, the peer's SYN-ACK (MSS mss, window wnd) at t=rtt.
+static void
+connect_active(uint16 mss, uint16 wnd, uint64 rtt)
+{
+  struct tcp_seg s;
+
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  s = mkseg(IRS, ISS + 1, TCP_SYN | TCP_ACK, wnd, 0, 0);
+  s.mss = mss;
+  tcp_input(&T, rtt, &s, &O);
+}
+
+// An established connection at t=0 (rtt 0), peer window wnd.
+static void
+established(uint16 wnd)
+{
+  connect_active(PMSS, wnd, 0);
+}
+
+static void
+test_open_and_handshake(void)
+{
+  struct tcp_seg s;
+
+  BEGIN("active_open_sends_syn");
+  setup();
+  CHECK(tcp_open(&T, 0, ISS, &O) == 0);
+  CHECK(T.state == TCP_SYN_SENT && O.nseg == 1);
+  SEG(0, ISS, 0, TCP_SYN, RSIZE, 0);
+  CHECK(O.seg[0].mss == PMSS);
+  CHECK(tcp_deadline(&T) == 1000);    // RFC 6298: initial RTO 1 s
+  CHECK(tcp_open(&T, 0, ISS, &O) == -1);
+
+  BEGIN("synack_establishes");
+  s = mkseg(IRS, ISS + 1, TCP_SYN | TCP_ACK, 30000, 0, 0);
+  s.mss = 1200;
+  tcp_input(&T, 40, &s, &O);
+  CHECK(T.state == TCP_ESTABLISHED && O.events == TCP_EV_CONNECTED);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+  CHECK(O.nseg == 1 && T.smss == PMSS); // min(peer's 1200, ours)
+  CHECK(T.snd_wnd == 30000 && T.snd_una == ISS + 1 && T.rcv_nxt == IRS + 1);
+  CHECK(T.cwnd == 4 * PMSS);          // RFC 5681 IW for SMSS <= 1095
+  CHECK(T.srtt8 == 40 * 8 && T.rttvar8 == 20 * 8 && T.rto == 1000);
+  CHECK(tcp_deadline(&T) == 0);
+
+  BEGIN("syn_retransmitted_with_backoff_then_gives_up");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  tcp_tick(&T, 999, &O);
+  CHECK(O.nseg == 0);
+  uint64 at = 1000, gap = 1000;
+  for(int i = 1; i <= 3; i++){
+    tcp_tick(&T, at, &O);
+    SEG(0, ISS, 0, TCP_SYN, RSIZE, 0);
+    CHECK(O.count[TCP_C_RTX] == 1 && O.count[TCP_C_TIMEOUT] == 1);
+    gap *= 2;
+    CHECK(tcp_deadline(&T) == at + gap);
+    at += gap;
+  }
+  tcp_tick(&T, at, &O);
+  CHECK(T.state == TCP_CLOSED && T.err == TCP_ERR_TIMEOUT && O.nseg == 0);
+  CHECK(O.events == (TCP_EV_TIMEOUT | TCP_EV_CLOSED) && O.count[TCP_C_GIVEUP] == 1);
+  CHECK(tcp_send(&T, at, pat, 1, &O) == -1 && tcp_recv(&T, at, rbuf, 1, &O) == -1);
+
+  BEGIN("syn_lost_then_cwnd_is_one_segment");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  tcp_tick(&T, 1000, &O);
+  s = mkseg(IRS, ISS + 1, TCP_SYN | TCP_ACK, 30000, 0, 0);
+  tcp_input(&T, 1100, &s, &O);
+  CHECK(T.state == TCP_ESTABLISHED && T.smss == TCP_MSS_DEFAULT && T.cwnd == T.smss);
+  CHECK(T.rtt_valid == 0);            // Karn: the SYN was sent twice
+
+  BEGIN("synsent_rst_with_acceptable_ack_refuses");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  in(5, 0, ISS + 1, TCP_RST | TCP_ACK, 0, 0, 0);
+  CHECK(T.state == TCP_CLOSED && T.err == TCP_ERR_RESET && O.nseg == 0);
+  CHECK(O.events == (TCP_EV_RESET | TCP_EV_CLOSED));
+
+  BEGIN("synsent_rst_with_bad_ack_ignored");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  in(5, 0, ISS + 7, TCP_RST | TCP_ACK, 0, 0, 0);
+  CHECK(T.state == TCP_SYN_SENT && O.nseg == 0 && O.events == 0);
+  in(5, 0, 0, TCP_RST, 0, 0, 0);      // no ACK: ignored too
+  CHECK(T.state == TCP_SYN_SENT && O.nseg == 0);
+
+  BEGIN("synsent_bad_ack_answered_with_rst");
+  in(5, IRS, ISS + 50, TCP_SYN | TCP_ACK, 1000, 0, 0);
+  CHECK(T.state == TCP_SYN_SENT && O.nseg == 1);
+  SEG(0, ISS + 50, 0, TCP_RST, 0, 0);
+  in(5, IRS, ISS, TCP_ACK, 1000, 0, 0);
+  SEG(0, ISS, 0, TCP_RST, 0, 0);
+
+  BEGIN("synsent_plain_segment_dropped");
+  in(5, IRS, 0, TCP_PSH, 1000, 0, 5);
+  CHECK(T.state == TCP_SYN_SENT && O.nseg == 0 && O.count[TCP_C_DROP_STATE] == 1);
+}
+
+static void
+test_passive_open(void)
+{
+  struct tcp_seg s;
+
+  BEGIN("listen_syn_gets_synack");
+  setup();
+  CHECK(tcp_listen(&T, ISS) == 0);
+  s = mkseg(IRS, 0, TCP_SYN, 20000, 0, 0);
+  s.mss = 1460;
+  tcp_input(&T, 0, &s, &O);
+  CHECK(T.state == TCP_SYN_RCVD && O.nseg == 1);
+  SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
+  CHECK(O.seg[0].mss == PMSS && T.smss == PMSS && tcp_deadline(&T) == 1000);
+
+  BEGIN("synrcvd_syn_again_gets_synack_again");
+  tcp_input(&T, 10, &s, &O);
+  CHECK(T.state == TCP_SYN_RCVD && O.nseg == 1);
+  SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
+  CHECK(O.count[TCP_C_RTX] == 1);
+
+  BEGIN("synrcvd_ack_establishes");
+  in(30, IRS + 1, ISS + 1, TCP_ACK, 20000, 0, 0);
+  CHECK(T.state == TCP_ESTABLISHED && O.events == TCP_EV_CONNECTED && O.nseg == 0);
+  CHECK(T.snd_wnd == 20000 && tcp_deadline(&T) == 0);
+
+  BEGIN("synrcvd_bad_ack_gets_rst");
+  setup();
+  tcp_listen(&T, ISS);
+  in(0, IRS, 0, TCP_SYN, 20000, 0, 0);
+  in(1, IRS + 1, ISS + 9, TCP_ACK, 20000, 0, 0);
+  CHECK(T.state == TCP_SYN_RCVD && O.nseg == 1);
+  SEG(0, ISS + 9, 0, TCP_RST, 0, 0);
+
+  BEGIN("synrcvd_synack_retransmitted_and_gives_up");
+  tcp_tick(&T, 1000, &O);
+  SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
+  tcp_tick(&T, 3000, &O);
+  tcp_tick(&T, 7000, &O);
+  CHECK(T.state == TCP_SYN_RCVD);
+  tcp_tick(&T, 15000, &O);
+  CHECK(T.state == TCP_CLOSED && (O.events & TCP_EV_TIMEOUT));
+
+  BEGIN("synrcvd_rst_closes");
+  setup();
+  tcp_listen(&T, ISS);
+  in(0, IRS, 0, TCP_SYN, 20000, 0, 0);
+  in(1, IRS + 1, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_CLOSED && (O.events & TCP_EV_RESET) && O.nseg == 0);
+
+  BEGIN("listen_ack_gets_rst");
+  setup();
+  tcp_listen(&T, ISS);
+  in(0, IRS, 777, TCP_ACK, 100, 0, 0);
+  CHECK(T.state == TCP_LISTEN && O.nseg == 1);
+  SEG(0, 777, 0, TCP_RST, 0, 0);
+
+  BEGIN("listen_rst_and_plain_ignored");
+  in(0, IRS, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_LISTEN && O.nseg == 0);
+  in(0, IRS, 0, 0, 100, 0, 4);
+  CHECK(T.state == TCP_LISTEN && O.nseg == 0 && O.count[TCP_C_DROP_STATE] == 1);
+
+  BEGIN("listen_closed_by_shutdown");
+  tcp_shutdown(&T, 0, &O);
+  CHECK(T.state == TCP_CLOSED && O.events == TCP_EV_CLOSED);
+}
+
+static void
+test_simultaneous_open(void)
+{
+  BEGIN("simultaneous_open_syn_then_synack");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  in(10, IRS, 0, TCP_SYN, 20000, 0, 0);
+  CHECK(T.state == TCP_SYN_RCVD && O.nseg == 1);
+  SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
+  in(20, IRS, ISS + 1, TCP_SYN | TCP_ACK, 20000, 0, 0);   // the peer's SYN-ACK
+  CHECK(T.state == TCP_ESTABLISHED && O.events == TCP_EV_CONNECTED);
+
+  BEGIN("simultaneous_open_syn_then_ack");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  in(10, IRS, 0, TCP_SYN, 20000, 0, 0);
+  in(20, IRS + 1, ISS + 1, TCP_ACK, 20000, 0, 0);
+  CHECK(T.state == TCP_ESTABLISHED && O.nseg == 0);
+}
+
+static void
+test_closed_port(void)
+{
+  struct tcp_seg s, r;
+
+  BEGIN("closed_port_syn_gets_rst_ack");
+  s = mkseg(IRS, 0, TCP_SYN, 100, 0, 0);
+  CHECK(tcp_reset_for(&s, &r) == 1);
+  CHECK(r.seq == 0 && r.ack == IRS + 1 && r.flags == (TCP_RST | TCP_ACK) && r.len == 0);
+  s = mkseg(IRS, 0, TCP_FIN, 100, 0, 10);
+  CHECK(tcp_reset_for(&s, &r) == 1 && r.ack == IRS + 11);
+
+  BEGIN("closed_port_ack_gets_rst");
+  s = mkseg(IRS, 4242, TCP_ACK, 100, 0, 10);
+  CHECK(tcp_reset_for(&s, &r) == 1 && r.seq == 4242 && r.flags == TCP_RST);
+
+  BEGIN("closed_port_rst_unanswered");
+  s = mkseg(IRS, 4242, TCP_RST | TCP_ACK, 100, 0, 0);
+  CHECK(tcp_reset_for(&s, &r) == 0);
+
+  BEGIN("closed_tcb_answers_with_rst");
+  setup();
+  in(0, IRS, 0, TCP_SYN, 100, 0, 0);
+  CHECK(O.nseg == 1 && O.count[TCP_C_RST_OUT] == 1);
+  SEG(0, 0, IRS + 1, TCP_RST | TCP_ACK, 0, 0);
+}
+
+static void
+test_mss(void)
+{
+  BEGIN("mss_absent_means_536");
+  connect_active(0, 30000, 0);
+  CHECK(T.smss == 536);
+  tcp_send(&T, 0, pat, 2000, &O);
+  CHECK(O.nseg == 3);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 536);
+  SEG(1, ISS + 537, IRS + 1, TCP_ACK, RSIZE, 536);
+  SEG(2, ISS + 1073, IRS + 1, TCP_ACK, RSIZE, 536);  // cwnd 4*536: the 4th fits
+                                                       // only 2144-1608 = 536
+
+  BEGIN("mss_option_honoured");
+  connect_active(100, 30000, 0);
+  CHECK(T.smss == 100);
+  tcp_send(&T, 0, pat, 250, &O);
+  CHECK(O.nseg == 2);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 100);
+  SEG(1, ISS + 101, IRS + 1, TCP_ACK, RSIZE, 100);   // 50 more wait for Nagle
+
+  BEGIN("mss_tiny_clamped_to_64");
+  connect_active(1, 30000, 0);
+  CHECK(T.smss == 64);
+}
+
+static void
+test_receive(void)
+{
+  uint8 buf[RSIZE];
+
+  BEGIN("data_in_order_delayed_ack");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 100);
+  CHECK(O.nseg == 0 && O.events == TCP_EV_READABLE && T.rlen == 100);
+  CHECK(tcp_deadline(&T) == 200);
+  tcp_tick(&T, 199, &O);
+  CHECK(O.nseg == 0);
+  tcp_tick(&T, 200, &O);
+  SEG(0, ISS + 1, IRS + 101, TCP_ACK, RSIZE - 100, 0);
+  CHECK(O.nseg == 1 && tcp_deadline(&T) == 0);
+
+  BEGIN("data_every_second_segment_acked");
+  in(300, IRS + 101, ISS + 1, TCP_ACK, 30000, 100, 1000);
+  CHECK(O.nseg == 0);
+  in(301, IRS + 1101, ISS + 1, TCP_ACK, 30000, 1100, 1000);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 2101, TCP_ACK, RSIZE - 2100, 0);
+  CHECK(tcp_recv(&T, 302, buf, sizeof(buf), &O) == 2100 && memcmp(buf, pat, 2100) == 0);
+
+  BEGIN("data_out_of_order_kept_and_merged");
+  established(30000);
+  in(0, IRS + 201, ISS + 1, TCP_ACK, 30000, 200, 100);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);       // duplicate ACK at once
+  CHECK(O.events == 0 && O.count[TCP_C_OOO] == 1 && T.nooo == 1 && T.rlen == 0);
+  in(1, IRS + 101, ISS + 1, TCP_ACK, 30000, 100, 150);  // overlaps the range
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+  CHECK(T.nooo == 1 && T.ooo[0].start == IRS + 101 && T.ooo[0].end == IRS + 301);
+  in(2, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 100);    // fills the hole
+  SEG(0, ISS + 1, IRS + 301, TCP_ACK, RSIZE - 300, 0);
+  CHECK(T.nooo == 0 && T.rlen == 300 && O.events == TCP_EV_READABLE);
+  CHECK(tcp_recv(&T, 3, buf, sizeof(buf), &O) == 300 && memcmp(buf, pat, 300) == 0);
+
+  BEGIN("data_out_of_order_ranges_bounded");
+  established(30000);
+  for(int i = 0; i < TCP_OOO_MAX + 1; i++)
+    in(0, IRS + 1 + 100 * (2 * i + 1), ISS + 1, TCP_ACK, 30000, 0, 10);
+  CHECK(T.nooo == TCP_OOO_MAX && O.count[TCP_C_OOO_DROP] == 1);
+
+  BEGIN("data_partly_old_trimmed");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 100);
+  in(1, IRS + 51, ISS + 1, TCP_ACK, 30000, 50, 100);
+  CHECK(T.rcv_nxt == IRS + 151 && T.rlen == 150);
+  CHECK(tcp_recv(&T, 2, buf, sizeof(buf), &O) == 150 && memcmp(buf, pat, 150) == 0);
+
+  BEGIN("data_beyond_window_trimmed");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, RSIZE + 100);
+  CHECK(T.rlen == RSIZE && T.rcv_nxt == IRS + 1 + RSIZE && T.state == TCP_ESTABLISHED);
+
+  BEGIN("unacceptable_segment_gets_ack");
+  established(30000);
+  in(0, IRS + 1 + RSIZE + 10, ISS + 1, TCP_ACK, 30000, 0, 10);
+  CHECK(O.nseg == 1 && O.count[TCP_C_DROP_SEQ] == 1 && T.rlen == 0);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+
+  BEGIN("old_duplicate_gets_ack");
+  in(0, IRS - 100, ISS + 1, TCP_ACK, 30000, 0, 10);
+  CHECK(O.nseg == 1 && O.count[TCP_C_DROP_SEQ] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+
+  BEGIN("no_ack_bit_dropped");
+  in(0, IRS + 1, 0, 0, 30000, 0, 10);
+  CHECK(O.nseg == 0 && T.rlen == 0 && O.count[TCP_C_DROP_ACK] == 1);
+
+  BEGIN("ack_of_unsent_data_gets_ack");
+  in(0, IRS + 1, ISS + 500, TCP_ACK, 30000, 0, 10);
+  CHECK(O.nseg == 1 && T.rlen == 0 && T.snd_una == ISS + 1 && O.count[TCP_C_DROP_ACK] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+}
+
+static void
+test_window(void)
+{
+  uint8 buf[RSIZE];
+
+  BEGIN("receive_window_shrinks_to_zero");
+  established(30000);
+  for(int i = 0; i < 4; i++)
+    in(i, IRS + 1 + 1000 * i, ISS + 1, TCP_ACK, 30000, 1000 * i, 1000);
+  SEG(0, ISS + 1, IRS + 4001, TCP_ACK, RSIZE - 4000, 0);
+  in(5, IRS + 4001, ISS + 1, TCP_ACK, 30000, 4000, 1000);  // only 96 fit
+  SEG(0, ISS + 1, IRS + 4097, TCP_ACK, 0, 0);
+  CHECK(T.rlen == RSIZE);
+
+  BEGIN("zero_window_probe_gets_ack_data_dropped");
+  in(6, IRS + 4097, ISS + 1, TCP_ACK, 30000, 4096, 1);
+  CHECK(O.nseg == 1 && T.rlen == RSIZE);
+  SEG(0, ISS + 1, IRS + 4097, TCP_ACK, 0, 0);
+
+  BEGIN("zero_window_fin_accepted");
+  in(6, IRS + 4097, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_CLOSE_WAIT && (O.events & TCP_EV_PEER_FIN));
+  SEG(0, ISS + 1, IRS + 4098, TCP_ACK, 0, 0);
+
+  BEGIN("receiver_sws_small_read_no_update");
+  established(30000);
+  for(int i = 0; i < 4; i++)
+    in(i, IRS + 1 + 1000 * i, ISS + 1, TCP_ACK, 30000, 1000 * i, 1000);
+  in(5, IRS + 4001, ISS + 1, TCP_ACK, 30000, 4000, 96);
+  CHECK(O.nseg == 0);                 // the fifth segment: its ACK is delayed
+  tcp_tick(&T, 205, &O);
+  SEG(0, ISS + 1, IRS + 4097, TCP_ACK, 0, 0);
+  CHECK(tcp_recv(&T, 206, buf, 500, &O) == 500);
+  CHECK(O.nseg == 0);                 // 500 < min(RSIZE/2, MSS): no update
+
+  BEGIN("receiver_window_update_after_big_read");
+  CHECK(tcp_recv(&T, 207, buf, 1500, &O) == 1500);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 4097, TCP_ACK, 2000, 0);
+  CHECK(tcp_recv(&T, 208, buf, 100, &O) == 100 && O.nseg == 0);
+}
+
+static void
+test_rst_syn_in_window(void)
+{
+  BEGIN("rst_exact_resets");
+  established(30000);
+  in(0, IRS + 1, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_CLOSED && T.err == TCP_ERR_RESET && O.nseg == 0);
+  CHECK(O.events == (TCP_EV_RESET | TCP_EV_CLOSED) && O.count[TCP_C_RST_IN] == 1);
+
+  BEGIN("rst_in_window_gets_challenge_ack");
+  established(30000);
+  in(0, IRS + 100, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_ESTABLISHED && O.nseg == 1 && O.count[TCP_C_CHALLENGE] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+
+  BEGIN("rst_out_of_window_dropped");
+  in(0, IRS + 100000, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_ESTABLISHED && O.nseg == 0 && O.count[TCP_C_DROP_SEQ] == 1);
+
+  BEGIN("syn_in_window_gets_challenge_ack");
+  in(0, IRS + 50, 0, TCP_SYN, 100, 0, 0);
+  CHECK(T.state == TCP_ESTABLISHED && O.nseg == 1 && O.count[TCP_C_CHALLENGE] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+
+  BEGIN("rst_in_close_wait_resets");
+  in(0, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  in(1, IRS + 2, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_CLOSED && T.err == TCP_ERR_RESET);
+
+  BEGIN("rst_in_last_ack_closes_quietly");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  tcp_shutdown(&T, 1, &O);
+  CHECK(T.state == TCP_LAST_ACK);
+  in(2, IRS + 2, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_CLOSED && T.err == 0 && O.events == TCP_EV_CLOSED);
+
+  BEGIN("rst_in_time_wait_closes");
+  established(30000);
+  tcp_shutdown(&T, 0, &O);
+  in(1, IRS + 1, ISS + 2, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_TIME_WAIT);
+  in(2, IRS + 2, 0, TCP_RST, 0, 0, 0);
+  CHECK(T.state == TCP_CLOSED);
+}
+
+int
+main(void)
+{
+  for(uint i = 0; i < sizeof(pat); i++)
+    pat[i] = (i * 7 + (i >> 8) * 13) & 0xff;
+  test_open_and_handshake();
+  test_passive_open();
+  test_simultaneous_open();
+  test_closed_port();
+  test_mss();
+  test_receive();
+  test_window();
+  test_rst_syn_in_window();
+  if(failures){
+    printf("tcp_unit: %d FAILED\n", failures);
+    return 1;
+  }
+  printf("tcp_unit: OK\n");
+  return 0;
+}
