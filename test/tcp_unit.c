@@ -494,6 +494,445 @@ test_rst_syn_in_window(void)
   CHECK(T.state == TCP_CLOSED);
 }
 
+static void
+test_send(void)
+{
+  BEGIN("nagle_holds_second_small_segment");
+  established(30000);
+  CHECK(tcp_send(&T, 0, pat, 10, &O) == 10);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 10);
+  CHECK(tcp_deadline(&T) == 1000);
+  CHECK(tcp_send(&T, 1, pat + 10, 10, &O) == 10 && O.nseg == 0);
+  in(50, IRS + 1, ISS + 11, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1 && O.events == TCP_EV_WRITABLE);
+  SEG(0, ISS + 11, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 10);
+
+  BEGIN("nodelay_sends_at_once");
+  established(30000);
+  T.nodelay = 1;
+  tcp_send(&T, 0, pat, 10, &O);
+  tcp_send(&T, 1, pat + 10, 10, &O);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 11, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 10);
+
+  BEGIN("send_buffer_full_takes_what_fits");
+  established(0);
+  CHECK(tcp_send(&T, 0, pat, SSIZE + 100, &O) == SSIZE);
+  CHECK(tcp_send(&T, 0, pat, 1, &O) == 0);
+
+  BEGIN("cwnd_limits_flight_slow_start_grows_it");
+  established(30000);
+  tcp_send(&T, 0, pat, 8000, &O);
+  CHECK(O.nseg == 4);
+  SEG(3, ISS + 3001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  in(100, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.cwnd == 5000 && O.nseg == 2);
+  SEG(0, ISS + 4001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  SEG(1, ISS + 5001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  CHECK(tcp_deadline(&T) == 1100);    // restarted by the ACK (RFC 6298 5.3)
+
+  BEGIN("congestion_avoidance_grows_slowly");
+  established(30000);
+  T.ssthresh = 4000;
+  tcp_send(&T, 0, pat, 8000, &O);
+  in(100, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.cwnd == 4250);              // + SMSS*SMSS/cwnd
+
+  BEGIN("peer_window_limits_flight");
+  established(2500);
+  tcp_send(&T, 0, pat, 8000, &O);
+  CHECK(O.nseg == 2);                 // 500 < max window / 2: SWS holds it
+
+  BEGIN("sender_sws_waits_then_persist_overrides");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK, 500, 0, 0);
+  CHECK(T.snd_wnd == 500);
+  tcp_send(&T, 1, pat, 3000, &O);
+  CHECK(O.nseg == 0 && tcp_deadline(&T) == 1001);
+  tcp_tick(&T, 1001, &O);
+  CHECK(O.nseg == 1 && O.count[TCP_C_PROBE] == 0);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 500);
+
+  BEGIN("payload_wraps_around_the_ring");
+  established(30000);
+  T.nodelay = 1;
+  T.cwnd = 100000;
+  tcp_send(&T, 0, pat, SSIZE - 100, &O);
+  CHECK(O.nseg == TCP_OUT_MAX);
+  in(10, IRS + 1, ISS + 1 + 8000, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1 && O.seg[0].len == SSIZE - 100 - 8000);
+  in(10, IRS + 1, ISS + 1 + SSIZE - 100, TCP_ACK, 30000, 0, 0);
+  CHECK(T.slen == 0 && T.shead == SSIZE - 100);
+  tcp_send(&T, 11, pat + 1000, 300, &O);
+  CHECK(O.nseg == 1 && O.seg[0].len == 300);
+  uint8 got[300];
+  tcp_payload(&T, &O.seg[0], got);
+  CHECK(memcmp(got, pat + 1000, 300) == 0);
+}
+
+static void
+test_zero_window(void)
+{
+  BEGIN("zero_window_persist_probe");
+  established(0);
+  tcp_send(&T, 0, pat, 100, &O);
+  CHECK(O.nseg == 0 && tcp_deadline(&T) == 1000);
+  tcp_tick(&T, 1000, &O);
+  CHECK(O.nseg == 1 && O.count[TCP_C_PROBE] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 1);
+  CHECK(tcp_deadline(&T) == 2000);
+
+  BEGIN("zero_window_probe_answered_no_dupack");
+  in(1050, IRS + 1, ISS + 1, TCP_ACK, 0, 0, 0);
+  CHECK(O.nseg == 0 && O.count[TCP_C_DUPACK] == 0 && T.retries == 0);
+
+  BEGIN("zero_window_probe_again_with_backoff");
+  tcp_tick(&T, 2000, &O);
+  CHECK(O.nseg == 1 && O.count[TCP_C_PROBE] == 1 && O.count[TCP_C_RTX] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 1);
+  CHECK(tcp_deadline(&T) == 4000);
+  in(2050, IRS + 1, ISS + 1, TCP_ACK, 0, 0, 0);
+  CHECK(T.retries == 0);              // an answering peer is never given up on
+
+  BEGIN("zero_window_opens_rest_sent");
+  in(2100, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 2, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 99);
+}
+
+static void
+test_rto(void)
+{
+  BEGIN("rtt_estimate_rfc6298");
+  connect_active(PMSS, 30000, 100);
+  CHECK(T.srtt8 == 800 && T.rttvar8 == 400 && T.rto == 1000);  // 300 < rto_min
+  T.p.rto_min = 10;
+  tcp_send(&T, 100, pat, 1000, &O);
+  in(300, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.srtt8 == 900 && T.rttvar8 == 500 && T.rto == 363);
+
+  BEGIN("karn_no_sample_from_retransmission");
+  established(30000);
+  tcp_send(&T, 0, pat, 1000, &O);
+  tcp_tick(&T, 1000, &O);
+  CHECK(O.nseg == 1 && O.count[TCP_C_RTX] == 1 && T.backoff == 1);
+  uint32 srtt = T.srtt8;
+  in(1500, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.srtt8 == srtt && T.backoff == 1 && tcp_deadline(&T) == 0);
+
+  BEGIN("rto_resends_one_segment_and_backs_off");
+  established(30000);
+  tcp_send(&T, 0, pat, 4000, &O);
+  tcp_tick(&T, 1000, &O);
+  CHECK(O.nseg == 1 && O.count[TCP_C_TIMEOUT] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 1000);
+  CHECK(T.cwnd == 1000 && T.ssthresh == 2000 && tcp_deadline(&T) == 3000);
+  tcp_tick(&T, 3000, &O);
+  CHECK(O.nseg == 1 && tcp_deadline(&T) == 7000);
+  in(3100, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.cwnd == 2000 && O.nseg == 2);
+  SEG(0, ISS + 1001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  SEG(1, ISS + 2001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  CHECK(O.count[TCP_C_RTX] == 2);
+
+  BEGIN("rto_gives_up_and_reports");
+  established(30000);
+  tcp_send(&T, 0, pat, 100, &O);
+  int ticks = 0;
+  while(T.state != TCP_CLOSED && ticks < 20){
+    tcp_tick(&T, tcp_deadline(&T), &O);
+    ticks++;
+  }
+  CHECK(ticks == 6 && T.err == TCP_ERR_TIMEOUT && (O.events & TCP_EV_TIMEOUT));
+  CHECK(T.nrtx == 5);
+  CHECK(tcp_send(&T, 0, pat, 1, &O) == -1 && tcp_recv(&T, 0, rbuf, 1, &O) == -1);
+
+  BEGIN("rto_capped_at_rto_max");
+  established(30000);
+  T.p.rto_max = 3000;
+  tcp_send(&T, 0, pat, 100, &O);
+  tcp_tick(&T, 1000, &O);
+  tcp_tick(&T, 3000, &O);
+  CHECK(tcp_deadline(&T) == 6000);
+}
+
+static void
+test_fast_retransmit(void)
+{
+  BEGIN("three_dupacks_fast_retransmit");
+  established(30000);
+  tcp_send(&T, 0, pat, 8000, &O);
+  in(10, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 2 && T.snd_max == ISS + 6001);
+  in(20, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  in(21, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 0 && T.dupacks == 2);
+  in(22, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1 && O.count[TCP_C_FASTRTX] == 1 && O.count[TCP_C_DUPACK] == 1);
+  SEG(0, ISS + 1001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  CHECK(T.ssthresh == 2500 && T.cwnd == 5500 && T.recover == ISS + 6001 && T.in_recovery);
+
+  BEGIN("recovery_dupack_inflates_cwnd");
+  in(23, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.cwnd == 6500 && O.nseg == 1);
+  SEG(0, ISS + 6001, IRS + 1, TCP_ACK, RSIZE, 1000);
+
+  BEGIN("newreno_partial_ack_retransmits_next_hole");
+  in(30, IRS + 1, ISS + 3001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.in_recovery && T.cwnd == 5500 && O.nseg == 2);
+  SEG(0, ISS + 3001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  SEG(1, ISS + 7001, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 1000);
+
+  BEGIN("newreno_full_ack_ends_recovery");
+  in(40, IRS + 1, ISS + 8001, TCP_ACK, 30000, 0, 0);
+  CHECK(!T.in_recovery && T.cwnd == 2000 && O.nseg == 0 && tcp_deadline(&T) == 0);
+
+  BEGIN("dupacks_after_timeout_no_fast_retransmit");
+  established(30000);
+  tcp_send(&T, 0, pat, 4000, &O);
+  tcp_tick(&T, 1000, &O);             // recover = snd_max
+  for(int i = 0; i < 3; i++)
+    in(1010 + i, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 0);
+  CHECK(O.count[TCP_C_FASTRTX] == 0 && !T.in_recovery);
+
+  BEGIN("window_change_is_not_a_dupack");
+  established(30000);
+  tcp_send(&T, 0, pat, 4000, &O);
+  for(int i = 0; i < 3; i++)
+    in(10 + i, IRS + 1, ISS + 1, TCP_ACK, 20000 + i, 0, 0);
+  CHECK(T.dupacks == 0 && !T.in_recovery);
+}
+
+static void
+test_close(void)
+{
+  uint8 buf[100];
+
+  BEGIN("active_close_fin_wait_time_wait");
+  established(30000);
+  CHECK(tcp_shutdown(&T, 0, &O) == 0);
+  CHECK(T.state == TCP_FIN_WAIT_1 && O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_FIN, RSIZE, 0);
+  CHECK(tcp_deadline(&T) == 1000 && tcp_send(&T, 0, pat, 1, &O) == -1);
+  in(10, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
+  CHECK(T.state == TCP_FIN_WAIT_2 && O.nseg == 0 && tcp_deadline(&T) == 0);
+  in(20, IRS + 1, ISS + 2, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_TIME_WAIT && O.events == TCP_EV_PEER_FIN && O.nseg == 1);
+  SEG(0, ISS + 2, IRS + 2, TCP_ACK, RSIZE - 1, 0);   // the FIN took one
+  CHECK(tcp_deadline(&T) == 20 + 2 * 500);
+
+  BEGIN("time_wait_fin_again_acked_timer_restarts");
+  in(500, IRS + 1, ISS + 2, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_TIME_WAIT && O.nseg == 1 && tcp_deadline(&T) == 1500);
+  SEG(0, ISS + 2, IRS + 2, TCP_ACK, RSIZE - 1, 0);   // the FIN took one
+
+  BEGIN("time_wait_ends_after_2msl");
+  tcp_tick(&T, 1499, &O);
+  CHECK(T.state == TCP_TIME_WAIT && O.nseg == 0);
+  tcp_tick(&T, 1500, &O);
+  CHECK(T.state == TCP_CLOSED && O.events == TCP_EV_CLOSED && tcp_deadline(&T) == 0);
+  CHECK(tcp_recv(&T, 1500, buf, 1, &O) == TCP_EOF);
+
+  BEGIN("fin_retransmitted");
+  established(30000);
+  tcp_shutdown(&T, 0, &O);
+  tcp_tick(&T, 1000, &O);
+  CHECK(O.nseg == 1 && O.count[TCP_C_RTX] == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_FIN, RSIZE, 0);
+
+  BEGIN("fin_follows_queued_data");
+  established(0);
+  tcp_send(&T, 0, pat, 10, &O);
+  tcp_shutdown(&T, 0, &O);
+  CHECK(O.nseg == 0);
+  in(5, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_PSH | TCP_FIN, RSIZE, 10);
+
+  BEGIN("fin_and_ack_together_time_wait");
+  established(30000);
+  tcp_shutdown(&T, 0, &O);
+  in(10, IRS + 1, ISS + 2, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_TIME_WAIT && O.nseg == 1);
+  SEG(0, ISS + 2, IRS + 2, TCP_ACK, RSIZE - 1, 0);   // the FIN took one
+
+  BEGIN("simultaneous_close_closing");
+  established(30000);
+  tcp_shutdown(&T, 0, &O);
+  in(10, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_CLOSING && O.nseg == 1);
+  SEG(0, ISS + 2, IRS + 2, TCP_ACK, RSIZE - 1, 0);   // the FIN took one
+  in(20, IRS + 2, ISS + 2, TCP_ACK, 30000, 0, 0);
+  CHECK(T.state == TCP_TIME_WAIT && tcp_deadline(&T) == 1020);
+
+  BEGIN("passive_close_close_wait_last_ack");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 5);
+  CHECK(T.state == TCP_CLOSE_WAIT && O.events == (TCP_EV_READABLE | TCP_EV_PEER_FIN));
+  SEG(0, ISS + 1, IRS + 7, TCP_ACK, RSIZE - 6, 0);
+  CHECK(tcp_recv(&T, 1, buf, 100, &O) == 5 && tcp_recv(&T, 1, buf, 100, &O) == TCP_EOF);
+  CHECK(tcp_send(&T, 2, pat, 10, &O) == 10 && O.nseg == 1);   // half-close: still sending
+  in(3, IRS + 7, ISS + 11, TCP_ACK, 30000, 0, 0);
+  tcp_shutdown(&T, 4, &O);
+  CHECK(T.state == TCP_LAST_ACK && O.nseg == 1);
+  SEG(0, ISS + 11, IRS + 7, TCP_ACK | TCP_FIN, RSIZE - 6, 0);  // edge kept (SWS)
+  in(5, IRS + 7, ISS + 12, TCP_ACK, 30000, 0, 0);
+  CHECK(T.state == TCP_CLOSED && T.err == 0 && O.events == TCP_EV_CLOSED && O.nseg == 0);
+
+  BEGIN("half_close_peer_keeps_sending");
+  established(30000);
+  tcp_shutdown(&T, 0, &O);
+  in(1, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
+  in(2, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 100);
+  CHECK(T.state == TCP_FIN_WAIT_2 && O.events == TCP_EV_READABLE);
+  CHECK(tcp_recv(&T, 3, buf, 100, &O) == 100 && memcmp(buf, pat, 100) == 0);
+
+  BEGIN("out_of_order_fin_ignored");
+  established(30000);
+  in(0, IRS + 11, ISS + 1, TCP_ACK | TCP_FIN, 30000, 10, 10);
+  CHECK(T.state == TCP_ESTABLISHED && T.nooo == 1 && O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+}
+
+static void
+test_close_app(void)
+{
+  BEGIN("close_with_unread_data_resets");
+  established(30000);
+  in(0, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 100);
+  tcp_close(&T, 1, &O);
+  CHECK(T.state == TCP_CLOSED && O.nseg == 1 && O.count[TCP_C_RST_OUT] == 1);
+  SEG(0, ISS + 1, 0, TCP_RST, 0, 0);
+
+  BEGIN("data_after_close_resets");
+  established(30000);
+  tcp_close(&T, 0, &O);
+  in(1, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
+  CHECK(T.state == TCP_FIN_WAIT_2 && tcp_deadline(&T) == 5001);
+  in(2, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 10);
+  CHECK(T.state == TCP_CLOSED && O.nseg == 1);
+  SEG(0, ISS + 2, 0, TCP_RST, 0, 0);
+
+  BEGIN("fin_wait_2_gives_up_after_close");
+  established(30000);
+  tcp_shutdown(&T, 0, &O);
+  in(1, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
+  CHECK(tcp_deadline(&T) == 0);       // shut down but still reading: waits
+  tcp_close(&T, 2, &O);
+  CHECK(tcp_deadline(&T) == 5002);
+  tcp_tick(&T, 5002, &O);
+  CHECK(T.state == TCP_CLOSED && O.events == TCP_EV_CLOSED);
+
+  BEGIN("abort_sends_rst");
+  established(30000);
+  tcp_abort(&T, 0, &O);
+  CHECK(T.state == TCP_CLOSED && O.nseg == 1);
+  SEG(0, ISS + 1, 0, TCP_RST, 0, 0);
+
+  BEGIN("shutdown_in_syn_sent_closes");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  tcp_shutdown(&T, 1, &O);
+  CHECK(T.state == TCP_CLOSED && O.nseg == 0 && tcp_deadline(&T) == 0);
+
+  BEGIN("data_queued_in_syn_sent_goes_with_ack");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  CHECK(tcp_send(&T, 0, pat, 100, &O) == 100 && O.nseg == 0);
+  struct tcp_seg s = mkseg(IRS, ISS + 1, TCP_SYN | TCP_ACK, 30000, 0, 0);
+  s.mss = PMSS;
+  tcp_input(&T, 10, &s, &O);
+  CHECK(O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 100);
+
+  BEGIN("shutdown_in_syn_rcvd_fin_after_established");
+  setup();
+  tcp_listen(&T, ISS);
+  in(0, IRS, 0, TCP_SYN, 20000, 0, 0);
+  tcp_shutdown(&T, 1, &O);
+  CHECK(T.state == TCP_SYN_RCVD && O.nseg == 0);
+  in(2, IRS + 1, ISS + 1, TCP_ACK, 20000, 0, 0);
+  CHECK(T.state == TCP_FIN_WAIT_1 && O.nseg == 1);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_FIN, RSIZE, 0);
+}
+
+static void
+test_iss(void)
+{
+  static const uint32 key[4] = { 1, 2, 3, 4 };
+  uint32 a = tcp_iss(0, 0x0a00020f, 80, 0x0a000202, 40000, key);
+
+  BEGIN("iss_clock_driven_and_keyed");
+  CHECK(tcp_iss(1, 0x0a00020f, 80, 0x0a000202, 40000, key) == a + 250);
+  CHECK(tcp_iss(1000, 0x0a00020f, 80, 0x0a000202, 40000, key) == a + 250000);
+  CHECK(tcp_iss(0, 0x0a00020f, 80, 0x0a000202, 40001, key) != a);
+  CHECK(tcp_iss(0, 0x0a00020f, 81, 0x0a000202, 40000, key) != a);
+  CHECK(tcp_iss(0, 0x0a00020f, 80, 0x0a000203, 40000, key) != a);
+}
+
+// 10.0.2.2:40000 -> 10.0.2.15:80 SYN-ACK with MSS 1460, NOP, window
+// scale 7, and "hi": built by scapy.
+static const uint8 synack[] = {
+  0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04, 0x0a, 0x0b, 0x0c, 0x0d,
+  0x70, 0x12, 0x20, 0x00, 0x2c, 0xde, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
+  0x01, 0x03, 0x03, 0x07, 0x68, 0x69,
+};
+#define PEERIP 0x0A000202
+#define MYIP   0x0A00020F
+
+// Copy synack, set byte off to val, fix the checksum, parse.
+static int
+parse_mutated(uint len, int off, uint8 val)
+{
+  uint8 b[sizeof(synack)];
+  struct np_tcp t;
+
+  memcpy(b, synack, sizeof(b));
+  if(off >= 0)
+    b[off] = val;
+  np_put16(b + TCP_F_CKSUM, 0);
+  np_put16(b + TCP_F_CKSUM, np_tcp_cksum(PEERIP, MYIP, b, len));
+  return np_tcp_parse(b, len, PEERIP, MYIP, &t);
+}
+
+static void
+test_netparse_tcp(void)
+{
+  struct np_tcp t, u;
+  uint8 b[100];
+
+  BEGIN("np_tcp_parse_scapy_vector");
+  CHECK(np_tcp_parse(synack, sizeof(synack), PEERIP, MYIP, &t) == 0);
+  CHECK(t.sport == 40000 && t.dport == 80 && t.seq == 0x01020304 && t.ack == 0x0a0b0c0d);
+  CHECK(t.flags == (TCP_SYN | TCP_ACK) && t.wnd == 8192 && t.mss == 1460 && t.hlen == 28);
+
+  BEGIN("np_tcp_parse_rejects");
+  CHECK(np_tcp_parse(synack, sizeof(synack), PEERIP, MYIP + 1, &t) == NP_TCP_DROP_CKSUM);
+  CHECK(parse_mutated(19, -1, 0) == NP_TCP_DROP_HDR);
+  CHECK(parse_mutated(sizeof(synack), TCP_F_OFF, 0x40) == NP_TCP_DROP_HDR);
+  CHECK(parse_mutated(sizeof(synack), TCP_F_OFF, 0x80) == NP_TCP_DROP_HDR);
+  CHECK(parse_mutated(sizeof(synack), 21, 0) == NP_TCP_DROP_OPT);      // MSS length 0
+  CHECK(parse_mutated(sizeof(synack), 21, 3) == NP_TCP_DROP_OPT);      // MSS length 3
+  CHECK(parse_mutated(sizeof(synack), 26, 9) == NP_TCP_DROP_OPT);      // past the header
+  CHECK(parse_mutated(sizeof(synack), 26, 1) == NP_TCP_DROP_OPT);      // below 2
+  CHECK(parse_mutated(27, -1, 0) == NP_TCP_DROP_HDR);
+
+  BEGIN("np_tcp_parse_skips_unknown_options");
+  CHECK(parse_mutated(sizeof(synack), 25, 99) == 0);                   // kind 99, length 3
+  CHECK(parse_mutated(sizeof(synack), 20, TCPOPT_END) == 0);
+
+  BEGIN("np_put_tcp_round_trip");
+  t.mss = 1460;
+  np_put_tcp(b, MYIP, PEERIP, &t, (const uint8 *)"hello", 5);
+  CHECK(np_tcp_parse(b, 29, MYIP, PEERIP, &u) == 0);
+  CHECK(u.sport == t.sport && u.seq == t.seq && u.ack == t.ack && u.mss == 1460 && u.hlen == 24);
+  CHECK(memcmp(b + 24, "hello", 5) == 0);
+  t.mss = 0;
+  CHECK(np_put_tcp(b, MYIP, PEERIP, &t, 0, 0) == 20);
+  CHECK(np_tcp_parse(b, 20, MYIP, PEERIP, &u) == 0 && u.mss == 0 && u.hlen == 20);
+}
+
 int
 main(void)
 {
@@ -507,6 +946,14 @@ main(void)
   test_receive();
   test_window();
   test_rst_syn_in_window();
+  test_send();
+  test_zero_window();
+  test_rto();
+  test_fast_retransmit();
+  test_close();
+  test_close_app();
+  test_iss();
+  test_netparse_tcp();
   if(failures){
     printf("tcp_unit: %d FAILED\n", failures);
     return 1;
