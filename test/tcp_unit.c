@@ -933,6 +933,203 @@ test_netparse_tcp(void)
   CHECK(np_tcp_parse(b, 20, MYIP, PEERIP, &u) == 0 && u.mss == 0 && u.hlen == 20);
 }
 
+// ---- two endpoints through a lossy, reordering, duplicating link -------
+
+#define LINK_MAX 4096
+#define EBUF 16384
+
+struct pkt {
+  uint64 at;              // delivery time
+  uint64 id;              // sending order: ties at one time keep it
+  int to;                 // endpoint 0 or 1
+  struct tcp_seg seg;
+  uint8 data[PMSS];
+};
+
+struct end {
+  struct tcb t;
+  uint8 sb[EBUF], rb[EBUF];
+  uint64 count[TCP_C_N];
+  uint events;
+};
+
+static struct pkt lnk[LINK_MAX];
+static int nlnk;
+static struct end E[2];
+static uint64 rng;
+static int loss, dup, jitter;  // percent, percent, ms
+static uint64 npkt;
+
+static uint32
+rnd(void)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng >> 11;
+}
+
+// Byte i of the stream endpoint 0 sends.
+static uint8
+stream(uint64 i)
+{
+  return (i * 131 + (i >> 9) * 7 + (i >> 17)) & 0xff;
+}
+
+// Put what endpoint `from` emitted on the link: each copy is lost with
+// probability loss%, doubled with dup%, delayed 1..jitter ms (so reordered).
+static void
+transmit(int from, uint64 now, const struct tcp_out *o)
+{
+  E[from].events |= o->events;
+  for(int c = 0; c < TCP_C_N; c++)
+    E[from].count[c] += o->count[c];
+  for(int i = 0; i < o->nseg; i++){
+    int copies = (int)(rnd() % 100) < loss ? 0 : (int)(rnd() % 100) < dup ? 2 : 1;
+    for(int k = 0; k < copies && nlnk < LINK_MAX; k++){
+      struct pkt *p = &lnk[nlnk++];
+      p->at = now + 1 + rnd() % jitter;
+      p->id = npkt++;
+      p->to = !from;
+      p->seg = o->seg[i];
+      if(p->seg.len > PMSS)
+        p->seg.len = 0;           // cannot happen: counted below
+      tcp_payload(&E[from].t, &o->seg[i], p->data);
+    }
+  }
+}
+
+// The earliest packet's index, or -1.
+static int
+next_pkt(void)
+{
+  int best = -1;
+
+  for(int i = 0; i < nlnk; i++)
+    if(best < 0 || lnk[i].at < lnk[best].at ||
+       (lnk[i].at == lnk[best].at && lnk[i].id < lnk[best].id))
+      best = i;
+  return best;
+}
+
+// Move total bytes from endpoint 0 to endpoint 1, both then close.
+// Returns the simulated time taken, or 0 on a mismatch or a hang.
+static uint64
+transfer(uint64 total, uint64 seed)
+{
+  static uint8 buf[4096];
+  struct tcp_out o;
+  uint64 now = 0, sent = 0, rcvd = 0, steps = 0;
+  int shut = 0, eof = 0, bad = 0;
+
+  tcp_defaults(&P);
+  P.mss = PMSS;
+  P.msl = 100;
+  P.max_retries = 12;
+  for(int i = 0; i < 2; i++){
+    memset(&E[i], 0, sizeof(E[i]));
+    tcp_init(&E[i].t, &P, E[i].sb, EBUF, E[i].rb, EBUF);
+  }
+  nlnk = 0;
+  rng = seed;
+  tcp_listen(&E[1].t, 0xfffff000);    // the receiver's sequence numbers wrap
+  tcp_open(&E[0].t, now, 0x7ffff000, &o);
+  transmit(0, now, &o);
+  while(steps++ < 20000000){
+    // The applications: 0 writes the stream and shuts down, 1 reads it
+    // and closes at EOF.
+    while(sent < total && E[0].t.state >= TCP_ESTABLISHED){
+      uint n = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
+      for(uint k = 0; k < n; k++)
+        buf[k] = stream(sent + k);
+      int r = tcp_send(&E[0].t, now, buf, n, &o);
+      transmit(0, now, &o);
+      if(r <= 0)
+        break;
+      sent += r;
+    }
+    if(sent == total && !shut && E[0].t.state == TCP_ESTABLISHED){
+      tcp_shutdown(&E[0].t, now, &o);
+      transmit(0, now, &o);
+      shut = 1;
+    }
+    for(int r; !eof && (r = tcp_recv(&E[1].t, now, buf, sizeof(buf), &o)) != TCP_AGAIN; ){
+      transmit(1, now, &o);
+      if(r <= 0){
+        eof = 1;
+        tcp_close(&E[1].t, now, &o);
+        transmit(1, now, &o);
+        break;
+      }
+      for(int k = 0; k < r; k++)
+        bad += buf[k] != stream(rcvd + k);
+      rcvd += r;
+    }
+    if(E[0].t.state == TCP_CLOSED && E[1].t.state == TCP_CLOSED)
+      break;
+    // The next thing to happen: a delivery or a timer.
+    int pi = next_pkt();
+    uint64 next = pi >= 0 ? lnk[pi].at : 0;
+    for(int i = 0; i < 2; i++){
+      uint64 d = tcp_deadline(&E[i].t);
+      if(d && (next == 0 || d < next))
+        next = d;
+    }
+    if(next == 0)
+      break;
+    if(next > now)
+      now = next;
+    if(pi >= 0 && lnk[pi].at <= now){
+      struct pkt p = lnk[pi];
+      lnk[pi] = lnk[--nlnk];
+      p.seg.data = p.data;
+      tcp_input(&E[p.to].t, now, &p.seg, &o);
+      transmit(p.to, now, &o);
+      continue;
+    }
+    for(int i = 0; i < 2; i++){
+      uint64 d = tcp_deadline(&E[i].t);
+      if(d && d <= now){
+        tcp_tick(&E[i].t, now, &o);
+        transmit(i, now, &o);
+      }
+    }
+  }
+  printf("  transfer %llu bytes, loss %d%% dup %d%% jitter %d ms: %llu ms simulated, "
+         "%llu retransmitted, %llu fast, %llu timeouts, %llu dupacks, %llu out of order, "
+         "%llu segments\n", (unsigned long long)total, loss, dup, jitter,
+         (unsigned long long)now, (unsigned long long)E[0].count[TCP_C_RTX],
+         (unsigned long long)E[0].count[TCP_C_FASTRTX],
+         (unsigned long long)E[0].count[TCP_C_TIMEOUT],
+         (unsigned long long)E[0].count[TCP_C_DUPACK],
+         (unsigned long long)E[1].count[TCP_C_OOO],
+         (unsigned long long)E[0].count[TCP_C_SEG_OUT]);
+  if(bad || rcvd != total || !eof || E[0].t.state != TCP_CLOSED ||
+     E[1].t.state != TCP_CLOSED || E[0].t.err || E[1].t.err)
+    return 0;
+  return now;
+}
+
+static void
+test_loopback(void)
+{
+  BEGIN("loopback_clean_1mb");
+  loss = 0, dup = 0, jitter = 1;
+  CHECK(transfer(1 << 20, 1) != 0);
+  CHECK(E[0].count[TCP_C_RTX] == 0 && E[1].count[TCP_C_OOO] == 0);
+
+  BEGIN("loopback_lossy_1mb");
+  loss = 5, dup = 5, jitter = 10;
+  CHECK(transfer(1 << 20, 2) != 0);
+  CHECK(E[0].count[TCP_C_FASTRTX] > 0 && E[1].count[TCP_C_OOO] > 0);
+
+  BEGIN("loopback_very_lossy_64k");
+  for(uint64 seed = 3; seed < 8; seed++){
+    loss = 20, dup = 10, jitter = 20;
+    CHECK(transfer(1 << 16, seed) != 0);
+  }
+}
+
 int
 main(void)
 {
@@ -954,6 +1151,7 @@ main(void)
   test_close_app();
   test_iss();
   test_netparse_tcp();
+  test_loopback();
   if(failures){
     printf("tcp_unit: %d FAILED\n", failures);
     return 1;
