@@ -768,6 +768,7 @@ fin_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
   if(t->state != TCP_ESTABLISHED && t->state != TCP_FIN_WAIT_1 && t->state != TCP_FIN_WAIT_2)
     return;
   t->rcv_nxt++;
+  t->nooo = 0;                        // nothing can follow the FIN
   t->fin_rcvd = 1;
   t->ack_now = 1;
   out->events |= TCP_EV_PEER_FIN;

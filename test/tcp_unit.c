@@ -788,6 +788,13 @@ test_close(void)
   CHECK(T.state == TCP_FIN_WAIT_2 && O.events == TCP_EV_READABLE);
   CHECK(tcp_recv(&T, 3, buf, 100, &O) == 100 && memcmp(buf, pat, 100) == 0);
 
+  BEGIN("fin_discards_out_of_order_ranges");     // found by fuzz_tcp
+  established(30000);
+  in(0, IRS + 2, ISS + 1, TCP_ACK, 30000, 0, 10);
+  CHECK(T.nooo == 1);
+  in(1, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 0);
+  CHECK(T.state == TCP_CLOSE_WAIT && T.nooo == 0 && T.rlen == 0 && T.rcv_nxt == IRS + 2);
+
   BEGIN("out_of_order_fin_ignored");
   established(30000);
   in(0, IRS + 11, ISS + 1, TCP_ACK | TCP_FIN, 30000, 10, 10);
