@@ -43,7 +43,7 @@ tcp_defaults(struct tcp_params *p)
   p->rto_min = 1000;
   p->rto_max = 60000;
   p->max_retries = 8;
-  p->syn_retries = 5;
+  p->syn_retries = 7;                 // 1+2+...+60+60 s: >= 3 min (MUST-23)
   p->delack = 200;
   p->fin2 = 60000;
 }

@@ -325,6 +325,21 @@ test_mss(void)
   SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 100);
   SEG(1, ISS + 101, IRS + 1, TCP_ACK, RSIZE, 100);   // 50 more wait for Nagle
 
+  BEGIN("initial_window_by_mss");       // RFC 5681 3.1
+  static uint8 big[100000];
+  uint32 want[3][2] = { { 1460, 3 * 1460 }, { 4000, 2 * 4000 }, { 1095, 4 * 1095 } };
+  for(int i = 0; i < 3; i++){
+    tcp_defaults(&P);
+    P.mss = 9000;
+    tcp_init(&T, &P, sbuf, SSIZE, big, sizeof(big));
+    tcp_open(&T, 0, ISS, &O);
+    CHECK(O.seg[0].wnd == 65535);     // no window scaling: the field's largest
+    struct tcp_seg s = mkseg(IRS, ISS + 1, TCP_SYN | TCP_ACK, 30000, 0, 0);
+    s.mss = want[i][0];
+    tcp_input(&T, 0, &s, &O);
+    CHECK(T.cwnd == want[i][1]);
+  }
+
   BEGIN("mss_tiny_clamped_to_64");
   connect_active(1, 30000, 0);
   CHECK(T.smss == 64);
