@@ -302,7 +302,7 @@ send_one(struct tcb *t, uint64 now, struct tcp_out *out, int force)
   struct tcp_seg *s;
 
   avail = seq_lt(seq, end) ? end - seq : 0;
-  wnd = umin(t->snd_wnd, t->cwnd);
+  wnd = umin(t->snd_wnd, t->cwnd + t->limited * t->smss);
   usable = seq_lt(seq, t->snd_una + wnd) ? t->snd_una + wnd - seq : 0;
   if(force && usable == 0 && avail > 0)
     usable = 1;
@@ -457,6 +457,7 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
   uint32 flight;
 
   t->dupacks = 0;
+  t->limited = 0;
   if(t->in_recovery){
     if(seq_ge(ack, t->recover)){
       flight = t->snd_max - ack;
@@ -478,9 +479,10 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
   return 0;
 }
 
-// A duplicate ACK (RFC 5681 2): the third starts fast retransmit and
-// recovery unless it covers no more than recover (RFC 6582 3.2 step 2);
-// in recovery each one inflates cwnd.
+// A duplicate ACK (RFC 5681 2): the first two may each let one new
+// segment out (limited transmit, RFC 3042); the third starts fast
+// retransmit and recovery unless it covers no more than recover (RFC 6582
+// 3.2 step 2); in recovery each one inflates cwnd.
 static void
 cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
 {
@@ -492,8 +494,11 @@ cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
     t->cwnd = umin(t->cwnd + t->smss, CWND_MAX);
     return;
   }
+  if(t->dupacks < 3)
+    t->limited = t->dupacks;
   if(t->dupacks != 3 || !seq_ge(ack, t->recover))
     return;
+  t->limited = 0;
   t->ssthresh = umax(flight / 2, 2 * t->smss);
   t->recover = t->snd_max;
   t->in_recovery = 1;
@@ -952,6 +957,7 @@ rtx_timeout(struct tcb *t, struct tcp_out *out)
     t->cwnd = t->smss;
     t->in_recovery = 0;
     t->dupacks = 0;
+    t->limited = 0;
     t->recover = t->snd_max;
   }
   t->snd_nxt = t->snd_una;

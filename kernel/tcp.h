@@ -139,6 +139,7 @@ struct tcb {
   uint32 cwnd, ssthresh, recover;
   uint dupacks;
   uint8 in_recovery;
+  uint8 limited;         // RFC 3042: segments the 1st/2nd dupack lets out
 
   // Timers: absolute times in ms, 0 when off.
   uint64 t_rtx;          // retransmission

@@ -675,33 +675,48 @@ test_rto(void)
 static void
 test_fast_retransmit(void)
 {
-  BEGIN("three_dupacks_fast_retransmit");
+  BEGIN("limited_transmit_on_first_two_dupacks");   // RFC 3042
   established(30000);
   tcp_send(&T, 0, pat, 8000, &O);
   in(10, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
-  CHECK(O.nseg == 2 && T.snd_max == ISS + 6001);
+  CHECK(O.nseg == 2 && T.snd_max == ISS + 6001 && T.cwnd == 5000);
   in(20, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1 && O.count[TCP_C_DUPACK] == 1);
+  SEG(0, ISS + 6001, IRS + 1, TCP_ACK, RSIZE, 1000);
   in(21, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
-  CHECK(O.nseg == 0 && T.dupacks == 2);
+  CHECK(O.nseg == 1 && T.dupacks == 2 && T.cwnd == 5000);
+  SEG(0, ISS + 7001, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 1000);
+
+  BEGIN("three_dupacks_fast_retransmit");
   in(22, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
   CHECK(O.nseg == 1 && O.count[TCP_C_FASTRTX] == 1 && O.count[TCP_C_DUPACK] == 1);
   SEG(0, ISS + 1001, IRS + 1, TCP_ACK, RSIZE, 1000);
-  CHECK(T.ssthresh == 2500 && T.cwnd == 5500 && T.recover == ISS + 6001 && T.in_recovery);
+  CHECK(T.ssthresh == 3500 && T.cwnd == 6500 && T.recover == ISS + 8001 && T.in_recovery);
 
   BEGIN("recovery_dupack_inflates_cwnd");
   in(23, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
-  CHECK(T.cwnd == 6500 && O.nseg == 1);
-  SEG(0, ISS + 6001, IRS + 1, TCP_ACK, RSIZE, 1000);
+  CHECK(T.cwnd == 7500 && O.nseg == 0);
 
   BEGIN("newreno_partial_ack_retransmits_next_hole");
   in(30, IRS + 1, ISS + 3001, TCP_ACK, 30000, 0, 0);
-  CHECK(T.in_recovery && T.cwnd == 5500 && O.nseg == 2);
+  CHECK(T.in_recovery && T.cwnd == 6500 && O.nseg == 1);
   SEG(0, ISS + 3001, IRS + 1, TCP_ACK, RSIZE, 1000);
-  SEG(1, ISS + 7001, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 1000);
 
   BEGIN("newreno_full_ack_ends_recovery");
   in(40, IRS + 1, ISS + 8001, TCP_ACK, 30000, 0, 0);
   CHECK(!T.in_recovery && T.cwnd == 2000 && O.nseg == 0 && tcp_deadline(&T) == 0);
+
+  BEGIN("recovery_inflation_sends_new_data");
+  established(30000);
+  T.cwnd = 3000;
+  tcp_send(&T, 0, pat, 8000, &O);
+  in(10, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  for(int i = 0; i < 3; i++)
+    in(20 + i, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.in_recovery && T.ssthresh == 3000 && T.cwnd == 6000 && T.snd_max == ISS + 7001);
+  in(23, IRS + 1, ISS + 1001, TCP_ACK, 30000, 0, 0);
+  CHECK(T.cwnd == 7000 && O.nseg == 1);
+  SEG(0, ISS + 7001, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 1000);
 
   BEGIN("dupacks_after_timeout_no_fast_retransmit");
   established(30000);
