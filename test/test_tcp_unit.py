@@ -11,11 +11,15 @@ fuzzing target.
 Neither needs QEMU.
 """
 
-import os
-
 from test_netparse import _replay, _unit
 
 
 def test_tcp_unit(guest):
     """test/tcp_unit.c, built for the host, passes."""
     _unit(guest, "tcp_unit")
+
+
+def test_fuzz_replay_tcp(guest):
+    """Build test/fuzz/fuzz_tcp, replay test/fuzz/corpus-tcp, fuzz briefly
+    with a fixed seed.  Needs clang and libFuzzer (`make deps`), not QEMU."""
+    _replay(guest, "fuzz_tcp", "corpus-tcp")

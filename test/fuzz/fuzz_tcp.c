@@ -17,6 +17,7 @@
 //   6    shutdown, close or abort (next byte mod 3)
 //   7    the clock: advance by n ms (16 bits) and tcp_tick
 //   8    the clock: jump to tcp_deadline() and tcp_tick
+//   9    the last segment again, 1-4 times (duplicate ACKs, duplicates)
 //
 // After every call these must hold (a broken one prints and aborts):
 //   - state valid, at most TCP_OUT_MAX segments, every data segment
@@ -141,6 +142,9 @@ check_tcb(const struct tcb *t)
     CHECK(t->cwnd >= t->smss && t->smss >= 64 && t->smss <= t->p.mss);
 }
 
+static struct tcp_seg last;      // for opcode 9
+static uint8 lastdata[256 * 7];
+
 // One segment from the input, relative to where the tcb is.
 static void
 do_segment(struct tcb *t, uint64 now, int op, struct input *in, struct tcp_out *o)
@@ -160,6 +164,9 @@ do_segment(struct tcb *t, uint64 now, int op, struct input *in, struct tcp_out *
     data[i] = get8(in);
   s.data = data;
   tcp_input(t, now, &s, o);
+  last = s;
+  memcpy(lastdata, data, s.len);
+  last.data = lastdata;
   free(data);
 }
 
@@ -200,6 +207,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint setup = get8(&in);
   int op;
 
+  memset(&last, 0, sizeof(last));
+  last.data = lastdata;
   tcp_defaults(&p);
   tcp_init(&t, &p, sbuf, sizes[(setup >> 4) & 3], rbuf, sizes[(setup >> 2) & 3]);
   t.nodelay = (setup >> 1) & 1;
@@ -211,9 +220,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   check_out(&t, &o);
   check_tcb(&t);
   while(in.n > 0){
-    op = get8(&in) % 9;
+    op = get8(&in) % 10;
     if(op <= 3){
       do_segment(&t, now, op, &in, &o);
+    } else if(op == 9) {
+      for(uint k = get8(&in) % 4; ; k--){
+        tcp_input(&t, now, &last, &o);
+        check_out(&t, &o);
+        check_tcb(&t);
+        if(k == 0)
+          break;
+      }
     } else if(op <= 6) {
       do_app(&t, now, op, &in, &o);
     } else {
