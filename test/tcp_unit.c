@@ -500,6 +500,20 @@ test_rst_syn_in_window(void)
   in(2, IRS + 2, 0, TCP_RST, 0, 0, 0);
   CHECK(T.state == TCP_CLOSED && T.err == 0 && O.events == TCP_EV_CLOSED);
 
+  BEGIN("rst_in_fin_wait_1_fin_wait_2_closing");
+  for(int i = 0; i < 3; i++){
+    established(30000);
+    tcp_shutdown(&T, 0, &O);
+    if(i == 1)
+      in(1, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
+    if(i == 2)
+      in(1, IRS + 1, ISS + 1, TCP_ACK | TCP_FIN, 30000, 0, 0);
+    CHECK(T.state == (i == 0 ? TCP_FIN_WAIT_1 : i == 1 ? TCP_FIN_WAIT_2 : TCP_CLOSING));
+    in(2, IRS + 1 + (i == 2), 0, TCP_RST, 0, 0, 0);
+    CHECK(T.state == TCP_CLOSED && O.nseg == 0);
+    CHECK(T.err == (i < 2 ? TCP_ERR_RESET : 0));
+  }
+
   BEGIN("rst_in_time_wait_closes");
   established(30000);
   tcp_shutdown(&T, 0, &O);
@@ -1006,11 +1020,11 @@ rnd(void)
   return rng >> 11;
 }
 
-// Byte i of the stream endpoint 0 sends.
+// Byte i of the stream endpoint e sends.
 static uint8
-stream(uint64 i)
+stream(int e, uint64 i)
 {
-  return (i * 131 + (i >> 9) * 7 + (i >> 17)) & 0xff;
+  return (i * 131 + (i >> 9) * 7 + (i >> 17) + e * 101) & 0xff;
 }
 
 // Put what endpoint `from` emitted on the link: each copy is lost with
@@ -1049,15 +1063,97 @@ next_pkt(void)
   return best;
 }
 
-// Move total bytes from endpoint 0 to endpoint 1, both then close.
-// Returns the simulated time taken, or 0 on a mismatch or a hang.
-static uint64
-transfer(uint64 total, uint64 seed)
+// Endpoint e's application: write its stream (total[e] bytes), shut
+// down; read the other's, checking every byte; close when both are done.
+static uint64 total[2], sent[2], rcvd[2];
+static int shut[2], eof[2], closed[2], bad;
+
+static void
+app(int e, uint64 now)
 {
   static uint8 buf[4096];
   struct tcp_out o;
-  uint64 now = 0, sent = 0, rcvd = 0, steps = 0;
-  int shut = 0, eof = 0, bad = 0;
+  struct tcb *t = &E[e].t;
+  int r;
+
+  while(sent[e] < total[e] && t->state >= TCP_ESTABLISHED){
+    uint n = total[e] - sent[e] < sizeof(buf) ? total[e] - sent[e] : sizeof(buf);
+    for(uint k = 0; k < n; k++)
+      buf[k] = stream(e, sent[e] + k);
+    r = tcp_send(t, now, buf, n, &o);
+    transmit(e, now, &o);
+    if(r <= 0)
+      break;
+    sent[e] += r;
+  }
+  if(sent[e] == total[e] && !shut[e] &&
+     (t->state == TCP_ESTABLISHED || t->state == TCP_CLOSE_WAIT)){
+    tcp_shutdown(t, now, &o);
+    transmit(e, now, &o);
+    shut[e] = 1;
+  }
+  while(!eof[e] && (r = tcp_recv(t, now, buf, sizeof(buf), &o)) != TCP_AGAIN){
+    transmit(e, now, &o);
+    if(r <= 0){
+      eof[e] = 1;
+      break;
+    }
+    for(int k = 0; k < r; k++)
+      bad += buf[k] != stream(!e, rcvd[e] + k);
+    rcvd[e] += r;
+  }
+  if(eof[e] && shut[e] && !closed[e]){
+    tcp_close(t, now, &o);
+    transmit(e, now, &o);
+    closed[e] = 1;
+  }
+}
+
+// Run one event: deliver the earliest packet or fire a due timer, after
+// advancing the clock to it. Returns 0 when nothing is left to happen.
+static int
+step(uint64 *now)
+{
+  struct tcp_out o;
+  int pi = next_pkt();
+  uint64 next = pi >= 0 ? lnk[pi].at : 0;
+
+  for(int i = 0; i < 2; i++){
+    uint64 d = tcp_deadline(&E[i].t);
+    if(d && (next == 0 || d < next))
+      next = d;
+  }
+  if(next == 0)
+    return 0;
+  if(next > *now)
+    *now = next;
+  if(pi >= 0 && lnk[pi].at <= *now){
+    struct pkt p = lnk[pi];
+    lnk[pi] = lnk[--nlnk];
+    p.seg.data = p.data;
+    tcp_input(&E[p.to].t, *now, &p.seg, &o);
+    transmit(p.to, *now, &o);
+    return 1;
+  }
+  for(int i = 0; i < 2; i++){
+    uint64 d = tcp_deadline(&E[i].t);
+    if(d && d <= *now){
+      tcp_tick(&E[i].t, *now, &o);
+      transmit(i, *now, &o);
+    }
+  }
+  return 1;
+}
+
+// Endpoint 0 connects to endpoint 1; each sends the other n0 and n1
+// bytes, shuts down, reads to EOF and closes. Returns the simulated time
+// taken, or 0 if a byte differs, a stream is short or a side did not end
+// cleanly in CLOSED.
+static uint64
+transfer2(uint64 n0, uint64 n1, uint64 seed)
+{
+  struct tcp_out o;
+  uint64 now = 0, steps = 0;
 
   tcp_defaults(&P);
   P.mss = PMSS;
@@ -1066,85 +1162,42 @@ transfer(uint64 total, uint64 seed)
   for(int i = 0; i < 2; i++){
     memset(&E[i], 0, sizeof(E[i]));
     tcp_init(&E[i].t, &P, E[i].sb, EBUF, E[i].rb, EBUF);
+    sent[i] = rcvd[i] = shut[i] = eof[i] = closed[i] = 0;
   }
-  nlnk = 0;
+  total[0] = n0;
+  total[1] = n1;
+  bad = nlnk = 0;
   rng = seed;
   tcp_listen(&E[1].t, 0xfffff000);    // the receiver's sequence numbers wrap
   tcp_open(&E[0].t, now, 0x7ffff000, &o);
   transmit(0, now, &o);
   while(steps++ < 20000000){
-    // The applications: 0 writes the stream and shuts down, 1 reads it
-    // and closes at EOF.
-    while(sent < total && E[0].t.state >= TCP_ESTABLISHED){
-      uint n = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
-      for(uint k = 0; k < n; k++)
-        buf[k] = stream(sent + k);
-      int r = tcp_send(&E[0].t, now, buf, n, &o);
-      transmit(0, now, &o);
-      if(r <= 0)
-        break;
-      sent += r;
-    }
-    if(sent == total && !shut && E[0].t.state == TCP_ESTABLISHED){
-      tcp_shutdown(&E[0].t, now, &o);
-      transmit(0, now, &o);
-      shut = 1;
-    }
-    for(int r; !eof && (r = tcp_recv(&E[1].t, now, buf, sizeof(buf), &o)) != TCP_AGAIN; ){
-      transmit(1, now, &o);
-      if(r <= 0){
-        eof = 1;
-        tcp_close(&E[1].t, now, &o);
-        transmit(1, now, &o);
-        break;
-      }
-      for(int k = 0; k < r; k++)
-        bad += buf[k] != stream(rcvd + k);
-      rcvd += r;
-    }
+    app(0, now);
+    app(1, now);
     if(E[0].t.state == TCP_CLOSED && E[1].t.state == TCP_CLOSED)
       break;
-    // The next thing to happen: a delivery or a timer.
-    int pi = next_pkt();
-    uint64 next = pi >= 0 ? lnk[pi].at : 0;
-    for(int i = 0; i < 2; i++){
-      uint64 d = tcp_deadline(&E[i].t);
-      if(d && (next == 0 || d < next))
-        next = d;
-    }
-    if(next == 0)
+    if(!step(&now))
       break;
-    if(next > now)
-      now = next;
-    if(pi >= 0 && lnk[pi].at <= now){
-      struct pkt p = lnk[pi];
-      lnk[pi] = lnk[--nlnk];
-      p.seg.data = p.data;
-      tcp_input(&E[p.to].t, now, &p.seg, &o);
-      transmit(p.to, now, &o);
-      continue;
-    }
-    for(int i = 0; i < 2; i++){
-      uint64 d = tcp_deadline(&E[i].t);
-      if(d && d <= now){
-        tcp_tick(&E[i].t, now, &o);
-        transmit(i, now, &o);
-      }
-    }
   }
-  printf("  transfer %llu bytes, loss %d%% dup %d%% jitter %d ms: %llu ms simulated, "
-         "%llu retransmitted, %llu fast, %llu timeouts, %llu dupacks, %llu out of order, "
-         "%llu segments\n", (unsigned long long)total, loss, dup, jitter,
-         (unsigned long long)now, (unsigned long long)E[0].count[TCP_C_RTX],
-         (unsigned long long)E[0].count[TCP_C_FASTRTX],
-         (unsigned long long)E[0].count[TCP_C_TIMEOUT],
-         (unsigned long long)E[0].count[TCP_C_DUPACK],
-         (unsigned long long)E[1].count[TCP_C_OOO],
-         (unsigned long long)E[0].count[TCP_C_SEG_OUT]);
-  if(bad || rcvd != total || !eof || E[0].t.state != TCP_CLOSED ||
-     E[1].t.state != TCP_CLOSED || E[0].t.err || E[1].t.err)
+  printf("  %llu + %llu bytes, loss %d%% dup %d%% jitter %d ms: %llu ms simulated, "
+         "%llu retransmitted, %llu fast, %llu timeouts, %llu dupacks, %llu out of order\n",
+         (unsigned long long)n0, (unsigned long long)n1, loss, dup, jitter,
+         (unsigned long long)now,
+         (unsigned long long)(E[0].count[TCP_C_RTX] + E[1].count[TCP_C_RTX]),
+         (unsigned long long)(E[0].count[TCP_C_FASTRTX] + E[1].count[TCP_C_FASTRTX]),
+         (unsigned long long)(E[0].count[TCP_C_TIMEOUT] + E[1].count[TCP_C_TIMEOUT]),
+         (unsigned long long)(E[0].count[TCP_C_DUPACK] + E[1].count[TCP_C_DUPACK]),
+         (unsigned long long)(E[0].count[TCP_C_OOO] + E[1].count[TCP_C_OOO]));
+  if(bad || rcvd[1] != n0 || rcvd[0] != n1 || !eof[0] || !eof[1] ||
+     E[0].t.state != TCP_CLOSED || E[1].t.state != TCP_CLOSED || E[0].t.err || E[1].t.err)
     return 0;
   return now;
+}
+
+static uint64
+transfer(uint64 n, uint64 seed)
+{
+  return transfer2(n, 0, seed);
 }
 
 static void
@@ -1165,6 +1218,11 @@ test_loopback(void)
     loss = 20, dup = 10, jitter = 20;
     CHECK(transfer(1 << 16, seed) != 0);
   }
+
+  BEGIN("loopback_both_ways_lossy");
+  loss = 5, dup = 5, jitter = 10;
+  CHECK(transfer2(256 << 10, 300 << 10, 9) != 0);
+  CHECK(E[0].count[TCP_C_RTX] > 0 && E[1].count[TCP_C_RTX] > 0);
 }
 
 int
