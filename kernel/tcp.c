@@ -507,13 +507,17 @@ cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
   t->cwnd = t->ssthresh + 3 * t->smss;
 }
 
-// The initial window of RFC 5681 3.1 (one segment if the SYN was lost).
+// The initial window of RFC 5681 3.1 (one segment if the SYN was lost,
+// and then an RTO of 3 s until a sample: RFC 6298 5.7).
 static void
 established(struct tcb *t, struct tcp_out *out)
 {
-  if(t->synrtx)
+  if(t->synrtx){
     t->cwnd = t->smss;
-  else if(t->smss > 2190)
+    t->backoff = 0;
+    if(!t->rtt_valid && t->rto < 3000)
+      t->rto = umin(3000, t->p.rto_max);
+  } else if(t->smss > 2190)
     t->cwnd = 2 * t->smss;
   else if(t->smss > 1095)
     t->cwnd = 3 * t->smss;

@@ -161,6 +161,7 @@ test_open_and_handshake(void)
   tcp_input(&T, 1100, &s, &O);
   CHECK(T.state == TCP_ESTABLISHED && T.smss == TCP_MSS_DEFAULT && T.cwnd == T.smss);
   CHECK(T.rtt_valid == 0);            // Karn: the SYN was sent twice
+  CHECK(T.rto == 3000 && T.backoff == 0);   // RFC 6298 5.7
 
   BEGIN("synsent_rst_with_acceptable_ack_refuses");
   setup();
