@@ -6,8 +6,8 @@
 // segment (tcp_input), the clock (tcp_tick) and the application's calls
 // (tcp_open, tcp_listen, tcp_send, tcp_recv, tcp_shutdown, tcp_close,
 // tcp_abort). Each takes `now` (milliseconds since boot) and fills a
-// struct tcp_out: segments to send, events for the application, counters
-// to bump. No locks, no sleeping, no allocation, no clock or randomness
+// struct tcp_out afresh: segments to send, events for the application,
+// counters to bump. No locks, no sleeping, no allocation, no clock or randomness
 // of its own: the caller (the kernel glue, or a host test) holds whatever
 // lock guards the tcb, calls in, then carries out what tcp_out says.
 // tcp_deadline() says when tcp_tick must next run.
