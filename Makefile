@@ -360,12 +360,18 @@ test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/dhcp_unit.c $U/dhcpmsg.c
 
+# The host unit test of kernel/tcp.c, TCP's state machine (make test runs it).
+test/tcp_unit: test/tcp_unit.c test/unit.h $K/tcp.c $K/tcp.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/tcp_unit.c $K/tcp.c $K/netparse.c
+
 # ---- fuzzing ----------------------------------------------------------------
 
 # make fuzz [FUZZTIME=60]: libFuzzer on kernel/netparse.c, then on
-# user/dhcpmsg.c, FUZZTIME seconds each (test/fuzz/README). New inputs go
-# to test/fuzz/new and new-dhcpmsg; the committed seeds stay in
-# test/fuzz/corpus and corpus-dhcpmsg.
+# user/dhcpmsg.c, then on kernel/tcp.c, FUZZTIME seconds each
+# (test/fuzz/README). New inputs go to test/fuzz/new, new-dhcpmsg and
+# new-tcp; the committed seeds stay in test/fuzz/corpus, corpus-dhcpmsg
+# and corpus-tcp.
 # Then [NETFUZZTIME=1800] [NETFUZZSEED=n]: the system call fuzzer
 # user/netfuzz.c in a booted guest under host traffic, NETFUZZTIME seconds
 # in each NETMODE and KMAP layout (test/test_netfuzz.py; the seed, mode k adds k, is new
@@ -382,18 +388,23 @@ $(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/ne
 $(FUZZ)/fuzz_dhcpmsg: $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c
 
-fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
-	mkdir -p $(FUZZ)/new $(FUZZ)/new-dhcpmsg
+$(FUZZ)/fuzz_tcp: $(FUZZ)/fuzz_tcp.c $K/tcp.c $K/tcp.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_tcp.c $K/tcp.c $K/netparse.c
+
+fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/fuzz_tcp
+	mkdir -p $(FUZZ)/new $(FUZZ)/new-dhcpmsg $(FUZZ)/new-tcp
 	$(FUZZ)/fuzz_netparse -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
 	  $(FUZZ)/new $(FUZZ)/corpus
 	$(FUZZ)/fuzz_dhcpmsg -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
 	  $(FUZZ)/new-dhcpmsg $(FUZZ)/corpus-dhcpmsg
+	$(FUZZ)/fuzz_tcp -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
+	  $(FUZZ)/new-tcp $(FUZZ)/corpus-tcp
 	NETFUZZ_TIME=$(NETFUZZTIME) NETFUZZ_SEED=$(NETFUZZSEED) $(PYTHON) -m pytest test -k netfuzz
 
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $K/kmap.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
-	  test/dhcp_unit \
+	  test/dhcp_unit test/tcp_unit $(FUZZ)/fuzz_tcp \
 	  fs-guest*.img packets-guest*.pcap
 
 help:
@@ -413,7 +424,7 @@ help:
 	@echo "                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))"
 	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
 	@echo "                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n"
-	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, then user/dhcpmsg.c,"
+	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, user/dhcpmsg.c, kernel/tcp.c,"
 	@echo "                                    FUZZTIME seconds each; then [NETFUZZTIME=1800]"
 	@echo "                                    netfuzz (system calls) in each NETMODE [NETFUZZSEED=n]"
 	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"

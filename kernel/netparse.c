@@ -1,6 +1,6 @@
 // Packet formats: header parsing, header building and the Internet
-// checksum for Ethernet, ARP (RFC 826), IPv4 (RFC 791), ICMP (RFC 792)
-// and UDP (RFC 768). See netparse.h: no kernel dependencies here, so the
+// checksum for Ethernet, ARP (RFC 826), IPv4 (RFC 791), ICMP (RFC 792),
+// UDP (RFC 768) and TCP (RFC 9293). See netparse.h: no kernel dependencies here, so the
 // same code runs in the kernel and in host unit tests.
 
 #include "kernel/types.h"
@@ -322,4 +322,109 @@ np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
   np_put16(udp + UDP_F_CKSUM, 0);
   sum = np_udp_cksum(sip, dip, udp, UDP_HLEN + datalen);
   np_put16(udp + UDP_F_CKSUM, sum ? sum : 0xffff);  // 0 would mean "no checksum"
+}
+
+// TCP checksum of the len-byte segment at tcp (header, options and data,
+// with whatever its checksum field holds), over the IPv4 pseudo header
+// (RFC 9293 3.1). 0 when the stored checksum is right.
+uint16
+np_tcp_cksum(uint32 sip, uint32 dip, const uint8 *tcp, uint len)
+{
+  uint8 ph[12];
+
+  np_put32(ph, sip);
+  np_put32(ph + 4, dip);
+  ph[8] = 0;
+  ph[9] = IPPROTO_TCP;
+  np_put16(ph + 10, len);
+  return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), tcp, len));
+}
+
+// Walk the options in o[0..n-1]: END stops, NOP is one byte, every other
+// kind has a length byte >= 2 that must fit; MSS (length 4) is kept,
+// unknown kinds are skipped (RFC 9293 3.2, MUST-6/7). Returns 0 or
+// NP_TCP_DROP_OPT.
+static int
+tcp_options(const uint8 *o, uint n, struct np_tcp *t)
+{
+  uint i = 0, olen;
+
+  while(i < n){
+    if(o[i] == TCPOPT_END)
+      break;
+    if(o[i] == TCPOPT_NOP){
+      i++;
+      continue;
+    }
+    if(i + 1 >= n)
+      return NP_TCP_DROP_OPT;
+    olen = o[i + 1];
+    if(olen < 2 || i + olen > n)
+      return NP_TCP_DROP_OPT;
+    if(o[i] == TCPOPT_MSS){
+      if(olen != TCPOPT_MSS_LEN)
+        return NP_TCP_DROP_OPT;
+      t->mss = np_get16(o + i + 2);
+    }
+    i += olen;
+  }
+  return 0;
+}
+
+// Parse the len-byte TCP segment at tcp, sent from sip to dip. Returns 0
+// and fills *t (the data starts at tcp + t->hlen, len - t->hlen bytes),
+// or an NP_TCP_DROP_* verdict. Never reads outside tcp[0..len-1].
+int
+np_tcp_parse(const uint8 *tcp, uint len, uint32 sip, uint32 dip,
+             struct np_tcp *t)
+{
+  uint hlen;
+
+  if(len < TCP_HLEN)
+    return NP_TCP_DROP_HDR;
+  hlen = (tcp[TCP_F_OFF] >> 4) * 4;
+  if(hlen < TCP_HLEN || hlen > len)
+    return NP_TCP_DROP_HDR;
+  if(np_tcp_cksum(sip, dip, tcp, len) != 0)
+    return NP_TCP_DROP_CKSUM;
+  t->sport = np_get16(tcp + TCP_F_SPORT);
+  t->dport = np_get16(tcp + TCP_F_DPORT);
+  t->seq = np_get32(tcp + TCP_F_SEQ);
+  t->ack = np_get32(tcp + TCP_F_ACK);
+  t->flags = tcp[TCP_F_FLAGS] & 0x3f;
+  t->wnd = np_get16(tcp + TCP_F_WND);
+  t->mss = 0;
+  t->hlen = hlen;
+  return tcp_options(tcp + TCP_HLEN, hlen - TCP_HLEN, t);
+}
+
+// Build the TCP segment at tcp from *t (t->hlen is ignored): a 20-byte
+// header, plus the MSS option when t->mss != 0, then datalen bytes copied
+// from data (data may already sit in place, at the header's end, or be 0
+// when datalen is 0). Computes the checksum. Returns the segment's length.
+uint
+np_put_tcp(uint8 *tcp, uint32 sip, uint32 dip, const struct np_tcp *t,
+           const uint8 *data, uint datalen)
+{
+  uint hlen = TCP_HLEN + (t->mss ? TCPOPT_MSS_LEN : 0);
+
+  if(data && data != tcp + hlen)
+    for(uint i = 0; i < datalen; i++)
+      tcp[hlen + i] = data[i];
+  np_put16(tcp + TCP_F_SPORT, t->sport);
+  np_put16(tcp + TCP_F_DPORT, t->dport);
+  np_put32(tcp + TCP_F_SEQ, t->seq);
+  np_put32(tcp + TCP_F_ACK, t->ack);
+  tcp[TCP_F_OFF] = (hlen / 4) << 4;
+  tcp[TCP_F_FLAGS] = t->flags;
+  np_put16(tcp + TCP_F_WND, t->wnd);
+  np_put16(tcp + TCP_F_CKSUM, 0);
+  np_put16(tcp + TCP_F_URP, 0);
+  if(t->mss){
+    tcp[TCP_F_OPT] = TCPOPT_MSS;
+    tcp[TCP_F_OPT + 1] = TCPOPT_MSS_LEN;
+    np_put16(tcp + TCP_F_OPT + 2, t->mss);
+  }
+  np_put16(tcp + TCP_F_CKSUM, np_tcp_cksum(sip, dip, tcp, hlen + datalen));
+  return hlen + datalen;
 }

@@ -1,5 +1,5 @@
-// Packet formats: parsing and building Ethernet, ARP, IPv4, ICMP and UDP
-// headers, and the Internet checksum (RFC 791, 792, 768, 826, 1071).
+// Packet formats: parsing and building Ethernet, ARP, IPv4, ICMP, UDP and
+// TCP headers, and the Internet checksum (RFC 791, 792, 768, 826, 9293, 1071).
 //
 // Pure functions on byte arrays: no kernel headers, no locks, no mbufs,
 // so this file also builds on the host with plain gcc for unit tests and
@@ -143,3 +143,55 @@ void np_put_ip(uint8 *ip, uint32 sip, uint32 dip, uint8 proto, uint16 id,
                uint datalen);
 void np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
                 uint16 dport, uint datalen);
+
+// ---- TCP (RFC 9293 3.1): the segment header and its options ----------
+// np_parse() does not classify TCP; the TCP glue calls np_tcp_parse() on
+// the IPv4 payload np_parse would have handed it.
+#define TCP_HLEN      20      // header without options
+#define TCP_MAXHLEN   60      // data offset 15 words
+#define TCP_MSS_DEFAULT 536   // RFC 9293 3.7.1: when a SYN has no MSS option
+#define TCP_F_SPORT   0
+#define TCP_F_DPORT   2
+#define TCP_F_SEQ     4
+#define TCP_F_ACK     8
+#define TCP_F_OFF     12      // data offset in the high 4 bits (32-bit words)
+#define TCP_F_FLAGS   13
+#define TCP_F_WND     14
+#define TCP_F_CKSUM   16
+#define TCP_F_URP     18
+#define TCP_F_OPT     20      // options start here
+// Control bits in the TCP_F_FLAGS byte.
+#define TCP_FIN       0x01
+#define TCP_SYN       0x02
+#define TCP_RST       0x04
+#define TCP_PSH       0x08
+#define TCP_ACK       0x10
+#define TCP_URG       0x20
+// Option kinds (RFC 9293 3.2).
+#define TCPOPT_END    0
+#define TCPOPT_NOP    1
+#define TCPOPT_MSS    2       // length 4: a 16-bit MSS
+#define TCPOPT_MSS_LEN 4
+
+// np_tcp_parse() verdicts other than 0 (accepted): the counter to bump.
+enum {
+  NP_TCP_DROP_HDR = 1,  // shorter than 20 bytes, or data offset < 5 or past the end
+  NP_TCP_DROP_CKSUM,    // checksum over the pseudo header wrong
+  NP_TCP_DROP_OPT,      // an option's length byte is < 2 or runs past the header
+};
+
+// A TCP header's fields in host byte order.
+struct np_tcp {
+  uint16 sport, dport;
+  uint32 seq, ack;
+  uint8 flags;          // TCP_FIN ... TCP_URG
+  uint16 wnd;
+  uint16 mss;           // the MSS option's value; 0 if absent
+  uint hlen;            // header length, options included
+};
+
+uint16 np_tcp_cksum(uint32 sip, uint32 dip, const uint8 *tcp, uint len);
+int  np_tcp_parse(const uint8 *tcp, uint len, uint32 sip, uint32 dip,
+                  struct np_tcp *t);
+uint np_put_tcp(uint8 *tcp, uint32 sip, uint32 dip, const struct np_tcp *t,
+                const uint8 *data, uint datalen);
