@@ -69,6 +69,14 @@ struct netstat {
   uint64 bind_full;       // bind() refused: every bound-port slot taken
   uint64 rx_trunc;        // datagrams cut short on read: the reader's buffer was smaller
 
+  // harts (proc.c, plic.c; NOTES.md "IPIs")
+  uint64 harts;           // harts that entered the scheduler
+  uint64 ipi_sent;        // supervisor software interrupts sent (any reason)
+  uint64 wake_ipi;        // processes made runnable and handed to an idle hart by an IPI
+  uint64 wake_here;       // ... run by the waker's own hart, idle in its scheduler (no IPI)
+  uint64 wake_noidle;     // ... while no idle hart was left to wake: a busy hart takes them
+  uint64 plic_spurious;   // PLIC claims that found nothing (another hart claimed first)
+
   // mbufs
   uint64 mbufs_inuse;     // allocated now
   uint64 mbufs_free;      // on the free list now

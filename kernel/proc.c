@@ -12,6 +12,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
+#include "kernel/netdefs.h"
 
 struct cpu cpus[NCPU];
 struct proc proc[NPROC];
@@ -364,6 +365,7 @@ scheduler(void)
   struct cpu *c = mycpu();
 
   c->proc = 0;
+  NETSTAT_INC(harts);
   for(;;){
     // Let devices interrupt us, then turn interrupts off so the search and
     // the switch are atomic with respect to this hart.
@@ -503,21 +505,35 @@ sleep(void *chan, struct spinlock *lk)
   acquire(lk);
 }
 
-// A process was just made runnable: if some other hart idles in wfi,
-// raise its supervisor software interrupt (ACLINT SSWI) so it runs the
-// process now rather than at its next timer tick. One hart is enough.
+// Raise hart's supervisor software interrupt (ACLINT SSWI, NOTES.md
+// "IPIs"). It ends a wfi there, or traps at the hart's next instruction
+// with interrupts on; the handler (trap.c) clears it and drops a dead page
+// table (vm.c). The one place that sends an IPI. Any context, no locks.
+void
+ipi(int hart)
+{
+  NETSTAT_INC(ipi_sent);
+  *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(hart)) = 1;
+}
+
+// n processes were just made runnable: if some other hart idles in wfi,
+// IPI it so it runs them now rather than at its next timer tick. One hart
+// is woken, whatever n is.
 static void
-ipi_wake_idle(void)
+ipi_wake_idle(int n)
 {
   int self = r_tp();   // a hint: we may move harts, and then IPI one more
 
   __sync_synchronize();   // the RUNNABLE store before the look at idle flags
   for(int i = 0; i < NCPU; i++){
     if(i != self && __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED)){
-      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
-      return;
+      ipi(i);
+      NETSTAT_INC(wake_ipi);
+      n--;
+      break;
     }
   }
+  NETSTAT_ADD(wake_noidle, n);
 }
 
 // Wake every process sleeping on chan. Must not hold any p->lock. The
@@ -528,7 +544,7 @@ void
 wakeup(void *chan)
 {
   struct proc *self = myproc();
-  int woke = 0;
+  int woke = 0;   // processes made runnable
 
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p == self || __atomic_load_n(&p->state, __ATOMIC_RELAXED) != SLEEPING ||
@@ -537,12 +553,12 @@ wakeup(void *chan)
     acquire(&p->lock);
     if(p->state == SLEEPING && p->chan == chan){
       p->state = RUNNABLE;
-      woke = 1;
+      woke++;
     }
     release(&p->lock);
   }
   if(woke)
-    ipi_wake_idle();
+    ipi_wake_idle(woke);
 }
 
 // Ask process pid to exit; it does so the next time it is about to return

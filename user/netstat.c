@@ -30,6 +30,7 @@ static struct counter {
   C(drop_udp_cksum), C(drop_udp_noport), C(drop_udp_qfull),
   C(tx_drop_nombuf), C(tx_drop_noarp), C(arp_queued), C(tx_drop_dev),
   C(arp_full), C(bind_full), C(rx_trunc),
+  C(harts), C(ipi_sent), C(wake_ipi), C(wake_here), C(wake_noidle), C(plic_spurious),
   C(mbufs_inuse), C(mbufs_free),
 };
 
