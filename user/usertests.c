@@ -23,6 +23,8 @@
 #include "kernel/memlayout.h"
 #include "kernel/elf.h"
 #include "kernel/sysinfo.h"
+#include "kernel/netstat.h"
+#include "kernel/netmode.h"
 #include "user/user.h"
 
 #define TIMEOUT_SEC 90        // a test running longer than this is killed
@@ -333,6 +335,98 @@ killpipe(void)
   CHECK(xwait(pid) == -1, "killed child's status is not -1");
   close(p[0]);
   close(p[1]);
+}
+
+// ---- wakeidle: a process made runnable gets an idle hart --------------------
+
+static struct netstat hc0, hc1;   // the harts' counters before and after a step
+
+// Read the kernel's counters (kernel/netstat.h: harts, IPIs, wakeups) into *ns.
+static void
+hartcounts(struct netstat *ns)
+{
+  CHECK(netstat(ns) == 0, "netstat failed");
+}
+
+// Between hc0 and hc1, k processes were made runnable while `idle` other
+// harts had nothing to run: each must have been counted as given a hart by
+// an IPI or as finding none, and min(k, idle) of them must have got one.
+static void
+checkwoken(int k, int idle, char *why)
+{
+  uint64 ipis = hc1.wake_ipi - hc0.wake_ipi;
+
+  CHECK(ipis + hc1.wake_noidle - hc0.wake_noidle >= k, why);
+  CHECK(ipis >= (k < idle ? k : idle), why);
+  CHECK(hc1.ipi_sent - hc0.ipi_sent >= ipis, "fewer IPIs sent than counted");
+}
+
+// A child for wakeidle: say it is about to block (ready), block reading go
+// until the parent writes a byte or kills it, exit 0 if it got the byte.
+static int
+blockedchild(int ready[2], int go[2])
+{
+  int pid = xfork();
+  char c;
+
+  if(pid == 0){
+    close(ready[0]);
+    close(go[1]);
+    CHECK(write(ready[1], "r", 1) == 1, "write ready failed");
+    exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+  }
+  CHECK(read(ready[0], &c, 1) == 1, "read ready failed");
+  return pid;
+}
+
+// Every way a process becomes runnable looks for an idle hart, one per
+// process made runnable (NOTES.md "IPIs"): fork, one wakeup of two
+// sleepers, kill. Before each step the other harts settle into their idle
+// loops (the parent sleeps a tick; the children sleep on a pipe), so every
+// hart but the caller's is idle, except one the net thread may spin on in
+// poll mode.
+static void
+wakeidle(void)
+{
+  int ready[2], go[2], pid[3], idle;
+
+  hartcounts(&hc0);
+  idle = hc0.harts - 1 - (hc0.mode == NETMODE_POLL);
+  CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe failed");
+  pid[0] = blockedchild(ready, go);
+  pid[1] = blockedchild(ready, go);
+  sleep(1);
+  hartcounts(&hc0);
+  pid[2] = xfork();
+  if(pid[2] == 0){
+    char c;
+    close(go[1]);         // so that the parent's exit ends the read too
+    read(go[0], &c, 1);   // blocks: the parent kills it
+    exit(0);
+  }
+  hartcounts(&hc1);
+  checkwoken(1, idle, "fork: the child got no idle hart");
+
+  sleep(2);               // all three children asleep on go
+  hartcounts(&hc0);
+  CHECK(kill(pid[2]) == 0, "kill failed");
+  hartcounts(&hc1);
+  checkwoken(1, idle, "kill: the killed sleeper got no idle hart");
+  CHECK(xwait(pid[2]) == -1, "killed child's status is not -1");
+
+  sleep(2);
+  hartcounts(&hc0);
+  CHECK(write(go[1], "gg", 2) == 2, "write go failed");   // one wakeup, two sleepers
+  hartcounts(&hc1);
+  checkwoken(2, idle, "one wakeup of two sleepers did not wake two idle harts");
+  for(int i = 0; i < 2; i++){
+    int status = -1, w = wait(&status);
+    CHECK((w == pid[0] || w == pid[1]) && status == 0, "a child did not get its byte");
+  }
+  close(ready[0]);
+  close(ready[1]);
+  close(go[0]);
+  close(go[1]);
 }
 
 // sleep(n) lasts at least about n ticks of uptime.
@@ -1554,6 +1648,7 @@ static struct test tests[] = {
   { killspin,     "killspin",     0 },
   { killsleep,    "killsleep",    0 },
   { killpipe,     "killpipe",     0 },
+  { wakeidle,     "wakeidle",     0 },
   { sleeptime,    "sleeptime",    0 },
   { forkbomb,     "forkbomb",     0 },
   { sbrkgrow,     "sbrkgrow",     0 },
