@@ -29,6 +29,7 @@ static struct spinlock wait_lock;
 extern void forkret(void);
 static void kthread_entry(void);
 static void freeproc(struct proc *p);
+static void wake_idle(int n);
 
 extern char trampoline[]; // trampoline.S
 
@@ -185,6 +186,7 @@ userinit(void)
   safestrcpy(p->name, "initcode", sizeof(p->name));
   p->state = RUNNABLE;
   release(&p->lock);
+  wake_idle(1);
 }
 
 // Start a kernel thread: a process with no user memory that runs fn(arg)
@@ -202,6 +204,7 @@ kthread_start(char *name, void (*fn)(void *), void *arg)
   int pid = p->pid;
   p->state = RUNNABLE;
   release(&p->lock);
+  wake_idle(1);
   return pid;
 }
 
@@ -265,6 +268,7 @@ fork(void)
   acquire(&np->lock);
   np->state = RUNNABLE;
   release(&np->lock);
+  wake_idle(1);
   return pid;
 }
 
@@ -373,8 +377,8 @@ scheduler(void)
     intr_off();
 
     // Say we are idle before looking, so that a process made runnable
-    // after the search below is seen by its waker, who then sends an IPI
-    // (ipi_wake_idle) that ends the wfi.
+    // after the search below is seen by its waker, who then claims this
+    // hart and sends an IPI (wake_idle) that ends the wfi.
     __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
     int ran = 0;
     for(struct proc *p = proc; p < &proc[NPROC]; p++){
@@ -407,7 +411,9 @@ scheduler(void)
       // wfi, and is taken by intr_on() at the top of the loop.
       asm volatile("wfi");
     }
-    __atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
+    // c->idle stays set after a wfi: the traps taken next and the search
+    // that follows serve a process made runnable meanwhile as well as an
+    // IPI would (a claim just costs this hart one more trap).
   }
 }
 
@@ -516,24 +522,48 @@ ipi(int hart)
   *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(hart)) = 1;
 }
 
-// n processes were just made runnable: if some other hart idles in wfi,
-// IPI it so it runs them now rather than at its next timer tick. One hart
-// is woken, whatever n is.
-static void
-ipi_wake_idle(int n)
+// Claim hart i if it idles: clear its idle flag, so that one idle spell
+// of a hart is handed out once and a second waker looks elsewhere instead
+// of sending the same hart a second IPI. Returns 1 if claimed.
+static int
+claim_idle(int i)
 {
-  int self = r_tp();   // a hint: we may move harts, and then IPI one more
+  int one = 1;
 
-  __sync_synchronize();   // the RUNNABLE store before the look at idle flags
-  for(int i = 0; i < NCPU; i++){
-    if(i != self && __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED)){
+  return __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED) &&
+    __atomic_compare_exchange_n(&cpus[i].idle, &one, 0, 0,
+                                __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+// n processes were just made runnable (their RUNNABLE stored): hand each
+// an idle hart, at most one IPI per idle hart, so they run now rather than
+// at some hart's next timer tick. A caller that is itself an idle hart's
+// scheduler (an interrupt taken between its searches) serves one of them:
+// that hart searches the table when the trap returns. Processes left over
+// wait for a busy hart (counted in wake_noidle). Every place that makes a
+// process RUNNABLE calls this, except yield(), whose own hart schedules.
+static void
+wake_idle(int n)
+{
+  int self;
+
+  push_off();   // cpuid() and mycpu() must name the hart we run on
+  self = cpuid();
+  if(n > 0 && mycpu()->proc == 0){
+    NETSTAT_INC(wake_here);
+    n--;
+  }
+  __sync_synchronize();   // the RUNNABLE stores before the look at idle flags
+  for(int i = 0; i < NCPU && n > 0; i++){
+    if(i != self && claim_idle(i)){
       ipi(i);
       NETSTAT_INC(wake_ipi);
       n--;
-      break;
     }
   }
-  NETSTAT_ADD(wake_noidle, n);
+  if(n > 0)
+    NETSTAT_ADD(wake_noidle, n);
+  pop_off();
 }
 
 // Wake every process sleeping on chan. Must not hold any p->lock. The
@@ -558,7 +588,7 @@ wakeup(void *chan)
     release(&p->lock);
   }
   if(woke)
-    ipi_wake_idle(woke);
+    wake_idle(woke);
 }
 
 // Ask process pid to exit; it does so the next time it is about to return
@@ -569,10 +599,14 @@ kill(int pid)
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     acquire(&p->lock);
     if(p->pid == pid && p->state != UNUSED && p->pagetable != 0){
+      int woke = 0;
       p->killed = 1;
-      if(p->state == SLEEPING)
+      if(p->state == SLEEPING){
         p->state = RUNNABLE;   // so it notices
+        woke = 1;
+      }
       release(&p->lock);
+      wake_idle(woke);
       return 0;
     }
     release(&p->lock);
