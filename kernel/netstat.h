@@ -34,6 +34,7 @@ struct netstat {
   uint64 idle_spin;       // idle policy: entered spinning
   uint64 idle_yield;      // idle policy: entered yielding
   uint64 idle_sleep;      // idle policy: went to sleep until a tick/interrupt
+  uint64 idle_naps;       // idle policy, several harts: waits in wfi between polls (NAP_NS at most)
   uint64 budget_yields;   // rounds that used the whole budget and yielded
   uint64 last_rx_ns;      // time (ns since boot) of the last frame received
   uint64 last_poll_ns;    // time of the last poll round

@@ -141,6 +141,7 @@ freeproc(struct proc *p)
   p->xstate = 0;
   p->kfn = 0;
   p->karg = 0;
+  p->handoff = 0;
   p->state = UNUSED;
 }
 
@@ -417,6 +418,49 @@ scheduler(void)
   }
 }
 
+// Is any process runnable? An unlocked look, as the scheduler's first.
+static int
+any_runnable(void)
+{
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    if(__atomic_load_n(&p->state, __ATOMIC_RELAXED) == RUNNABLE)
+      return 1;
+  return 0;
+}
+
+// Let the calling kernel thread's hart idle for up to ns nanoseconds (the
+// poll-mode net thread between polls; NOTES.md "The net thread's idle
+// policy"). Unless a process is runnable, the hart waits in wfi as an idle
+// scheduler does: marked idle, so a waker claims it with an IPI (the
+// scheduler's protocol), and with its timer brought forward to end the
+// wait after ns; its tick is put back after (and taken at once if it fell
+// due meanwhile). Returns 1 if the caller should yield(): a process is
+// runnable, or a waker handed this hart one. No locks held.
+int
+hart_nap(uint64 ns)
+{
+  struct cpu *c;
+  uint64 tick, until;
+  int give;
+
+  push_off();
+  c = mycpu();
+  __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
+  give = any_runnable();
+  if(!give){
+    tick = r_stimecmp();
+    until = r_time() + ns / 100;   // the time CSR counts 100 ns
+    if(until < tick)
+      w_stimecmp(until);
+    asm volatile("wfi");
+    w_stimecmp(tick);
+  }
+  if(__atomic_exchange_n(&c->idle, 0, __ATOMIC_SEQ_CST) == 0)
+    give = 1;   // claimed: a waker counted on this hart
+  pop_off();
+  return give;
+}
+
 // Switch to this hart's scheduler. The caller holds exactly p->lock and
 // has already changed p->state. intena belongs to this kernel thread, not
 // to the hart, so it is saved and restored around the switch.
@@ -539,17 +583,23 @@ claim_idle(int i)
 // an idle hart, at most one IPI per idle hart, so they run now rather than
 // at some hart's next timer tick. A caller that is itself an idle hart's
 // scheduler (an interrupt taken between its searches) serves one of them:
-// that hart searches the table when the trap returns. Processes left over
-// wait for a busy hart (counted in wake_noidle). Every place that makes a
-// process RUNNABLE calls this, except yield(), whose own hart schedules.
+// that hart searches the table when the trap returns; so does a kernel
+// thread between proc_handoff_begin and _end, which then yields. Processes
+// left over wait for a busy hart (counted in wake_noidle). Every place that
+// makes a process RUNNABLE calls this, except yield(), whose own hart
+// schedules.
 static void
 wake_idle(int n)
 {
+  struct proc *p;
   int self;
 
   push_off();   // cpuid() and mycpu() must name the hart we run on
   self = cpuid();
-  if(n > 0 && mycpu()->proc == 0){
+  p = mycpu()->proc;
+  if(n > 0 && (p == 0 || p->handoff == 1)){
+    if(p)
+      p->handoff = 2;   // taken: the caller must yield (proc_handoff_end)
     NETSTAT_INC(wake_here);
     n--;
   }
@@ -564,6 +614,32 @@ wake_idle(int n)
   if(n > 0)
     NETSTAT_ADD(wake_noidle, n);
   pop_off();
+}
+
+// The calling kernel thread (the net thread, around a polling round) is
+// about to do something that may wake processes, after which it will
+// yield() if asked: the first process woken on its hart meanwhile is left
+// to this hart instead of an idle one, which on a host with fewer cores
+// than vCPUs costs one vCPU wakeup less per delivery (NOTES.md "IPIs").
+void
+proc_handoff_begin(void)
+{
+  myproc()->handoff = 1;
+}
+
+// End what proc_handoff_begin began. Returns 1 if a process was left to
+// this hart: the caller must yield() soon, so that it runs.
+int
+proc_handoff_end(void)
+{
+  struct proc *p = myproc();
+  int taken;
+
+  push_off();   // wake_idle on this hart (an interrupt) also writes handoff
+  taken = p->handoff == 2;
+  p->handoff = 0;
+  pop_off();
+  return taken;
 }
 
 // Wake every process sleeping on chan. Must not hold any p->lock. The

@@ -88,4 +88,5 @@ struct proc {
   char name[16];               // for debugging (^P)
   void (*kfn)(void *);         // kernel thread: its body (pagetable == 0)
   void *karg;
+  int handoff;                 // will yield next: a process it wakes may have its hart (proc.c)
 };
