@@ -76,7 +76,7 @@ struct netstat {
   uint64 wake_ipi;        // processes made runnable and handed to an idle hart by an IPI
   uint64 wake_here;       // ... run by the waker's own hart, idle in its scheduler (no IPI)
   uint64 wake_noidle;     // ... while no idle hart was left to wake: a busy hart takes them
-  uint64 plic_spurious;   // PLIC claims that found nothing (another hart claimed first)
+  uint64 plic_spurious;   // PLIC claims that found nothing: another hart enabled for it claimed first
 
   // mbufs
   uint64 mbufs_inuse;     // allocated now
