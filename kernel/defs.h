@@ -115,6 +115,10 @@ int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 void            procdump(void);
 int             kthread_start(char *name, void (*fn)(void *), void *arg);
 uint64          nproc_used(void);
+void            ipi(int hart);
+int             hart_nap(uint64 ns);
+void            proc_handoff_begin(void);
+int             proc_handoff_end(void);
 
 // swtch.S
 void            swtch(struct context*, struct context*);

@@ -34,6 +34,7 @@ struct netstat {
   uint64 idle_spin;       // idle policy: entered spinning
   uint64 idle_yield;      // idle policy: entered yielding
   uint64 idle_sleep;      // idle policy: went to sleep until a tick/interrupt
+  uint64 idle_naps;       // idle policy, several harts: waits in wfi between polls (NAP_NS at most)
   uint64 budget_yields;   // rounds that used the whole budget and yielded
   uint64 last_rx_ns;      // time (ns since boot) of the last frame received
   uint64 last_poll_ns;    // time of the last poll round
@@ -68,6 +69,14 @@ struct netstat {
   uint64 arp_full;        // neighbour cache full of entries in use: a new neighbour not cached
   uint64 bind_full;       // bind() refused: every bound-port slot taken
   uint64 rx_trunc;        // datagrams cut short on read: the reader's buffer was smaller
+
+  // harts (proc.c, plic.c; NOTES.md "IPIs")
+  uint64 harts;           // harts that entered the scheduler
+  uint64 ipi_sent;        // supervisor software interrupts sent (any reason)
+  uint64 wake_ipi;        // processes made runnable and handed to an idle hart by an IPI
+  uint64 wake_here;       // ... run by the waker's own hart, idle in its scheduler (no IPI)
+  uint64 wake_noidle;     // ... while no idle hart was left to wake: a busy hart takes them
+  uint64 plic_spurious;   // PLIC claims that found nothing: another hart enabled for it claimed first
 
   // mbufs
   uint64 mbufs_inuse;     // allocated now

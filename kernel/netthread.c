@@ -14,15 +14,21 @@
 //   +------+   empty round   +------+  SPIN_NS  +-------+  YIELD_NS  +-------+
 //   | BUSY |---------------->| SPIN |---------->| YIELD |----------->| SLEEP |
 //   +------+                 +------+   idle    +-------+  more idle +-------+
-//   after a round with       poll again         yield(), then        sleep until the
-//   frames: yield(), poll    at once            poll again           next tick, then poll
+//   after a round with       poll again         give the hart away,  sleep until the
+//   frames: yield() to a     at once            then poll again      next tick, then poll
+//   reader it woke
 //
-// On one hart the thread yields after every round that found frames (at
-// most BUDGET of them), so user processes are never starved (Mogul &
-// Ramakrishnan's quota) and the readers it woke run promptly; with more
-// harts it keeps polling on its own while the readers it woke run on the
-// others (wakeup() sends an idle hart an IPI), and the timer tick still
-// preempts it like any process. When idle
+// A round runs between proc_handoff_begin and _end: the first reader it
+// wakes is left to this hart instead of an idle one, and the thread yields
+// to it before the next round; readers woken beyond the first go to idle
+// harts (IPIs). On one hart the thread yields after every round that found
+// frames (at most BUDGET of them), so user processes are never starved
+// (Mogul & Ramakrishnan's quota); the timer tick preempts it like any
+// process. In the YIELD state, one hart yield()s between polls (polling
+// again at once if nothing else runs); several harts nap instead: the hart
+// waits in wfi for up to NAP_NS unless a process wants it, so a polling
+// vCPU does not keep a host core from QEMU's I/O thread and the vCPUs that
+// run the readers (NOTES.md "The net thread's idle policy"). When idle
 // for YIELD_NS it sleeps, and a frame then waits up to one clock tick
 // (FreeBSD polling(4)'s trade-off). YIELD_NS is long (200 ms) because a
 // ping-pong partner that answers in a few ms would otherwise pay that tick
@@ -31,7 +37,8 @@
 //
 // HYBRID mode (Linux NAPI's shape): the thread sleeps until e1000_intr masks
 // the device's interrupts and calls netthread_kick. It then drains in budget
-// rounds, yielding after each, until the ring is empty; unmasks;
+// rounds, yielding after each (to the reader it woke, if any), until the
+// ring is empty; unmasks;
 // and checks the ring once more, in case a frame arrived before the unmask
 // took effect (no frame is left stranded with interrupts on and nobody polling).
 
@@ -47,6 +54,7 @@
 #define BUDGET    64          // frames per round at most
 #define SPIN_NS   50000ULL    // poll mode: keep polling this long after the ring went empty
 #define YIELD_NS  200000000ULL // then yield between polls this much longer (200 ms), then sleep
+#define NAP_NS    50000ULL    // several harts: a yield is a nap in wfi of at most this long
 
 enum idlestate { BUSY, SPIN, YIELD, SLEEP };
 
@@ -101,6 +109,20 @@ poll_round(void)
   return n;
 }
 
+// One round of the net thread, in which the first reader it wakes is left
+// to this hart (proc_handoff_begin). Returns the frames taken, and sets
+// *handed if a reader was left here: the caller must yield() to it.
+static int
+handoff_round(int *handed)
+{
+  int n;
+
+  proc_handoff_begin();
+  n = poll_round();
+  *handed = proc_handoff_end();
+  return n;
+}
+
 // Sleep until the clock ticks once (trap.c wakes &ticks on every tick).
 static void
 sleep_one_tick(void)
@@ -112,6 +134,22 @@ sleep_one_tick(void)
   while(ticks == t0)
     sleep(&ticks, &tickslock);
   release(&tickslock);
+}
+
+// Between two polls in the YIELD state, let the hart do something else.
+// On one hart, yield(): if nothing else runs, the thread polls again at
+// once. On several, nap in wfi for up to NAP_NS unless a process wants the
+// hart: a spinning vCPU would take a host core from QEMU's I/O thread and
+// the vCPUs that run the readers (NOTES.md "The net thread's idle policy").
+static void
+give_hart(void)
+{
+  if(__atomic_load_n(&nharts, __ATOMIC_RELAXED) == 1)
+    yield();
+  else if(hart_nap(NAP_NS))
+    yield();
+  else
+    NETSTAT_INC(idle_naps);
 }
 
 // After an empty round: move along the idle states (see the diagram at the
@@ -136,7 +174,7 @@ idle_step(enum idlestate st, uint64 *idle_since)
     NETSTAT_INC(idle_sleep);
   }
   if(st == YIELD)
-    yield();
+    give_hart();
   else if(st == SLEEP)
     sleep_one_tick();
   return st;
@@ -148,22 +186,23 @@ poll_loop(void)
 {
   enum idlestate st = BUSY;
   uint64 idle_since = 0;
-  int n;
+  int n, handed;
 
   while(e1000_mode() == NETMODE_POLL){
-    n = poll_round();
-    if(n == 0){
+    n = handoff_round(&handed);
+    if(n == 0 && !handed){
       st = idle_step(st, &idle_since);
       continue;
     }
-    st = BUSY;
+    if(n > 0)
+      st = BUSY;
     if(n == BUDGET)
       NETSTAT_INC(budget_yields);
-    // On one hart, let the readers this round woke run before the next
-    // round: they would otherwise wait for the timer tick. With more
-    // harts they run on another one (woken by an IPI) and the thread
-    // keeps its own.
-    if(__atomic_load_n(&nharts, __ATOMIC_RELAXED) == 1)
+    // Let the first reader this round woke run here, before the next
+    // round (proc_handoff_begin); on one hart, every one of them: they
+    // would otherwise wait for the timer tick. Readers woken beyond the
+    // first run on idle harts (IPIs) while the thread keeps its own.
+    if(handed || __atomic_load_n(&nharts, __ATOMIC_RELAXED) == 1)
       yield();
   }
 }
@@ -184,10 +223,10 @@ wait_for_kick(void)
 static void
 hybrid_poll(void)
 {
-  int n;
+  int n, handed;
 
   for(;;){
-    while((n = poll_round()) > 0){
+    while((n = handoff_round(&handed)) > 0){
       if(n == BUDGET)
         NETSTAT_INC(budget_yields);
       yield();

@@ -11,8 +11,15 @@
 #include "kernel/memlayout.h"
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
+#include "kernel/netdefs.h"
 
 #define PLIC_REG(addr) (*(volatile uint32 *)KDEV(addr))
+
+// Which harts take the E1000's interrupt (NOTES.md "IPIs"): 0, the boot
+// hart alone (e1000_init enables it there); 1, every hart, the first claim
+// winning. QEMU's PLIC raises the line at every context that enables the
+// source, so 1 wakes every idle vCPU for each interrupt.
+#define E1000_EVERY_HART 0
 
 // Give every source we use priority 1 (0 would mean "never interrupt").
 // Sources stay disabled until a hart enables them. Runs once, on hart 0.
@@ -57,21 +64,29 @@ plic_disable(int irq)
 
 // Per-hart setup: take UART and disk interrupts, accept any priority.
 // The E1000 source is left to its driver: e1000_init enables it on the
-// boot hart only (the device's own mask decides whether it ever rises).
+// boot hart (the device's own mask decides whether it ever rises), and
+// other harts enable it here only with E1000_EVERY_HART.
 void
 plicinithart(void)
 {
   plic_enable(UART0_IRQ);
   plic_enable(VIRTIO0_IRQ);
+  if(E1000_EVERY_HART && cpuid() != 0)
+    plic_enable(E1000_IRQ);
   PLIC_REG(PLIC_SPRIORITY(cpuid())) = 0;
 }
 
 // Claim the highest-priority pending interrupt for this hart. Returns
-// its source number, or 0 if none is pending.
+// its source number, or 0 if none is pending: another hart enabled for
+// the source claimed it first (counted in plic_spurious).
 int
 plic_claim(void)
 {
-  return PLIC_REG(PLIC_SCLAIM(cpuid()));
+  int irq = PLIC_REG(PLIC_SCLAIM(cpuid()));
+
+  if(irq == 0)
+    NETSTAT_INC(plic_spurious);
+  return irq;
 }
 
 // Tell the PLIC this hart has finished with source irq (from plic_claim),

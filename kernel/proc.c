@@ -12,6 +12,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
+#include "kernel/netdefs.h"
 
 struct cpu cpus[NCPU];
 struct proc proc[NPROC];
@@ -28,6 +29,7 @@ static struct spinlock wait_lock;
 extern void forkret(void);
 static void kthread_entry(void);
 static void freeproc(struct proc *p);
+static void wake_idle(int n);
 
 extern char trampoline[]; // trampoline.S
 
@@ -139,6 +141,7 @@ freeproc(struct proc *p)
   p->xstate = 0;
   p->kfn = 0;
   p->karg = 0;
+  p->handoff = 0;
   p->state = UNUSED;
 }
 
@@ -184,6 +187,7 @@ userinit(void)
   safestrcpy(p->name, "initcode", sizeof(p->name));
   p->state = RUNNABLE;
   release(&p->lock);
+  wake_idle(1);
 }
 
 // Start a kernel thread: a process with no user memory that runs fn(arg)
@@ -201,6 +205,7 @@ kthread_start(char *name, void (*fn)(void *), void *arg)
   int pid = p->pid;
   p->state = RUNNABLE;
   release(&p->lock);
+  wake_idle(1);
   return pid;
 }
 
@@ -264,6 +269,7 @@ fork(void)
   acquire(&np->lock);
   np->state = RUNNABLE;
   release(&np->lock);
+  wake_idle(1);
   return pid;
 }
 
@@ -364,6 +370,7 @@ scheduler(void)
   struct cpu *c = mycpu();
 
   c->proc = 0;
+  NETSTAT_INC(harts);
   for(;;){
     // Let devices interrupt us, then turn interrupts off so the search and
     // the switch are atomic with respect to this hart.
@@ -371,8 +378,8 @@ scheduler(void)
     intr_off();
 
     // Say we are idle before looking, so that a process made runnable
-    // after the search below is seen by its waker, who then sends an IPI
-    // (ipi_wake_idle) that ends the wfi.
+    // after the search below is seen by its waker, who then claims this
+    // hart and sends an IPI (wake_idle) that ends the wfi.
     __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
     int ran = 0;
     for(struct proc *p = proc; p < &proc[NPROC]; p++){
@@ -405,8 +412,53 @@ scheduler(void)
       // wfi, and is taken by intr_on() at the top of the loop.
       asm volatile("wfi");
     }
-    __atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
+    // c->idle stays set after a wfi: the traps taken next and the search
+    // that follows serve a process made runnable meanwhile as well as an
+    // IPI would (a claim just costs this hart one more trap).
   }
+}
+
+// Is any process runnable? An unlocked look, as the scheduler's first.
+static int
+any_runnable(void)
+{
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    if(__atomic_load_n(&p->state, __ATOMIC_RELAXED) == RUNNABLE)
+      return 1;
+  return 0;
+}
+
+// Let the calling kernel thread's hart idle for up to ns nanoseconds (the
+// poll-mode net thread between polls; NOTES.md "The net thread's idle
+// policy"). Unless a process is runnable, the hart waits in wfi as an idle
+// scheduler does: marked idle, so a waker claims it with an IPI (the
+// scheduler's protocol), and with its timer brought forward to end the
+// wait after ns; its tick is put back after (and taken at once if it fell
+// due meanwhile). Returns 1 if the caller should yield(): a process is
+// runnable, or a waker handed this hart one. No locks held.
+int
+hart_nap(uint64 ns)
+{
+  struct cpu *c;
+  uint64 tick, until;
+  int give;
+
+  push_off();
+  c = mycpu();
+  __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
+  give = any_runnable();
+  if(!give){
+    tick = r_stimecmp();
+    until = r_time() + ns / 100;   // the time CSR counts 100 ns
+    if(until < tick)
+      w_stimecmp(until);
+    asm volatile("wfi");
+    w_stimecmp(tick);
+  }
+  if(__atomic_exchange_n(&c->idle, 0, __ATOMIC_SEQ_CST) == 0)
+    give = 1;   // claimed: a waker counted on this hart
+  pop_off();
+  return give;
 }
 
 // Switch to this hart's scheduler. The caller holds exactly p->lock and
@@ -503,21 +555,91 @@ sleep(void *chan, struct spinlock *lk)
   acquire(lk);
 }
 
-// A process was just made runnable: if some other hart idles in wfi,
-// raise its supervisor software interrupt (ACLINT SSWI) so it runs the
-// process now rather than at its next timer tick. One hart is enough.
-static void
-ipi_wake_idle(void)
+// Raise hart's supervisor software interrupt (ACLINT SSWI, NOTES.md
+// "IPIs"). It ends a wfi there, or traps at the hart's next instruction
+// with interrupts on; the handler (trap.c) clears it and drops a dead page
+// table (vm.c). The one place that sends an IPI. Any context, no locks.
+void
+ipi(int hart)
 {
-  int self = r_tp();   // a hint: we may move harts, and then IPI one more
+  NETSTAT_INC(ipi_sent);
+  *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(hart)) = 1;
+}
 
-  __sync_synchronize();   // the RUNNABLE store before the look at idle flags
-  for(int i = 0; i < NCPU; i++){
-    if(i != self && __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED)){
-      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
-      return;
+// Claim hart i if it idles: clear its idle flag, so that one idle spell
+// of a hart is handed out once and a second waker looks elsewhere instead
+// of sending the same hart a second IPI. Returns 1 if claimed.
+static int
+claim_idle(int i)
+{
+  int one = 1;
+
+  return __atomic_load_n(&cpus[i].idle, __ATOMIC_RELAXED) &&
+    __atomic_compare_exchange_n(&cpus[i].idle, &one, 0, 0,
+                                __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+// n processes were just made runnable (their RUNNABLE stored): hand each
+// an idle hart, at most one IPI per idle hart, so they run now rather than
+// at some hart's next timer tick. A caller that is itself an idle hart's
+// scheduler (an interrupt taken between its searches) serves one of them:
+// that hart searches the table when the trap returns; so does a kernel
+// thread between proc_handoff_begin and _end, which then yields. Processes
+// left over wait for a busy hart (counted in wake_noidle). Every place that
+// makes a process RUNNABLE calls this, except yield(), whose own hart
+// schedules.
+static void
+wake_idle(int n)
+{
+  struct proc *p;
+  int self;
+
+  push_off();   // cpuid() and mycpu() must name the hart we run on
+  self = cpuid();
+  p = mycpu()->proc;
+  if(n > 0 && (p == 0 || p->handoff == 1)){
+    if(p)
+      p->handoff = 2;   // taken: the caller must yield (proc_handoff_end)
+    NETSTAT_INC(wake_here);
+    n--;
+  }
+  __sync_synchronize();   // the RUNNABLE stores before the look at idle flags
+  for(int i = 0; i < NCPU && n > 0; i++){
+    if(i != self && claim_idle(i)){
+      ipi(i);
+      NETSTAT_INC(wake_ipi);
+      n--;
     }
   }
+  if(n > 0)
+    NETSTAT_ADD(wake_noidle, n);
+  pop_off();
+}
+
+// The calling kernel thread (the net thread, around a polling round) is
+// about to do something that may wake processes, after which it will
+// yield() if asked: the first process woken on its hart meanwhile is left
+// to this hart instead of an idle one, which on a host with fewer cores
+// than vCPUs costs one vCPU wakeup less per delivery (NOTES.md "IPIs").
+void
+proc_handoff_begin(void)
+{
+  myproc()->handoff = 1;
+}
+
+// End what proc_handoff_begin began. Returns 1 if a process was left to
+// this hart: the caller must yield() soon, so that it runs.
+int
+proc_handoff_end(void)
+{
+  struct proc *p = myproc();
+  int taken;
+
+  push_off();   // wake_idle on this hart (an interrupt) also writes handoff
+  taken = p->handoff == 2;
+  p->handoff = 0;
+  pop_off();
+  return taken;
 }
 
 // Wake every process sleeping on chan. Must not hold any p->lock. The
@@ -528,7 +650,7 @@ void
 wakeup(void *chan)
 {
   struct proc *self = myproc();
-  int woke = 0;
+  int woke = 0;   // processes made runnable
 
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p == self || __atomic_load_n(&p->state, __ATOMIC_RELAXED) != SLEEPING ||
@@ -537,12 +659,12 @@ wakeup(void *chan)
     acquire(&p->lock);
     if(p->state == SLEEPING && p->chan == chan){
       p->state = RUNNABLE;
-      woke = 1;
+      woke++;
     }
     release(&p->lock);
   }
   if(woke)
-    ipi_wake_idle();
+    wake_idle(woke);
 }
 
 // Ask process pid to exit; it does so the next time it is about to return
@@ -553,10 +675,14 @@ kill(int pid)
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     acquire(&p->lock);
     if(p->pid == pid && p->state != UNUSED && p->pagetable != 0){
+      int woke = 0;
       p->killed = 1;
-      if(p->state == SLEEPING)
+      if(p->state == SLEEPING){
         p->state = RUNNABLE;   // so it notices
+        woke = 1;
+      }
       release(&p->lock);
+      wake_idle(woke);
       return 0;
     }
     release(&p->lock);

@@ -90,4 +90,5 @@ struct proc {
   void *karg;
   uint64 sys_time;             // time CSR when the current system call entered,
   uint64 sys_inst;             // and instret (kernel/netstage.c)
+  int handoff;                 // will yield next: a process it wakes may have its hart (proc.c)
 };

@@ -185,7 +185,7 @@ kvmsettle(void)
   for(int i = 0; i < NCPU; i++){
     uint64 end = time_ns() + 1000000000ULL;
     if(ptdead(__atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE)))
-      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
+      ipi(i);
     while(ptdead(__atomic_load_n(&cpus[i].pt, __ATOMIC_ACQUIRE)) && time_ns() < end)
       ;
   }
@@ -201,7 +201,7 @@ ptrelease(pagetable_t pt)
   ptput(pt);
   for(int i = 0; i < NCPU; i++)
     if(__atomic_load_n(&cpus[i].pt, __ATOMIC_RELAXED) == pt)
-      *(volatile uint32 *)KDEV(ACLINT_SSWI_HART(i)) = 1;
+      ipi(i);
 }
 
 // The PTE for va in pagetable, allocating intermediate tables when alloc

@@ -22,7 +22,7 @@ static struct counter {
   C(mode_switches), C(rx_frames), C(rx_bytes), C(tx_frames), C(tx_bytes),
   C(rx_drop_err), C(rx_drop_nombuf), C(rx_missed), C(tx_ring_full),
   C(tx_reclaims), C(intr), C(rx_drains), C(rx_sink), C(intr_budget),
-  C(poll_rounds), C(poll_empty), C(idle_spin), C(idle_yield), C(idle_sleep),
+  C(poll_rounds), C(poll_empty), C(idle_spin), C(idle_yield), C(idle_sleep), C(idle_naps),
   C(budget_yields), C(last_rx_ns), C(last_poll_ns),
   C(arp_rx), C(arp_tx), C(icmp_rx), C(icmp_tx), C(udp_rx), C(udp_tx),
   C(drop_eth), C(drop_arp), C(drop_ip_hdr), C(drop_ip_src), C(drop_ip_cksum), C(drop_ip_len),
@@ -30,6 +30,7 @@ static struct counter {
   C(drop_udp_cksum), C(drop_udp_noport), C(drop_udp_qfull),
   C(tx_drop_nombuf), C(tx_drop_noarp), C(arp_queued), C(tx_drop_dev),
   C(arp_full), C(bind_full), C(rx_trunc),
+  C(harts), C(ipi_sent), C(wake_ipi), C(wake_here), C(wake_noidle), C(plic_spurious),
   C(mbufs_inuse), C(mbufs_free),
 };
 

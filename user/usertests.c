@@ -23,6 +23,8 @@
 #include "kernel/memlayout.h"
 #include "kernel/elf.h"
 #include "kernel/sysinfo.h"
+#include "kernel/netstat.h"
+#include "kernel/netmode.h"
 #include "user/user.h"
 
 #define TIMEOUT_SEC 90        // a test running longer than this is killed
@@ -333,6 +335,126 @@ killpipe(void)
   CHECK(xwait(pid) == -1, "killed child's status is not -1");
   close(p[0]);
   close(p[1]);
+}
+
+// ---- wakeidle: a process made runnable gets an idle hart --------------------
+
+static struct netstat hc0, hc1;   // the harts' counters before and after a step
+
+// Read the kernel's counters (kernel/netstat.h: harts, IPIs, wakeups) into *ns.
+static void
+hartcounts(struct netstat *ns)
+{
+  CHECK(netstat(ns) == 0, "netstat failed");
+}
+
+// Between hc0 and hc1, k processes were made runnable while `idle` other
+// harts had nothing to run. Returns 1 if each was counted (as handed an
+// idle hart by an IPI or as finding none) and min(k, idle) of them got an
+// IPI. Either may fail in one try on a loaded host: a child the host has
+// not run yet is not asleep, a hart claimed earlier whose vCPU the host
+// has not run yet still counts as busy.
+static int
+woken(int k, int idle)
+{
+  uint64 ipis = hc1.wake_ipi - hc0.wake_ipi;
+
+  CHECK(hc1.ipi_sent - hc0.ipi_sent >= ipis, "fewer IPIs sent than counted");
+  return ipis + hc1.wake_noidle - hc0.wake_noidle >= k &&
+    ipis >= (k < idle ? k : idle);
+}
+
+// Let the harts settle into their idle loops: sleep n ticks, then spin a
+// few milliseconds, so that what else woke at that tick (the watchdog,
+// the poll-mode net thread) is done and asleep again.
+static void
+settle_harts(int n)
+{
+  uint64 t0;
+
+  sleep(n);
+  t0 = nsecs();
+  while(nsecs() - t0 < 3000000ULL)
+    ;
+}
+
+// A child for wakeidle: block reading go until the parent writes a byte
+// (exit 0) or kills it or exits. Reads the counters into hc1 as soon as
+// fork returns, then returns once the child is about to block.
+static int
+blockedchild(int ready[2], int go[2])
+{
+  int pid = xfork();
+  char c;
+
+  if(pid > 0)
+    hartcounts(&hc1);
+  if(pid == 0){
+    close(ready[0]);
+    close(go[1]);   // so that the parent's exit ends the read too
+    CHECK(write(ready[1], "r", 1) == 1, "write ready failed");
+    exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+  }
+  CHECK(read(ready[0], &c, 1) == 1, "read ready failed");
+  return pid;
+}
+
+// One try of each way to make a process runnable, each measured alone
+// after the harts settled (the parent sleeps; children sleep on go):
+// fork, kill of a sleeper, one wakeup of two sleepers. Sets got[i] if
+// way i handed out as many idle harts as it should have.
+static void
+wakeonce(int idle, int ready[2], int go[2], int got[3])
+{
+  int pid[2];
+
+  settle_harts(1);
+  hartcounts(&hc0);
+  pid[0] = blockedchild(ready, go);
+  got[0] |= woken(1, idle);
+  settle_harts(2);
+  hartcounts(&hc0);
+  CHECK(kill(pid[0]) == 0, "kill failed");
+  hartcounts(&hc1);
+  got[1] |= woken(1, idle);
+  CHECK(xwait(pid[0]) == -1, "killed child's status is not -1");
+
+  pid[0] = blockedchild(ready, go);
+  pid[1] = blockedchild(ready, go);
+  settle_harts(2);
+  hartcounts(&hc0);
+  CHECK(write(go[1], "gg", 2) == 2, "write go failed");   // one wakeup, two sleepers
+  hartcounts(&hc1);
+  got[2] |= woken(2, idle);
+  for(int i = 0; i < 2; i++){
+    int status = -1, w = wait(&status);
+    CHECK((w == pid[0] || w == pid[1]) && status == 0, "a child did not get its byte");
+  }
+}
+
+// Every way a process becomes runnable looks for an idle hart, one per
+// process (NOTES.md "IPIs"): fork, kill, one wakeup of two sleepers. Every
+// hart but the caller's idles at each step, except one the net thread may
+// spin on in poll mode. On a loaded host a hart's vCPU may not have run
+// since an earlier claim, so each way gets up to ten tries; before the fix
+// for each way (fork, kill, more than one IPI per wakeup) every try fails.
+static void
+wakeidle(void)
+{
+  int ready[2], go[2], got[3] = { 0, 0, 0 }, idle;
+
+  hartcounts(&hc0);
+  idle = hc0.harts - 1 - (hc0.mode == NETMODE_POLL);
+  CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe failed");
+  for(int i = 0; i < 10 && !(got[0] && got[1] && got[2]); i++)
+    wakeonce(idle, ready, go, got);
+  CHECK(got[0], "fork never gave the child an idle hart");
+  CHECK(got[1], "kill never gave the woken sleeper an idle hart");
+  CHECK(got[2], "a wakeup of two sleepers never woke two idle harts");
+  close(ready[0]);
+  close(ready[1]);
+  close(go[0]);
+  close(go[1]);
 }
 
 // sleep(n) lasts at least about n ticks of uptime.
@@ -1554,6 +1676,7 @@ static struct test tests[] = {
   { killspin,     "killspin",     0 },
   { killsleep,    "killsleep",    0 },
   { killpipe,     "killpipe",     0 },
+  { wakeidle,     "wakeidle",     0 },
   { sleeptime,    "sleeptime",    0 },
   { forkbomb,     "forkbomb",     0 },
   { sbrkgrow,     "sbrkgrow",     0 },
