@@ -103,7 +103,7 @@ PING = struct.Struct('<I')  # sequence number (after the b'P')
 
 def role_echo(sock, args):
     """Send every datagram straight back; with --record, note ping arrivals."""
-    delay = args.delay_us / 1e6
+    delay = getattr(args, "delay_us", 0) / 1e6   # server.py has no such option
     if not args.record:
         while True:
             data, addr = sock.recvfrom(65535)
