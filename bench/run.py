@@ -115,7 +115,7 @@ class Boot:
 # cpus1-shared the same with KMAP=shared, and the two icount boots count
 # instructions and traps per operation in each layout.
 LAYOUT_PROBES = ("sys", "lat", "busy", "tx", "rx10k")
-ICOUNT_PROBES = ("sys", "lat", "busy", "tx", "rx200")
+ICOUNT_PROBES = ("sys", "lat", "busy", "tx", "rxslow")
 
 BOOTS = [
     Boot("cpus1", "CPUS=1, mitigation off", 1, "off", MODES,
@@ -147,14 +147,14 @@ PLANS = {
     "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
                  rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
                  ceiling_n=50000, lan_visits=2, lan_n=1000, sys_n=20000,
-                 icount_lat_n=300, icount_tx_n=5000, icount_rx_n=200),
+                 icount_lat_n=300, icount_tx_n=5000, icount_rx_n=100),
     "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
                   rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
                   ceiling_n=20000, lan_visits=1, lan_n=300, sys_n=5000,
-                  icount_lat_n=100, icount_tx_n=2000, icount_rx_n=60),
+                  icount_lat_n=100, icount_tx_n=2000, icount_rx_n=50),
 }
 ECHO_DELAY_US = 2000      # the icount boots' echo: the guest always waits for it
-ICOUNT_RX_RATE = 200      # datagrams/s offered in the icount boots: one at a time
+ICOUNT_RX_RATE = 50       # datagrams/s offered in the icount boots: one at a time
 
 
 def progress(msg):
@@ -429,7 +429,7 @@ def probe(g, name, plan):
                    need="insn_per_op")
     elif name == "sys":
         g.udpbench(name, "sys -n %d" % plan["sys_n"], need="insn_per_op")
-    elif name == "rx200":
+    elif name == "rxslow":
         g.udpbench("rx@%d" % ICOUNT_RX_RATE, "rx -n %d -s %d -r %d -p %d"
                    % (plan["icount_rx_n"], SIZE, ICOUNT_RX_RATE, p["source"]),
                    need="insn_per_op")

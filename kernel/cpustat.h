@@ -27,8 +27,8 @@ struct cpustat {
   uint64 counter;     // instret on the calling hart now
   uint64 icount;      // 1: the counter counts instructions (boot probe), 0: host ticks
   uint64 nharts;      // harts running the scheduler
-  uint64 idle;        // counter ticks harts spent in the scheduler's wfi, summed over harts
-  uint64 allidle;     // counter ticks while EVERY hart was in wfi (only the icount bias grows)
+  uint64 idle;        // counter ticks harts spent in the scheduler's wfi (and woken by ticks only), summed
+  uint64 allidle;     // the same while EVERY hart was idle (under icount: the bias, and ticks)
   uint64 spin;        // counter ticks of net polls that found nothing, chained (trap.c)
   uint64 tick;        // counter ticks in the clock interrupt's work (clockintr)
   uint64 switches;    // scheduler switches to a process other than the hart's last one

@@ -241,6 +241,9 @@ devintr(void)
 static struct hartstat {
   uint64 utrap[CPUSTAT_NKIND], ktrap[CPUSTAT_NKIND];
   uint64 idle, spin, tick, switches;
+  uint64 work;         // non-timer traps and switches: what a wakeup did
+  uint64 woke_at;      // counter when the last wfi ended, 0 before the first
+  uint64 woke_work, woke_tick;   // work and tick then
   uint64 epoch;        // bumped by each trap, wfi and switch: ends a spin chain
   uint64 spin_from;    // counter when the last empty poll began, 0 if none
   uint64 spin_epoch;   // epoch then
@@ -315,17 +318,31 @@ cpustat_trap(int user, uint64 scause)
     h->utrap[k]++;
   else
     h->ktrap[k]++;
+  if(k != CPUSTAT_TIMER)
+    h->work++;
   h->epoch++;
 }
 
 // The scheduler, interrupts off, is about to wfi: returns the counter.
+// If the last wfi ended for nothing but clock ticks (no other trap, no
+// process run since), the time since then -- the tick's trap and the
+// scheduler's fruitless look for work, the clock's own work aside -- is
+// idle too, and allidle if every other hart was idle meanwhile: an idle
+// hart's ticks come with the host's time, not with the work measured.
 uint64
 cpustat_idle_begin(void)
 {
-  uint64 t0 = r_instret();
+  struct hartstat *h = &hartstat[cpuid()];
+  uint64 t0 = r_instret(), wasted = 0;
 
+  if(h->woke_at && h->work == h->woke_work)
+    wasted = t0 - h->woke_at - (h->tick - h->woke_tick);
+  h->idle += wasted;
   acquire(&idlelock);
-  if(++nidle == __atomic_load_n(&nharts, __ATOMIC_RELAXED))
+  int n = __atomic_load_n(&nharts, __ATOMIC_RELAXED);
+  if(nidle == n - 1)
+    allidle += wasted;
+  if(++nidle == n)
     allidle_from = r_instret();
   release(&idlelock);
   return t0;
@@ -346,6 +363,9 @@ cpustat_idle_end(uint64 t0)
   }
   release(&idlelock);
   h->idle += now - t0;
+  h->woke_at = now;
+  h->woke_work = h->work;
+  h->woke_tick = h->tick;
   h->epoch++;
 }
 
@@ -357,6 +377,7 @@ cpustat_switch(struct proc *p)
 {
   struct hartstat *h = &hartstat[cpuid()];
 
+  h->work++;
   if(p != h->last){
     h->last = p;
     h->switches++;
