@@ -243,7 +243,7 @@ LAYOUTS = (("cpus1", "cpus1-shared"), ("icount", "icount-shared"))
 # The icount boots' points, what each operation is, and their RESULT keys.
 ICOUNT_POINTS = (("sys", "null system call"), ("lat", "round trip (delayed echo)"),
                  ("busy", "round trip, busy-polling read"), ("tx", "datagram sent, write()"),
-                 ("rx@200", "datagram received at 200/s, read()"))
+                 ("rx@50", "datagram received at 50/s, read()"))
 ICOUNT_KEYS = ("insn_per_op", "spin_per_op", "traps_per_op", "sys_per_op", "irq_per_op")
 
 

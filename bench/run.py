@@ -142,7 +142,9 @@ BOOTS = [
 # per gg and gh.
 # sys_n: null system calls per sys probe; icount_*: the icount boots'
 # round trips (to an echo that waits ECHO_DELAY_US, so that every round
-# trip takes the same path), datagrams sent, datagrams received at 200/s.
+# trip takes the same path), datagrams sent, datagrams received at
+# ICOUNT_RX_RATE (a host that stalls its sender for 5 ms, as a loaded one
+# does, sends two at once at 200/s: another path; rarely 20 ms at 50/s).
 PLANS = {
     "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
                  rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
