@@ -244,9 +244,10 @@ static struct hartstat {
   uint64 work;         // non-timer traps and switches: what a wakeup did
   uint64 woke_at;      // counter when the last wfi ended, 0 before the first
   uint64 woke_work, woke_tick;   // work and tick then
-  uint64 epoch;        // bumped by each trap, wfi and switch: ends a spin chain
+  uint64 epoch;        // bumped by each non-timer trap, wfi and switch: ends a spin chain
   uint64 spin_from;    // counter when the last empty poll began, 0 if none
   uint64 spin_epoch;   // epoch then
+  uint64 spin_tick;    // tick then
   struct proc *last;   // the process this hart last switched to
 } hartstat[NCPU];
 
@@ -318,9 +319,13 @@ cpustat_trap(int user, uint64 scause)
     h->utrap[k]++;
   else
     h->ktrap[k]++;
-  if(k != CPUSTAT_TIMER)
+  // A tick does not end a spin chain: the clock's work is taken out of
+  // the chain's time (cpustat_poll), and if the tick makes the spinner
+  // yield to another process, that switch ends the chain.
+  if(k != CPUSTAT_TIMER){
     h->work++;
-  h->epoch++;
+    h->epoch++;
+  }
 }
 
 // The scheduler, interrupts off, is about to wfi: returns the counter.
@@ -386,8 +391,9 @@ cpustat_switch(struct proc *p)
 }
 
 // A net poll (netpoll) that began at counter t0 found frames (empty=0) or
-// nothing. Polls that find nothing, back to back on a hart with no trap,
-// wfi or switch to another process between them, form a chain: the
+// nothing. Polls that find nothing, back to back on a hart with no trap
+// but the clock's, no wfi and no switch to another process between them,
+// form a chain: the
 // time from each empty poll's start to the next poll's start (the poll,
 // and the loop, yield or busy-poll check that led back) is spin, work
 // no datagram asked for. The chain's last empty poll counts as work.
@@ -399,9 +405,10 @@ cpustat_poll(uint64 t0, int empty)
   push_off();
   h = &hartstat[cpuid()];
   if(h->spin_from && h->spin_epoch == h->epoch)
-    h->spin += t0 - h->spin_from;
+    h->spin += t0 - h->spin_from - (h->tick - h->spin_tick);
   h->spin_from = empty ? t0 : 0;
   h->spin_epoch = h->epoch;
+  h->spin_tick = h->tick;
   pop_off();
 }
 
