@@ -8,6 +8,10 @@ itself: it is timing-sensitive and takes minutes):
   so the run can exit 0), while a commit named by hand that is missing is
   an error before anything runs.  Checked on scratch repositories: one
   with two commits, its `git clone --depth 1`, and a `git archive` of it.
+- bench-layout-report: report.py on a made-up results.json of the two
+  kernel layouts' boots reads issue 18's targets off as shared/split
+  ratios paired by round, with the right verdicts, and shows each
+  instruction count with its run-to-run spread.
 """
 
 import argparse
