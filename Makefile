@@ -11,6 +11,9 @@ KMAP ?= split
 CPUS ?= 3
 E1000_MITIGATION ?= on
 PCAP ?= on
+# ICOUNT=on: QEMU counts instructions (-icount shift=0): the instret CSR
+# reads the instructions executed, and udpbench reports them per datagram.
+ICOUNT ?= off
 # The guest's network: user (QEMU's slirp), wire (a host program, test/wire.py)
 # or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py).
 NET ?= user
@@ -35,6 +38,9 @@ $(error NETMODE must be intr, poll or hybrid, not '$(NETMODE)')
 endif
 ifeq ($(filter $(KMAP),split shared),)
 $(error KMAP must be split or shared, not '$(KMAP)')
+endif
+ifeq ($(filter $(ICOUNT),on off),)
+$(error ICOUNT must be on or off, not '$(ICOUNT)')
 endif
 
 OBJS = \
@@ -236,7 +242,8 @@ UPROGS = \
 	$U/_arp \
 	$U/_ping \
 	$U/_dhcpc \
-	$U/_netfuzz
+	$U/_netfuzz \
+	$U/_cpustat
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -268,6 +275,14 @@ LANPORT ?= $(shell expr `id -u` % 5000 + 26299)
 
 QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
+# One virtual nanosecond per instruction; while every hart waits in wfi the
+# virtual clock follows the host's (sleep=on: a peer on the host answers in
+# real time, and a guest timeout does not fire before it can); align=off:
+# no pacing of busy stretches against the host clock (NOTES.md, "Counting
+# instructions"). QEMU then runs every hart on one host thread.
+ifeq ($(ICOUNT),on)
+QEMUOPTS += -icount shift=0,sleep=on,align=off
+endif
 QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 ifeq ($(NET),wire)
@@ -414,6 +429,8 @@ help:
 	@echo "  make KMAP=split|shared            the kernel's mapping: its own page table, switched on"
 	@echo "                                    every trap (split), or in every process's (shared)"
 	@echo "  make qemu                         boot xv6 in QEMU (Ctrl-a x quits)"
+	@echo "  make qemu ICOUNT=on               ... with QEMU counting instructions (-icount shift=0):"
+	@echo "                                    cpustat and udpbench report instructions and traps"
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
 	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
@@ -432,7 +449,7 @@ help:
 	@echo "                                    a stacked plot -> bench/out/stages-DATE/ (netstages in xv6)"
 	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
 	@echo "  make clean                        remove build products"
-	@echo "variables: NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP)"
+	@echo "variables: NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP) ICOUNT=$(ICOUNT)"
 	@echo "           SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)"
 	@echo "           GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)"
 	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"

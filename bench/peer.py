@@ -7,7 +7,10 @@ ROLE is one of:
 
   echo    send every datagram back to its sender (udpbench lat); with
           --record FILE it also notes when each ping arrives, for
-          bench/run.py's latency CDF (below)
+          bench/run.py's latency CDF (below); with --delay-us D each
+          echo waits D microseconds first, so that the guest is always
+          waiting when it comes (bench/run.py's icount boot: the same
+          path every round trip, exact instruction counts)
   sink    count data datagrams per run and answer count queries (udpbench
           tx); it also answers ?rx as the source does, so that a guest
           program that knows only the sink's port (udpbench ceiling) can
@@ -100,15 +103,20 @@ PING = struct.Struct('<I')  # sequence number (after the b'P')
 
 def role_echo(sock, args):
     """Send every datagram straight back; with --record, note ping arrivals."""
+    delay = getattr(args, "delay_us", 0) / 1e6   # server.py has no such option
     if not args.record:
         while True:
             data, addr = sock.recvfrom(65535)
+            if delay:
+                time.sleep(delay)
             sock.sendto(data, addr)
     arrivals, tag, clock = [], None, time.monotonic
     while True:
         data, addr = sock.recvfrom(65535)
         now = clock()
         if data[:1] == b'P' and len(data) >= 5:
+            if delay:
+                time.sleep(delay)
             sock.sendto(data, addr)
             if tag is not None and PING.unpack_from(data, 1)[0] < WARMUP_SEQ:
                 arrivals.append(now)
@@ -246,6 +254,8 @@ def main():
                     help='address to bind (default 127.0.0.1)')
     ap.add_argument('--fwdport', type=int, default=0,
                     help="source, sink: QEMU's hostfwd port to the guest's port 2000")
+    ap.add_argument('--delay-us', type=int, default=0, metavar='D',
+                    help='echo: wait D microseconds before each echo')
     ap.add_argument('--record', metavar='FILE',
                     help='echo: where "?save" writes the ping arrival times')
     args = ap.parse_args()

@@ -102,6 +102,7 @@ METRICS = {
     "idle": ("idle", "total", "idle network: QEMU's host CPU", "% of a core", True, None,
              CHEAP),
     "shell": ("shell", "rtt_us", "shell `echo x` round trip", "us", True, None, FAST),
+    "sys": ("sys", "call_us", "null system call (getpid)", "us", True, None, FAST),
 }
 
 
@@ -231,7 +232,123 @@ def targets(data):
             shown_only=mode == "intr")
     add("poll: idle QEMU, % of a host core",
         bootstrap(metric(data, "cpus1", "poll", "idle").values(), "t-idle"), 5, True, "%")
+    return rows + layout_targets(data)
+
+
+# ---- the two kernel layouts (issue 18) ------------------------------------------
+
+# Boots that differ only in KMAP: (split, shared). The wall-clock pair and
+# the instruction-counting pair (QEMU -icount, CPUS=1).
+LAYOUTS = (("cpus1", "cpus1-shared"), ("icount", "icount-shared"))
+# The icount boots' points, what each operation is, and their RESULT keys.
+ICOUNT_POINTS = (("sys", "null system call"), ("lat", "round trip (delayed echo)"),
+                 ("busy", "round trip, busy-polling read"), ("tx", "datagram sent, write()"),
+                 ("rx@50", "datagram received at 50/s, read()"))
+ICOUNT_KEYS = ("insn_per_op", "spin_per_op", "traps_per_op", "sys_per_op", "irq_per_op")
+
+
+def layout_ratio(data, pair, mode, point, key, name):
+    """shared/split of key, paired by round, over the boots of pair."""
+    return paired(values(data, pair[1], mode, point, key),
+                  values(data, pair[0], mode, point, key), name)
+
+
+def layout_targets(data):
+    """(target, this run, limit, verdict) rows for issue 18's layout targets."""
+    rows = []
+
+    def add(what, st, limit, at_most):
+        rows.append((what, ci(st, 2), "%s %s" % ("<=" if at_most else ">=", fmt(limit)),
+                     verdict(st, limit, at_most)))
+    wall, counted = LAYOUTS
+    for mode in MODES:
+        add("%s: null system call, shared/split (time)" % mode,
+            layout_ratio(data, wall, mode, "sys", "call_us", "l-sys-" + mode), 0.4, True)
+    for mode in MODES:
+        add("%s: instructions per round trip, shared/split" % mode,
+            layout_ratio(data, counted, mode, "lat", "insn_per_op", "l-insn-" + mode), 0.7, True)
+    for mode in MODES:
+        add("%s: transmit, one write(), shared/split (datagrams/s)" % mode,
+            layout_ratio(data, wall, mode, "tx", "dgrams_per_s", "l-tx-" + mode), 1.5, False)
     return rows
+
+
+def layout_section(data):
+    """Per mode and figure: split, shared (wall clock, cpus1 boots) and the
+    paired ratio shared/split."""
+    wall = LAYOUTS[0]
+    rows = []
+    for n in ("sys", "lat", "busy", "tx", "rx10k"):
+        for mode in MODES:
+            a, b = (metric(data, boot, mode, n) for boot in wall)
+            if not (a or b):
+                continue
+            rows.append([label(n), mode] +
+                        [ci(bootstrap(x.values(), "lay-%s-%s-%s" % (boot, mode, n)))
+                         for x, boot in ((a, wall[0]), (b, wall[1]))] +
+                        [ci(paired(b, a, "lay-r-%s-%s" % (mode, n)), 2)])
+    if not rows:
+        return ""
+    return ("\n## The kernel layouts: KMAP=split and shared, CPUS=1, mitigation off\n\n"
+            "Wall clock; each round's split and shared boots ran minutes apart.\n\n" +
+            table(["", "mode", "split", "shared", "shared/split"], rows))
+
+
+def spread(vals):
+    """'median (spread x%)': the range of vals in % of their median."""
+    vals = list(vals)
+    if not vals:
+        return "-"
+    m = statistics.median(vals)
+    s = "%s" % fmt(m, 0 if m >= 100 else 1)
+    if len(vals) > 1 and m:
+        half = 50.0 * (max(vals) - min(vals)) / m
+        s += " (±%.*f%%)" % (2 if half < 1 else 1, half)
+    return s
+
+
+def icount_figures(data):
+    """{point: {mode: {boot: {key: [values over rounds]}}}} of the icount boots."""
+    out = {}
+    for pair in LAYOUTS[1:]:
+        for boot in pair:
+            for point, _ in ICOUNT_POINTS:
+                for mode in MODES:
+                    for key in ICOUNT_KEYS:
+                        v = values(data, boot, mode, point, key)
+                        if v:
+                            out.setdefault(point, {}).setdefault(mode, {}).setdefault(
+                                boot, {})[key] = [v[r] for r in sorted(v)]
+    return out
+
+
+def icount_section(data):
+    """Instructions and traps per operation, per mode and layout, with
+    their run-to-run spread (half the range, in % of the median)."""
+    figs = icount_figures(data)
+    if not figs:
+        return ""
+    split, shared = LAYOUTS[1]
+    rows = []
+    for point, what in ICOUNT_POINTS:
+        for mode in MODES:
+            f = figs.get(point, {}).get(mode, {})
+            if not f:
+                continue
+            cell = lambda b, k: spread(f.get(b, {}).get(k, []))  # noqa: E731
+            rows.append([what, mode] +
+                        [cell(b, k) for b in (split, shared)
+                         for k in ("insn_per_op", "spin_per_op", "traps_per_op")] +
+                        [ci(layout_ratio(data, LAYOUTS[1], mode, point, "insn_per_op",
+                                         "ic-%s-%s" % (point, mode)), 2)])
+    return ("\n## Instructions and traps per operation (QEMU -icount, CPUS=1)\n\n"
+            "Exact counts (NOTES.md, \"Counting instructions\"): busy instructions per "
+            "operation, idle, spin and the clock tick's work excluded; spin: empty net "
+            "polls (poll mode's thread waiting, busy polling); traps of every kind. Each "
+            "cell is the median over rounds and (±) half the range of the rounds in % "
+            "of it.\n\n" +
+            table(["operation", "mode", "split insn", "split spin", "split traps",
+                   "shared insn", "shared spin", "shared traps", "insn shared/split"], rows))
 
 
 # The lan boot (two guests on test/lan.py's switch, no slirp): per mode,
@@ -403,7 +520,7 @@ def report(data):
                    % ", ".join(str(r + 1) for r in others))
     out.append("## Conclusions\n\n")
     out += ["- %s\n" % line for line in conclusions(data)] or ["- (no paired data)\n"]
-    out.append("\n## Targets (issue 10)\n\nMet: the whole interval is on the right side "
+    out.append("\n## Targets (issues 10 and 18)\n\nMet: the whole interval is on the right side "
                "of the limit; missed: the whole interval is on the wrong side; unclear: it "
                "straddles the limit.\n\n")
     out.append(table(["target", "this run", "limit", "verdict"], targets(data)))
@@ -413,8 +530,11 @@ def report(data):
         (b, *(ci(bootstrap(values(data, b, None, "ceiling", k).values(), "ceil-%s-%s" % (k, b)))
               for k in ("tx_per_s", "rx_per_s")))
         for b in ("cpus1",)]))
+    out.append(layout_section(data))
+    out.append(icount_section(data))
     for boot in data["boots"]:
-        if boot["name"] != "lan" and any(e["boot"] == boot["name"] for e in data["runs"]):
+        if boot["name"] != "lan" and not boot.get("icount") and \
+                any(e["boot"] == boot["name"] for e in data["runs"]):
             out.append("\n## %s\n\n" % boot["title"].replace("BASELINE", m["baseline"]))
             out.append(mode_table(data, boot))
     out.append(rx_table(data))
@@ -553,7 +673,7 @@ def write(data, outdir, save_copy):
     """results.json, report.md and plots in outdir; with save_copy also
     bench/results/latest.json, latest.md and latest-*.png."""
     path = os.path.join(outdir, "results.json")
-    data["derived"] = dict(lan=lan_figures(data))
+    data["derived"] = dict(lan=lan_figures(data), icount=icount_figures(data))
     with open(path, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
     with open(os.path.join(outdir, "report.md"), "w") as f:

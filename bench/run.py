@@ -25,7 +25,18 @@ Per mode and round (the probes each boot runs are listed in BOOTS):
   rxb    batched reads at 25k/s and at the source's full speed
   idle   host CPU of the QEMU process, network idle, after a settle
   shell  the shell's `echo x` round trip, as the cpus-latency test does
+  sys    udpbench sys: the null system call (getpid)
 and per round, once: ceiling (udpbench ceiling: the device path alone).
+
+Both kernel layouts (issue 18): cpus1-shared is cpus1's boot with
+KMAP=shared (sys, lat, busy, tx, rx at 10k/s), and two boots run QEMU
+with -icount (ICOUNT=on, CPUS=1), one per layout: there every RESULT's
+insn_per_op, spin_per_op and traps_per_op are exact counts, not times.
+Their lat goes to an echo that waits ECHO_DELAY_US before it answers (the
+guest always waits, so every round trip takes the same path), their rx
+is at ICOUNT_RX_RATE/s (one datagram at a time). The layouts' kernels are
+built once each, up front (build_layouts), and boots alternate as any
+other boots do.
 
 The lan boot is two guests on a LAN of their own (test/lan.py: a switch
 on free ports and the service node 10.0.2.2; no slirp anywhere): guest 2
@@ -89,17 +100,32 @@ DHCP_TIMEOUT = 90         # seconds for both LAN guests' dhcpc lines (a ceiling)
 
 class Boot:
     """One way to boot: QEMU options, the modes measured, the probes run,
-    and which tree ("current" or "baseline") the kernel comes from."""
+    which tree ("current" or "baseline") the kernel comes from, built with
+    which kernel layout (KMAP), and whether QEMU counts instructions
+    (ICOUNT=on: the probes then report instructions and traps per op)."""
 
     def __init__(self, name, title, cpus, mitigation, modes, probes, tree="current",
-                 lan=False):
+                 lan=False, kmap="split", icount=False):
         self.name, self.title, self.cpus, self.mitigation = name, title, cpus, mitigation
         self.modes, self.probes, self.tree, self.lan = modes, probes, tree, lan
+        self.kmap, self.icount = kmap, icount
 
+
+# The points measured in both kernel layouts (issue 18): cpus1 is split,
+# cpus1-shared the same with KMAP=shared, and the two icount boots count
+# instructions and traps per operation in each layout.
+LAYOUT_PROBES = ("sys", "lat", "busy", "tx", "rx10k")
+ICOUNT_PROBES = ("sys", "lat", "busy", "tx", "rxslow")
 
 BOOTS = [
     Boot("cpus1", "CPUS=1, mitigation off", 1, "off", MODES,
-         ("lat", "busy", "tx", "txb", "rx", "rxb", "idle", "shell", "ceiling")),
+         ("sys", "lat", "busy", "tx", "txb", "rx", "rxb", "idle", "shell", "ceiling")),
+    Boot("cpus1-shared", "CPUS=1, mitigation off, KMAP=shared", 1, "off", MODES,
+         LAYOUT_PROBES, kmap="shared"),
+    Boot("icount", "CPUS=1, ICOUNT=on (instructions), KMAP=split", 1, "off", MODES,
+         ICOUNT_PROBES, icount=True),
+    Boot("icount-shared", "CPUS=1, ICOUNT=on (instructions), KMAP=shared", 1, "off", MODES,
+         ICOUNT_PROBES, kmap="shared", icount=True),
     Boot("cpus3", "CPUS=3, mitigation off", 3, "off", MODES,
          ("lat", "busy", "rx10k", "idle", "shell")),
     Boot("mit", "CPUS=1, intr with mitigation on", 1, "on", ("intr",),
@@ -114,14 +140,23 @@ BOOTS = [
 # rounds per visit; visits interleave the boots. The lan boot (two guests,
 # a slower boot) has visits of its own, lan_visits, and lan_n round trips
 # per gg and gh.
+# sys_n: null system calls per sys probe; icount_*: the icount boots'
+# round trips (to an echo that waits ECHO_DELAY_US, so that every round
+# trip takes the same path), datagrams sent, datagrams received at
+# ICOUNT_RX_RATE (a host that stalls its sender for 5 ms, as a loaded one
+# does, sends two at once at 200/s: another path; rarely 20 ms at 50/s).
 PLANS = {
     "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
                  rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
-                 ceiling_n=50000, lan_visits=2, lan_n=1000),
+                 ceiling_n=50000, lan_visits=2, lan_n=1000, sys_n=20000,
+                 icount_lat_n=300, icount_tx_n=5000, icount_rx_n=100),
     "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
                   rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
-                  ceiling_n=20000, lan_visits=1, lan_n=300),
+                  ceiling_n=20000, lan_visits=1, lan_n=300, sys_n=5000,
+                  icount_lat_n=100, icount_tx_n=2000, icount_rx_n=50),
 }
+ECHO_DELAY_US = 2000      # the icount boots' echo: the guest always waits for it
+ICOUNT_RX_RATE = 50       # datagrams/s offered in the icount boots: one at a time
 
 
 def progress(msg):
@@ -136,13 +171,15 @@ class BenchQemu(Qemu):
     (slirp, the e1000 model's receive side). root: the tree whose Makefile
     gives the command line and whose kernel boots."""
 
-    def __init__(self, log, makevars, root=REPO):
+    def __init__(self, log, makevars, root=REPO, kernel=None):
         super().__init__(log, makevars)
-        self.root = root
+        self.root, self.kernel = root, kernel
 
     def command(self):
         if self.root == REPO:
             argv = super().command()
+            if self.kernel:       # a layout built earlier (build_layouts)
+                argv = [self.kernel if a == "kernel/kernel" else a for a in argv]
         else:
             args = ["qemu-cmd"] + ["%s=%s" % kv for kv in self.makevars.items()]
             r = subprocess.run(make_command(args), cwd=self.root, stdout=subprocess.PIPE,
@@ -217,7 +254,7 @@ class Peers:
 
     def __init__(self, log, fwdport):
         self.log = log
-        self.ports = dict(zip(("echo", "sink", "source"), free_udp_ports(3)))
+        self.ports = dict(zip(("echo", "sink", "source", "decho"), free_udp_ports(4)))
         self.fwdport = fwdport
         self.record = log.path + ".echo.json"
         self.procs = []
@@ -227,10 +264,13 @@ class Peers:
         """Start the roles; their output goes to LOG.peers."""
         with open(self.log.path + ".peers", "a") as out:
             for role, port in self.ports.items():
-                argv = [sys.executable, os.path.join(BENCH, "peer.py"), role,
+                argv = [sys.executable, os.path.join(BENCH, "peer.py"),
+                        "echo" if role == "decho" else role,
                         str(port), "--fwdport", str(self.fwdport)]
                 if role == "echo":
                     argv += ["--record", self.record]
+                if role == "decho":
+                    argv += ["--delay-us", str(ECHO_DELAY_US)]
                 self.log.line("[bench] " + " ".join(argv))
                 self.procs.append(subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=out,
@@ -386,7 +426,16 @@ class Guest:
 def probe(g, name, plan):
     """Run probe name (see the docstring) in the guest's current mode."""
     p = g.peers.ports
-    if name in ("lat", "busy"):
+    if name == "lat" and g.boot.icount:
+        g.udpbench(name, "lat -n %d -s %d -p %d" % (plan["icount_lat_n"], SIZE, p["decho"]),
+                   need="insn_per_op")
+    elif name == "sys":
+        g.udpbench(name, "sys -n %d" % plan["sys_n"], need="insn_per_op")
+    elif name == "rxslow":
+        g.udpbench("rx@%d" % ICOUNT_RX_RATE, "rx -n %d -s %d -r %d -p %d"
+                   % (plan["icount_rx_n"], SIZE, ICOUNT_RX_RATE, p["source"]),
+                   need="insn_per_op")
+    elif name in ("lat", "busy"):
         tag = "%s-%s-%s-%d" % (g.boot.name, g.mode, name, g.round)
         marked = g.peers.echo_ask("mark", tag)
         busy = " -B %d" % BUSY_US if name == "busy" else ""
@@ -397,7 +446,8 @@ def probe(g, name, plan):
             g.data["runs"][-1]["gaps_us"] = gaps
     elif name in ("tx", "txb"):
         batch = " -b %d" % BATCH if name == "txb" else ""
-        g.udpbench(name, "tx -n %d -s %d%s -p %d" % (plan["tx_n"], SIZE, batch, p["sink"]),
+        n = plan["icount_tx_n"] if g.boot.icount else plan["tx_n"]
+        g.udpbench(name, "tx -n %d -s %d%s -p %d" % (n, SIZE, batch, p["sink"]),
                    need="batch" if batch else None)
     elif name in ("rx", "rx10k"):
         for rate in plan["rx_rates"] if name == "rx" else (10000,):
@@ -445,21 +495,25 @@ def run_rounds(g, rounds, plan):
             probe(g, "ceiling", plan)
 
 
-def visit(boot, rounds, plan, root, log, data):
+def visit(boot, rounds, plan, root, log, data, layout=None):
     """Boot once, warm up, run the given rounds. Errors are recorded, not
-    raised: the other boots still run."""
+    raised: the other boots still run. layout: the folder with this boot's
+    kernel and fs.img (build_layouts), None for root's own."""
     fwdport, fwdport2 = free_udp_ports(2)
     peers = Peers(log, fwdport)
     q = None
     tmp = tempfile.mkdtemp(prefix="xv6bench-")
     try:
         img = os.path.join(tmp, "fs.img")
-        shutil.copyfile(os.path.join(root, "fs.img"), img)
+        shutil.copyfile(os.path.join(layout or root, "fs.img"), img)
         peers.start()
-        q = BenchQemu(log, dict(NETMODE=boot.modes[0], CPUS=boot.cpus, FSIMG=img,
-                                PCAP="off", FWDPORT=fwdport, FWDPORT2=fwdport2,
-                                SERVERPORT=peers.ports["echo"],
-                                E1000_MITIGATION=boot.mitigation), root)
+        makevars = dict(NETMODE=boot.modes[0], CPUS=boot.cpus, FSIMG=img,
+                        PCAP="off", FWDPORT=fwdport, FWDPORT2=fwdport2,
+                        SERVERPORT=peers.ports["echo"], E1000_MITIGATION=boot.mitigation)
+        if boot.icount:
+            makevars["ICOUNT"] = "on"
+        q = BenchQemu(log, makevars, root,
+                      layout and os.path.join(layout, "kernel"))
         q.start()
         q.wait_boot()
         # The first rx after a boot can miss its request; ARP fills here.
@@ -545,6 +599,21 @@ def visit_lan(boot, rounds, plan, root, log, data):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def build_layouts(kmaps, tmp, log):
+    """Build this tree's kernel (NETMODE=intr) for each KMAP in kmaps and
+    keep each kernel and fs.img in a folder of its own, tmp/kmap-K, so
+    that boots of both layouts can alternate. split is built last: the
+    tree is left as a plain `make` leaves it. Returns {kmap: folder}."""
+    out = {}
+    for kmap in sorted(kmaps, key=lambda k: k == "split"):
+        build("intr", log, kmap)
+        out[kmap] = os.path.join(tmp, "kmap-" + kmap)
+        os.makedirs(out[kmap])
+        shutil.copyfile(os.path.join(REPO, "kernel", "kernel"), os.path.join(out[kmap], "kernel"))
+        shutil.copyfile(os.path.join(REPO, "fs.img"), os.path.join(out[kmap], "fs.img"))
+    return out
+
+
 def build_baseline(rev, tmp, log):
     """Build rev's tree (NETMODE=poll) in tmp; returns its root or None."""
     root = os.path.join(tmp, "baseline")
@@ -613,7 +682,7 @@ def run_all(boots, plan, args, outdir, data):
     log = Log(os.path.join(outdir, "bench.log"))
     tmp = tempfile.mkdtemp(prefix="xv6bench-base-")
     try:
-        build("intr", log)
+        layouts = build_layouts({b.kmap for b in boots if b.tree == "current"}, tmp, log)
         roots = {"current": REPO}
         if any(b.tree == "baseline" for b in boots):
             progress("building the baseline tree %s" % args.baseline)
@@ -630,8 +699,11 @@ def run_all(boots, plan, args, outdir, data):
                 rounds = range(v * per, plan["rounds"] if v == nv - 1 else (v + 1) * per)
                 wait_quiet(args.wait_quiet)
                 progress("visit %d/%d: %s" % (v + 1, nv, boot.title))
-                (visit_lan if boot.lan else visit)(boot, rounds, plan, roots[boot.tree],
-                                                   log, data)
+                if boot.lan:
+                    visit_lan(boot, rounds, plan, roots[boot.tree], log, data)
+                else:
+                    visit(boot, rounds, plan, roots[boot.tree], log, data,
+                          layouts.get(boot.kmap) if boot.tree == "current" else None)
     finally:
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -691,7 +763,8 @@ def main():
     outdir = os.path.join(OUT, "run-" + started.strftime("%Y%m%d-%H%M%S"))
     os.makedirs(outdir)
     data = dict(meta=host_meta(args, started), plan=plan, runs=[], errors=[],
-                skipped=skipped, boots=[dict(name=b.name, title=b.title, modes=b.modes)
+                skipped=skipped, boots=[dict(name=b.name, title=b.title, modes=b.modes,
+                                        kmap=b.kmap, icount=b.icount)
                                         for b in boots])
     t0 = time.monotonic()
     try:

@@ -27,7 +27,9 @@ LAT_LINE = (r"^RESULT test=lat mode=(?P<mode>\w+) kmap=(?:split|shared) "
             r"size=64 n=(?P<n>\d+) "
             r"lost=(?P<lost>\d+) min_us=(?P<min>[\d.]+) p50_us=(?P<p50>[\d.]+) "
             r"p90_us=(?P<p90>[\d.]+) p99_us=(?P<p99>[\d.]+) max_us=(?P<max>[\d.]+)"
-            r" avg_us=[\d.]+ intr=\d+ busy_us=\d+$")
+            r" avg_us=[\d.]+ intr=\d+ busy_us=\d+ icount=[01]"
+            r" insn_per_op=\d+ spin_per_op=\d+ traps_per_op=\d+\.\d"
+            r" sys_per_op=\d+\.\d irq_per_op=\d+\.\d$")
 
 
 def check_lat(out, mode):

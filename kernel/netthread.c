@@ -49,6 +49,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/defs.h"
 #include "kernel/netdefs.h"
+#include "kernel/cpustat.h"
 
 // Policy knobs.
 #define BUDGET    64          // frames per round at most
@@ -84,14 +85,17 @@ hist_bucket(int n)
 // TX descriptors. Returns the number of RX descriptors consumed. The net
 // thread's round, and what a socket reader calls to take its own frames
 // off the ring (sock.c) instead of waiting for the thread. No locks held.
+// Polls that find nothing back to back are counted as spin (cpustat_poll).
 int
 netpoll(int budget)
 {
+  uint64 t0 = cpustat_now();
   int n = 0;
 
   if(e1000_rx_pending())
     n = e1000_rx_drain(budget);
   e1000_tx_reclaim();
+  cpustat_poll(t0, n == 0);
   return n;
 }
 

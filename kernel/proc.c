@@ -11,6 +11,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
+#include "kernel/cpustat.h"
 #include "kernel/defs.h"
 #include "kernel/netdefs.h"
 
@@ -393,6 +394,7 @@ scheduler(void)
         __atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
         p->state = RUNNING;
         c->proc = p;
+        cpustat_switch(p);
         if(KMAP_SHARED){
           // A process runs on its own table; a kernel thread on any.
           if(p->pagetable)
@@ -409,8 +411,11 @@ scheduler(void)
     if(!ran){
       kvmdropdead();
       // Interrupts are off: a pending one (an IPI too) still ends the
-      // wfi, and is taken by intr_on() at the top of the loop.
+      // wfi, and is taken by intr_on() at the top of the loop. The
+      // counter's ticks meanwhile are idle (kernel/cpustat.h).
+      uint64 t0 = cpustat_idle_begin();
       asm volatile("wfi");
+      cpustat_idle_end(t0);
     }
     // c->idle stays set after a wfi: the traps taken next and the search
     // that follows serve a process made runnable meanwhile as well as an

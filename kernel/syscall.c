@@ -119,6 +119,7 @@ uint64 sys_arplist(void);
 uint64 sys_arpctl(void);
 uint64 sys_icmpconnect(void);
 uint64 sys_netstages(void);
+uint64 sys_cpustat(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -163,6 +164,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_arpctl]  sys_arpctl,
   [SYS_icmpconnect] sys_icmpconnect,
   [SYS_netstages] sys_netstages,
+  [SYS_cpustat] sys_cpustat,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

@@ -41,6 +41,7 @@
 #define SYS_arpctl  40  // flush it or set its entries' lifetime
 #define SYS_icmpconnect 41 // ICMP echo socket to an address: an fd
 #define SYS_netstages 42 // per-stage time histograms: netstages(struct netstages*, flags)
+#define SYS_cpustat 43 // traps and instruction counts: cpustat(struct cpustat*)
 
 // xv6-riscv's 2025 name for sleep: the same call.
 #define SYS_pause  SYS_sleep

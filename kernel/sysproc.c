@@ -9,6 +9,7 @@
 #include "kernel/proc.h"
 #include "kernel/sysinfo.h"
 #include "kernel/netdefs.h"
+#include "kernel/cpustat.h"
 
 uint64
 sys_exit(void)
@@ -129,6 +130,21 @@ sys_sysinfo(void)
   si.mbufs_inuse = netstats.mbufs_inuse;
   si.mbufs_free = netstats.mbufs_free;
   if(copyout(myproc()->pagetable, addr, (char *)&si, sizeof(si)) < 0)
+    return -1;
+  return 0;
+}
+
+// cpustat(&cs): traps and counter ticks, every hart's summed
+// (kernel/cpustat.h). 0, or -1 if cs is not writable.
+uint64
+sys_cpustat(void)
+{
+  struct cpustat cs;
+  uint64 addr;
+
+  argaddr(0, &addr);
+  cpustat_get(&cs);
+  if(copyout(myproc()->pagetable, addr, (char *)&cs, sizeof(cs)) < 0)
     return -1;
   return 0;
 }

@@ -8,6 +8,10 @@ itself: it is timing-sensitive and takes minutes):
   so the run can exit 0), while a commit named by hand that is missing is
   an error before anything runs.  Checked on scratch repositories: one
   with two commits, its `git clone --depth 1`, and a `git archive` of it.
+- bench-layout-report: report.py on a made-up results.json of the two
+  kernel layouts' boots reads issue 18's targets off as shared/split
+  ratios paired by round, with the right verdicts, and shows each
+  instruction count with its run-to-run spread.
 """
 
 import argparse
@@ -102,3 +106,51 @@ def test_bench_baseline_skipped(copies, monkeypatch):
         run.choose_boots(args(old), str(shallow))
     boots, skipped = run.choose_boots(args(old, only=["cpus1"]), str(shallow))
     assert names(boots) == ["cpus1"] and skipped == []
+
+
+def synthetic(rounds=5):
+    """A results.json of the two layouts' boots only, made up: per round,
+    the split boots' figures and the shared ones' (sys 3x faster, tx 1.6x,
+    instructions per round trip 1.02x, with a little spread)."""
+    meta = dict(command="bench/run.py", host="h", cpu="c", nproc=2, kernel="k", qemu="q",
+                tree="t", started="s", seconds=1.0, loadavg=(0, 0, 0), baseline="none")
+    plan = dict(rounds=rounds, visits=1, lan_visits=1, size=64, busy_us=500, batch=32,
+                rx_rates=(10000,))
+    runs = []
+    for r in range(rounds):
+        for mode in run.MODES:
+            for boot, f in (("cpus1", 1.0), ("cpus1-shared", 3.0)):
+                runs.append(dict(boot=boot, round=r, mode=mode, point="sys", others=0,
+                                 result=dict(call_us=30.0 / f + r * 0.1)))
+                runs.append(dict(boot=boot, round=r, mode=mode, point="tx", others=0,
+                                 result=dict(dgrams_per_s=int(10000 * (1 + (f > 1) * 0.6)) + r)))
+            for boot, insn in (("icount", 12000), ("icount-shared", 12240)):
+                runs.append(dict(boot=boot, round=r, mode=mode, point="lat", others=0,
+                                 result=dict(insn_per_op=insn + r, spin_per_op=0,
+                                             traps_per_op=3.0, sys_per_op=2.0,
+                                             irq_per_op=1.0, icount=1)))
+    boots = [dict(name=b.name, title=b.title, modes=b.modes, kmap=b.kmap, icount=b.icount)
+             for b in run.BOOTS if b.name in ("cpus1", "cpus1-shared", "icount",
+                                              "icount-shared")]
+    return dict(meta=meta, plan=plan, runs=runs, errors=[], skipped=[], boots=boots)
+
+
+def test_bench_layout_report():
+    """report.py on a made-up run of both layouts: the issue 18 targets are
+    read off as shared/split ratios, paired by round, with verdicts; the
+    icount table shows each count with its run-to-run spread."""
+    data = synthetic()
+    rows = {r[0]: r for r in report.layout_targets(data)}
+    sys_row = rows["intr: null system call, shared/split (time)"]
+    assert sys_row[1].startswith("0.34 [") and sys_row[3] == "met"
+    insn_row = rows["poll: instructions per round trip, shared/split"]
+    assert insn_row[1].startswith("1.02 [") and insn_row[3] == "**missed**"
+    tx_row = rows["hybrid: transmit, one write(), shared/split (datagrams/s)"]
+    assert tx_row[1].startswith("1.60 [") and tx_row[3] == "met"
+    text = report.report(data)
+    assert "## The kernel layouts" in text and "## Instructions and traps" in text
+    line = next(l for l in text.splitlines() if l.startswith("| round trip (delayed echo) | intr"))
+    assert "| 12002 (±0.02%) | 0.0 | 3.0 (±0.00%) |" in line and "| 12242 (±0.02%) |" in line
+    assert report.icount_figures(data)["lat"]["intr"]["icount"]["insn_per_op"] == \
+        [12000, 12001, 12002, 12003, 12004]
+    assert report.layout_targets(synthetic(rounds=3))[0][3].startswith("unclear")

@@ -31,6 +31,18 @@
 // after netstat counters (missed, qfull, intr, ...) are the change of
 // that counter during the run. Integer arithmetic only.
 //
+// Every lat, tx, rx and sys line also says what the run cost the CPU
+// (kernel/cpustat.h), per operation: a round trip (lat), a datagram sent
+// (tx) or received (rx), a call (sys). icount=1 if the counter CSR counts
+// instructions (make ICOUNT=on), 0 if it counts host ticks: then the
+// insn_ and spin_ figures are ticks, not instructions. insn_per_op: busy
+// counter ticks (idle in wfi, spin and the clock interrupt's periodic
+// work excluded), spin_per_op: ticks of net
+// polls that found nothing (poll mode's net thread waiting, busy polling),
+// traps_per_op, sys_per_op, irq_per_op: traps of every kind, system calls,
+// device interrupts; traps with one decimal. Exact only at CPUS=1 (NOTES.md,
+// "Counting instructions").
+//
 // Protocol with bench/peer.py (control datagrams are ASCII text; RUN is a
 // number that tells this run's replies from a late reply to an old one):
 //   lat: 'P' seq(4 bytes) padding           echoed back unchanged
@@ -48,6 +60,7 @@
 #include "kernel/netstat.h"
 #include "kernel/socket.h"
 #include "kernel/netmode.h"
+#include "kernel/cpustat.h"
 #include "user/user.h"
 #include "user/serverport.h"
 
@@ -78,13 +91,14 @@ static char bbuf[UDP_BATCH_MAX][MAXSIZE + 1];   // buffers of a batch (+1 for a 
 // One output line, built up and written with a single write() so that
 // lines from concurrent runs never interleave.
 struct line {
-  char buf[320];
+  char buf[448];
   int n;
 };
 
 static char sbuf[MAXSIZE];       // datagram being sent
 static char rbuf[MAXSIZE + 1];   // datagram received (+1 for a NUL)
 static struct netstat ns0, ns1;  // counters before and after a run
+static struct cpustat cs0, cs1;  // CPU work before and after a run
 
 static void
 usage(void)
@@ -218,6 +232,65 @@ getstats(struct netstat *ns)
     die("netstat failed");
 }
 
+// The counters before (begin) and after (end) a measured stretch.
+static void
+begin(void)
+{
+  getstats(&ns0);
+  if(cpustat(&cs0) < 0)
+    die("cpustat failed");
+}
+
+static void
+end(void)
+{
+  if(cpustat(&cs1) < 0)
+    die("cpustat failed");
+  getstats(&ns1);
+}
+
+// Sum of the per-kind trap counts in k[0..CPUSTAT_NKIND).
+static uint64
+ksum(uint64 *k)
+{
+  uint64 s = 0;
+
+  for(int i = 0; i < CPUSTAT_NKIND; i++)
+    s += k[i];
+  return s;
+}
+
+// Append " key=U.D": count / ops with one decimal, rounded.
+static void
+lper(struct line *l, char *key, uint64 count, uint64 ops)
+{
+  uint64 tenths = ops ? (count * 10 + ops / 2) / ops : 0;
+
+  lkv(l, key, tenths / 10);
+  lput(l, ".");
+  lnum(l, tenths % 10);
+}
+
+// Append the CPU work between begin() and end() per op (see the top).
+static void
+lwork(struct line *l, uint64 ops)
+{
+  uint64 spin = cs1.spin - cs0.spin, tick = cs1.tick - cs0.tick;
+  uint64 busy = (cs1.counter - cs0.counter) - (cs1.allidle - cs0.allidle);
+  uint64 traps = ksum(cs1.utrap) + ksum(cs1.ktrap) - ksum(cs0.utrap) - ksum(cs0.ktrap);
+  uint64 sys = cs1.utrap[CPUSTAT_SYSCALL] - cs0.utrap[CPUSTAT_SYSCALL];
+  uint64 irq = cs1.utrap[CPUSTAT_DEVICE] + cs1.ktrap[CPUSTAT_DEVICE] -
+               cs0.utrap[CPUSTAT_DEVICE] - cs0.ktrap[CPUSTAT_DEVICE];
+
+  busy = busy > spin + tick ? busy - spin - tick : 0;
+  lkv(l, "icount", cs1.icount);
+  lkv(l, "insn_per_op", ops ? (busy + ops / 2) / ops : 0);
+  lkv(l, "spin_per_op", ops ? (spin + ops / 2) / ops : 0);
+  lper(l, "traps_per_op", traps, ops);
+  lper(l, "sys_per_op", sys, ops);
+  lper(l, "irq_per_op", irq, ops);
+}
+
 // A socket to addr:port, from lport, with receive timeout ms.
 static int
 opensock(uint32 addr, int lport, int port, int ms)
@@ -325,11 +398,11 @@ lat(struct opts *o)
   memset(sbuf, 'x', sizeof(sbuf));
   for(int i = 0; i < WARMUP; i++)
     ping(fd, 1000000000 + i, o->size);
-  getstats(&ns0);
+  begin();
   for(int i = 0; i < o->n; i++)
     if((rtt[ok] = ping(fd, i, o->size)) != 0)
       sum += rtt[ok++];
-  getstats(&ns1);
+  end();
   sort64(rtt, ok);
 
   lstart(&l, "lat");
@@ -344,6 +417,7 @@ lat(struct opts *o)
   lus(&l, "avg_us", ok ? sum / ok : 0);
   lkv(&l, "intr", ns1.intr - ns0.intr);
   lkv(&l, "busy_us", o->busy);
+  lwork(&l, o->n);
   lwrite(&l, 1);
   close(fd);
   free(rtt);
@@ -418,9 +492,9 @@ tx(struct opts *o)
   ctlmsg(&l, "?start", run);
   if(control(fd, &l, "!start", run) < 0)
     die("tx: no answer from the sink (is bench/peer.py sink running on -p PORT?)");
-  getstats(&ns0);
+  begin();
   dt = txblast(fd, run, o, &errs);
-  getstats(&ns1);
+  end();
   sent = o->n - errs;
 
   ctlmsg(&l, "?count", run);
@@ -440,6 +514,7 @@ tx(struct opts *o)
   lkv(&l, "ring_full", ns1.tx_ring_full - ns0.tx_ring_full);
   lkv(&l, "intr", ns1.intr - ns0.intr);
   lkv(&l, "batch", o->batch);
+  lwork(&l, sent);
   lwrite(&l, 1);
   close(fd);
 }
@@ -542,9 +617,9 @@ rx(struct opts *o)
 
   fd = opensock(PEER_IP, RX_LPORT, o->port, RX_TIMEO_MS);
   rxrequest(&l, run, o, o->rate);
-  getstats(&ns0);
+  begin();
   rxloop(fd, o, &l, run, &c);
-  getstats(&ns1);
+  end();
   if(c.got == 0)
     fprintf(2, "udpbench: rx: nothing arrived (is bench/peer.py source running on -p PORT?)\n");
   if(c.sent == 0)
@@ -564,6 +639,7 @@ rx(struct opts *o)
   lkv(&l, "nombuf", ns1.rx_drop_nombuf - ns0.rx_drop_nombuf);
   lkv(&l, "intr", ns1.intr - ns0.intr);
   lkv(&l, "batch", o->batch);
+  lwork(&l, c.got);
   lwrite(&l, 1);
   close(fd);
 }
@@ -651,15 +727,18 @@ sys(struct opts *o)
   uint64 t0, dt;
   struct line l;
 
+  begin();
   t0 = timens();
   for(int i = 0; i < o->n; i++)
     getpid();
   dt = timens() - t0;
+  end();
 
   lstart(&l, "sys");
   lkv(&l, "n", o->n);
   lus(&l, "call_us", dt / o->n);
   lkv(&l, "calls_per_s", persec(o->n, dt));
+  lwork(&l, o->n);
   lwrite(&l, 1);
 }
 

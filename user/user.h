@@ -47,6 +47,10 @@ int connect(uint32 raddr, uint16 lport, uint16 rport);
 int netstat(struct netstat *ns);
 // Copy kernel memory counters (kernel/sysinfo.h) into *si. 0 or -1.
 int sysinfo(struct sysinfo *si);
+struct cpustat;
+// Copy the traps taken and the counter CSR's idle, spin and current
+// values, every hart's summed (kernel/cpustat.h), into *cs. 0 or -1.
+int cpustat(struct cpustat *cs);
 // Nanoseconds since boot, from the 10 MHz time CSR (100 ns resolution).
 uint64 nsecs(void);
 // Socket option opt on fd set to val (kernel/socket.h). SO_RCVTIMEO:
