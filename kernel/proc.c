@@ -457,7 +457,9 @@ hart_nap(uint64 ns)
     until = r_time() + ns / 100;   // the time CSR counts 100 ns
     if(until < tick)
       w_stimecmp(until);
+    uint64 t0 = cpustat_idle_begin();   // idle as the scheduler's wfi is
     asm volatile("wfi");
+    cpustat_idle_end(t0);
     w_stimecmp(tick);
   }
   if(__atomic_exchange_n(&c->idle, 0, __ATOMIC_SEQ_CST) == 0)
