@@ -155,34 +155,35 @@ kerneltrap(void)
   w_sstatus(sstatus);
 }
 
-// Hart 0's next tick, as a time-CSR value; guarded by tickslock.
+// The next tick, as a time-CSR value; guarded by tickslock.
 static uint64 tick_next;
 
-// A timer interrupt on this hart: schedule the next one; hart 0 also keeps
-// the time. ticks counts TICK_INTERVALs of the time CSR since the first
-// tick, not interrupts: an interrupt that comes late (a hart busy with
-// interrupts off, or flooded with device interrupts) adds every tick that
-// passed meanwhile, so the clock never falls behind.
+// A timer interrupt on this hart: every hart keeps the time. ticks counts
+// TICK_INTERVALs of the time CSR since the first tick, not interrupts:
+// the first hart whose timer fires after a tick fell due adds every tick
+// that passed (a hart busy with interrupts off, flooded with device
+// interrupts, or a vCPU the host did not run for a while), so the clock
+// never falls behind while any hart runs. The others find it done.
 static void
 clockintr(void)
 {
   uint64 now = r_time();
+  int advanced = 0;
 
-  if(cpuid() != 0){
-    w_stimecmp(now + TICK_INTERVAL);
-    return;
-  }
   acquire(&tickslock);
   if(tick_next == 0)
     tick_next = now;
   while(now >= tick_next){
     ticks++;
     tick_next += TICK_INTERVAL;
+    advanced = 1;
   }
-  wakeup(&ticks);
+  if(advanced)
+    wakeup(&ticks);
   w_stimecmp(tick_next);
   release(&tickslock);
-  net_tick();   // ARP retries give up, socket receive timeouts expire
+  if(advanced)
+    net_tick();   // ARP retries give up, socket receive timeouts expire
 }
 
 // Dispatch a device interrupt, a PLIC claim or the timer. Returns what it
