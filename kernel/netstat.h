@@ -16,7 +16,6 @@
 // Every counter only grows; all are uint64.
 
 #define NETSTAT_COUNTERS(X) \
-  X(mode_switches,   driver, 0, "netmode() calls that changed the mode") \
   X(rx_frames,       driver, 0, "frames taken off the RX ring and handed to the stack") \
   X(rx_bytes,        driver, 0, "bytes of those frames") \
   X(tx_frames,       driver, 0, "frames put on the TX ring") \
@@ -30,6 +29,7 @@
   X(rx_drains,       driver, 0, "calls of the RX drain function") \
   X(rx_sink,         driver, 1, "frames the ceiling benchmark counted and freed at the driver") \
   X(intr_budget,     driver, 0, "interrupts that stopped at their budget with frames left") \
+  X(mode_switches,   thread, 0, "netmode() calls that changed the mode") \
   X(poll_rounds,     thread, 0, "net thread polling rounds") \
   X(poll_empty,      thread, 0, "rounds that found nothing to do") \
   X(idle_spin,       thread, 0, "idle policy: entered spinning") \

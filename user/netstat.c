@@ -71,12 +71,34 @@ printhist(void)
   printf("(0 1 2-3 4-7 8-15 16-31 32-63 64+)\n");
 }
 
+// Every socket: its addresses, queue, receive and drop counts.
+static void
+printsocks(void)
+{
+  static struct sockinfo si[MAXSOCKS];
+  int n;
+
+  if((n = socklist(si, MAXSOCKS)) < 0){
+    fprintf(2, "netstat: socklist() failed\n");
+    exit(1);
+  }
+  printf("sockets: %d\n", n);
+  for(int i = 0; i < n && i < MAXSOCKS; i++){
+    if(si[i].proto == IPPROTO_ICMP)
+      printf("  icmp    id %d raddr %x queued %d/%d rx %lu drops %lu wakeups %lu\n",
+             si[i].lport, si[i].raddr, si[i].qlen, si[i].qmax, si[i].rx, si[i].drops,
+             si[i].wakeups);
+    else
+      printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu wakeups %lu\n",
+             si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
+             si[i].qlen, si[i].qmax, si[i].rx, si[i].drops, si[i].wakeups);
+  }
+}
+
 int
 main(int argc, char *argv[])
 {
-  static struct sockinfo si[MAXSOCKS];
   uint64 acc;
-  int n;
 
   if(netstat(&ns) < 0){
     fprintf(2, "netstat: netstat() failed\n");
@@ -101,20 +123,6 @@ main(int argc, char *argv[])
     printf("rx accounting: MISMATCH rx_frames %lu, accounted %lu\n",
            ns.rx_frames, acc);
 
-  if((n = socklist(si, MAXSOCKS)) < 0){
-    fprintf(2, "netstat: socklist() failed\n");
-    exit(1);
-  }
-  printf("sockets: %d\n", n);
-  for(int i = 0; i < n && i < MAXSOCKS; i++){
-    if(si[i].proto == IPPROTO_ICMP)
-      printf("  icmp    id %d raddr %x queued %d/%d rx %lu drops %lu wakeups %lu\n",
-             si[i].lport, si[i].raddr, si[i].qlen, si[i].qmax, si[i].rx, si[i].drops,
-             si[i].wakeups);
-    else
-      printf("  %s lport %d raddr %x rport %d queued %d/%d rx %lu drops %lu wakeups %lu\n",
-             si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
-             si[i].qlen, si[i].qmax, si[i].rx, si[i].drops, si[i].wakeups);
-  }
+  printsocks();
   exit(0);
 }
