@@ -183,11 +183,6 @@ net_rx(struct mbuf *m)
     icmp_reply(m, &pi);
     break;
   case NP_UDP:
-    if(pi.sport == 0){
-      NETSTAT_INC(drop_udp_sport0);
-      mbuffree(m);
-      break;
-    }
     mbufpull(m, pi.off);                  // keep only the payload
     m->len = pi.len;
     sockrecvudp(m, pi.sip, pi.sport, pi.dport);

@@ -54,7 +54,6 @@
   X(drop_udp_len,    stack,  1, "UDP length field wrong") \
   X(drop_udp_cksum,  stack,  1, "bad UDP checksum") \
   X(drop_udp_noport, stack,  1, "no socket for the datagram") \
-  X(drop_udp_sport0, stack,  1, "scratch: UDP source port 0") \
   X(drop_udp_qfull,  stack,  1, "socket receive queue full, or mbuf pool low (sock.c)") \
   X(tx_drop_nombuf,  tx,     0, "no mbuf to build an outgoing frame (write returns -1)") \
   X(tx_drop_noarp,   tx,     0, "next hop never answered ARP: queued frame dropped") \
