@@ -47,7 +47,7 @@ import time
 from scapy.layers.l2 import Ether
 
 import dhcpd
-from wire import Wire, HOST_MAC, frame_socket, well_formed
+from wire import FrameThread, Wire, HOST_MAC, well_formed
 
 GUESTS = 8                       # guest n is 1..GUESTS
 
@@ -75,7 +75,7 @@ def mac_of(raw):
             ":".join("%02x" % b for b in raw[6:12]))
 
 
-class Lan:
+class Lan(FrameThread):
     """The switch on 127.0.0.1:port and the service node plugged into it.
 
     echo_port: the node's UDP echo port (or None); lease: DHCP lease in
@@ -95,26 +95,20 @@ class Lan:
         self._macs = {}                  # MAC -> UDP address of its port
         self._ports = []                 # every port's address, node first
         self._recording = None           # list of (address, frame) or None
-        self._stop = threading.Event()
-        self.sock = frame_socket(port)
+        FrameThread.__init__(self, port)
         # The node: a raw-wire host whose "QEMU" is this switch.
         self.node = Wire(0, port, echo_port, log=self._say, dhcp=self.dhcp)
         self.node_addr = self.node.sock.getsockname()
         self._macs[HOST_MAC] = self.node_addr
         self._ports.append(self.node_addr)
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self):
         self.node.start()
-        self._thread.start()
-        return self
+        return FrameThread.start(self)
 
     def close(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
+        FrameThread.close(self)
         self.node.close()
-        self.sock.close()
 
     def leases(self):
         """{MAC: dhcpd.Lease} of every MAC that asked for an address."""

@@ -357,10 +357,5 @@ main(void)
   test_icmp();
   test_source();
   test_truncation();
-  if(failures){
-    printf("net_unit: %d FAILED\n", failures);
-    return 1;
-  }
-  printf("net_unit: OK\n");
-  return 0;
+  return unit_done("net_unit");
 }

@@ -134,7 +134,28 @@ def frame_socket(port):
     return sock
 
 
-class Wire:
+class FrameThread:
+    """A frame socket on 127.0.0.1:port and a daemon thread that runs
+    self._run() until close() sets self._stop: what Wire and test/lan.py's
+    switch share."""
+
+    def __init__(self, port):
+        self._stop = threading.Event()
+        self.sock = frame_socket(port)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def close(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self.sock.close()
+
+
+class Wire(FrameThread):
     """The host side of the wire: a UDP socket on 127.0.0.1:port that QEMU
     sends the guest's frames to, and a thread that answers them.
 
@@ -164,19 +185,7 @@ class Wire:
         self._pongs = {}                   # seq -> data of echo replies seen
         self._seq = 0
         self._recording = None             # list of frames sent, or None
-        self._stop = threading.Event()
-        self.sock = frame_socket(port)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def close(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
-        self.sock.close()
+        FrameThread.__init__(self, port)
 
     def on_udp(self, port, fn):
         """Call fn(wire, pkt) for each datagram the guest sends to host

@@ -827,7 +827,6 @@ bindisolate(void)
 void
 unbindport(void)
 {
-  static struct netstat ns;
   uint64 noport;
   uint32 src;
   uint16 sport;
@@ -842,17 +841,13 @@ unbindport(void)
     fail("recv on an unbound port");
   if(unbind(3830) != -1)
     fail("second unbind");
-  if(netstat(&ns) < 0)
-    fail("netstat");
-  noport = ns.drop_udp_noport;
-  for(int i = 0; i < BWAIT && ns.drop_udp_noport == noport; i++){
+  noport = counters()->drop_udp_noport;
+  for(int i = 0; i < BWAIT && counters()->drop_udp_noport == noport; i++){
     if(i % 10 == 0)
       bsend(3830, "to nobody");
     sleep(10);
-    if(netstat(&ns) < 0)
-      fail("netstat");
   }
-  if(ns.drop_udp_noport == noport)
+  if(counters()->drop_udp_noport == noport)
     fail("a datagram to an unbound port was not counted in drop_udp_noport");
   mustbind(3830);
   if(boundinfo(3830).qlen != 0)
@@ -1162,11 +1157,7 @@ pattern_ok(char *b, int n)
 static uint64
 truncs(void)
 {
-  static struct netstat ns;
-
-  if(netstat(&ns) < 0)
-    fail("netstat");
-  return ns.rx_trunc;
+  return counters()->rx_trunc;
 }
 
 // The wire sends TR_BIG, TR_BIG, TR_MAX, TR_BIG bytes to TR_PORT, then
