@@ -39,7 +39,6 @@ switch drops any it receives and inject() refuses them.
 import argparse
 import collections
 import signal
-import socket
 import sys
 import threading
 import time
@@ -147,23 +146,8 @@ class Lan(FrameThread):
 
     # -- the switch --
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                raw, addr = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    break
-                continue                 # e.g. an ICMP error from a port
-            try:
-                self._switch(raw, addr)
-            except Exception as e:       # keep the LAN up whatever happens
-                self.stats["errors"] += 1
-                self._say("lan.py: error switching a frame: %r" % e)
-
-    def _switch(self, raw, addr):
+    def _frame(self, raw, addr):
+        """Switch one frame (FrameThread's thread calls this)."""
         st = self.stats
         st["rx"] += 1
         if not raw:
@@ -231,14 +215,14 @@ def main():
         print(line, flush=True)
     lan = Lan(args.port, args.echo or None, args.lease, log=say)
     if args.verbose:
-        inner = lan._switch
+        inner = lan._frame
 
         def show(raw, addr):
             print("port %d: %d bytes: %s%s"
                   % (addr[1], len(raw), Ether(raw).summary() if raw else "",
                      "" if well_formed(raw) else " MALFORMED"), flush=True)
             inner(raw, addr)
-        lan._switch = show
+        lan._frame = show
     lan.start()
     say("lan.py: switch on 127.0.0.1:%d (guest n: port %d+n, MAC %s), "
         "service node %s (%s), echo port %s, lease %d s; Ctrl-C stops"

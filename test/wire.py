@@ -135,9 +135,12 @@ def frame_socket(port):
 
 
 class FrameThread:
-    """A frame socket on 127.0.0.1:port and a daemon thread that runs
-    self._run() until close() sets self._stop: what Wire and test/lan.py's
-    switch share."""
+    """A frame socket on 127.0.0.1:port and a daemon thread that hands
+    each datagram to self._frame(raw, addr) until close(): what Wire and
+    test/lan.py's switch share.  An exception in _frame is counted in
+    stats[ERRORS] and logged; the thread goes on."""
+
+    ERRORS = "errors"
 
     def __init__(self, port):
         self._stop = threading.Event()
@@ -154,6 +157,23 @@ class FrameThread:
             self._thread.join(5)
         self.sock.close()
 
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                raw, addr = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                continue                # e.g. an ICMP error from a port
+            try:
+                self._frame(raw, addr)
+            except Exception as e:      # keep the wire up whatever happens
+                self.stats[self.ERRORS] += 1
+                self._say("%s: error handling a frame: %r"
+                          % (type(self).__name__, e))
+
 
 class Wire(FrameThread):
     """The host side of the wire: a UDP socket on 127.0.0.1:port that QEMU
@@ -166,6 +186,8 @@ class Wire(FrameThread):
     gives every client GUEST_IP.  stats counts what happened (see
     _dispatch); bad holds the first few malformed frames the guest
     sent."""
+
+    ERRORS = "wire_errors"
 
     def __init__(self, port, qemu_port=None, echo_port=None, log=None,
                  dhcp=None):
@@ -244,21 +266,10 @@ class Wire(FrameThread):
 
     # -- receiving --
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                raw, addr = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if self.qemu is None:
-                self.qemu = addr
-            try:
-                self._dispatch(raw)
-            except Exception as e:      # keep the wire up whatever happens
-                self.stats["wire_errors"] += 1
-                self._say("wire.py: error handling a frame: %r" % e)
+    def _frame(self, raw, addr):
+        if self.qemu is None:
+            self.qemu = addr
+        self._dispatch(raw)
 
     def _say(self, line):
         if self.log:
