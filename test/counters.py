@@ -21,6 +21,11 @@ Counter = collections.namedtuple("Counter", "name group rx desc")
 _ARG = r'\s*(\w+|"(?:[^"\\]|\\.)*")\s*'
 
 
+def _unquote(literal):
+    """The text of a C string literal such as "a \\"b\\"" (escapes: \\x is x)."""
+    return re.sub(r"\\(.)", r"\1", literal[1:-1])
+
+
 def macro_lists(text):
     """{macro name: [argument tuples]} for every `#define NAME(X) \\`
     list in text whose lines are X(...) calls; strings lose their quotes."""
@@ -37,7 +42,7 @@ def macro_lists(text):
         if not m:
             raise ValueError("netstat.h: not an X(...) line: %r" % line)
         args = re.findall(_ARG + r"(?:,|$)", m.group(1))
-        cur.append(tuple(a[1:-1] if a.startswith('"') else a for a in args))
+        cur.append(tuple(_unquote(a) if a.startswith('"') else a for a in args))
         if not m.group(2):
             cur = None
     return lists
