@@ -1,4 +1,6 @@
-# xv6-netpoll: build, run and test. `make help` lists the targets.
+# xv6-netpoll: build, run and test. `make help` lists the targets: it
+# prints the `## ` comments above them, then the `##= ` lines by the
+# variables, with make's values.
 
 K = kernel
 U = user
@@ -14,6 +16,7 @@ PCAP ?= on
 # ICOUNT=on: QEMU counts instructions (-icount shift=0): the instret CSR
 # reads the instructions executed, and udpbench reports them per datagram.
 ICOUNT ?= off
+##= NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP) ICOUNT=$(ICOUNT)
 # The guest's network: user (QEMU's slirp), wire (a host program, test/wire.py)
 # or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py).
 NET ?= user
@@ -124,10 +127,15 @@ PYMODULES = pytest, pexpect, scapy
 # packages (a python3 first on PATH may be a build that does not).
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
+## make [NETMODE=intr|poll|hybrid]   build kernel/kernel and fs.img (NETMODE: the boot mode;
+##                                   switch at run time with netmode inside xv6)
+## make KMAP=split|shared            the kernel's mapping: its own page table, switched on
+##                                   every trap (split), or in every process's (shared)
 all: checkdeps $K/kernel fs.img
 
 # ---- dependencies -----------------------------------------------------------
 
+## make deps                         install the Debian packages: $(DEBPKGS)
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
 	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
@@ -261,17 +269,22 @@ fs.img: mkfs/mkfs README.md mkfs/README $(UPROGS)
 # ---- running ----------------------------------------------------------------
 
 # Host ports, derived from the user id as the xv6 labs do; override freely.
-SERVERPORT ?= $(shell expr `id -u` % 5000 + 25099)
-FWDPORT ?= $(shell expr `id -u` % 5000 + 25999)
+UIDMOD := $(shell expr `id -u` % 5000)
+SERVERPORT ?= $(shell expr $(UIDMOD) + 25099)
+FWDPORT ?= $(shell expr $(UIDMOD) + 25999)
 # MIT's 2024-25 lab also forwards a second host port, to the guest's port 2001.
-FWDPORT2 ?= $(shell expr `id -u` % 5000 + 30999)
-GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
+FWDPORT2 ?= $(shell expr $(UIDMOD) + 30999)
+GDBPORT ?= $(shell expr $(UIDMOD) + 25000)
 # NET=wire: test/wire.py listens on WIREPORT, QEMU's end of the wire is WIRE_QEMUPORT.
-WIREPORT ?= $(shell expr `id -u` % 5000 + 26099)
-WIRE_QEMUPORT ?= $(shell expr `id -u` % 5000 + 26199)
+WIREPORT ?= $(shell expr $(UIDMOD) + 26099)
+WIRE_QEMUPORT ?= $(shell expr $(UIDMOD) + 26199)
 # NET=lan: the switch (`make lan`) listens on LANPORT, guest n's QEMU is on LANPORT+n
 # with the MAC 52:54:00:12:34:0n (test/lan.py's guest_addr and guest_mac).
-LANPORT ?= $(shell expr `id -u` % 5000 + 26299)
+LANPORT ?= $(shell expr $(UIDMOD) + 26299)
+##= SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)
+##= GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)
+##= NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)
+##= LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)
 
 QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
@@ -306,6 +319,9 @@ comma = ,
 fs-guest%.img: fs.img
 	cp fs.img $@
 
+## make qemu                         boot xv6 in QEMU (Ctrl-a x quits)
+## make qemu ICOUNT=on               ... with QEMU counting instructions (-icount shift=0):
+##                                   cpustat and udpbench report instructions and traps
 qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
 	$(QEMU) $(QEMUOPTS)
 
@@ -316,6 +332,7 @@ qemu-cmd:
 .gdbinit: kernel/gdbinit.tmpl
 	sed "s/:1234/:$(GDBPORT)/" < $^ > $@
 
+## make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)
 qemu-gdb: checkdeps $K/kernel .gdbinit fs.img
 	@echo "*** Now run 'gdb-multiarch' in another window." 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
@@ -331,6 +348,8 @@ endif
 endif
 LAB_REPLY = this is the host!
 
+## make server                       host UDP echo server for nettests (port $(SERVERPORT))
+## make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\"
 server:
 ifeq ($(LAB),2020)
 	$(PYTHON) test/labserver.py $(SERVERPORT)
@@ -342,6 +361,8 @@ endif
 # echoes UDP sent to 10.0.2.2:SERVERPORT (so `nettests` works; with
 # LAB=2020 it answers "this is the host!"), answers DNS (test/hosts), and
 # DHCP with the slirp layout (10.0.2.15, test/dhcpd.py).
+## make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp
+##                                   (the wire answers DHCP, and DNS from test/hosts; LAB=2020 as above)
 wire:
 	$(PYTHON) test/wire.py --port $(WIREPORT) --qemu-port $(WIRE_QEMUPORT) --echo $(SERVERPORT) \
 	  $(if $(filter 2020,$(LAB)),--reply "$(LAB_REPLY)")
@@ -350,6 +371,10 @@ wire:
 # plugged into it, which answers ARP, ping and DNS as the wire does, echoes UDP sent to
 # 10.0.2.2:SERVERPORT, and leases addresses by DHCP (10.0.2.15 up; LEASE seconds).
 LEASE ?= 3600
+## make lan [LEASE=3600]             the LAN: a switch on port $(LANPORT) and the host 10.0.2.2
+##                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))
+## make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,
+##                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n
 lan:
 	$(PYTHON) test/lan.py --port $(LANPORT) --echo $(SERVERPORT) --lease $(LEASE)
 
@@ -357,11 +382,15 @@ lan:
 
 # make test [T=name] runs the whole suite with pytest, or the tests whose
 # names match T (pytest -k: T=nettests, T=poll, T="wire and not flood").
+## make test [T=name]                run the test suite with pytest (or tests matching -k T)
 test: checkdeps
 	$(PYTHON) -m pytest test $(if $(T),-k '$(T)')
 
 # make bench [QUICK=1] [SAVE=1] [BASELINE=rev]: the UDP benchmarks of every
 # mode, paired rounds in one boot (bench/README.md) -> bench/out/run-DATE/.
+## make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/
+## python3 bench/stages.py           where the time goes: per-stage means per mode and KMAP,
+##                                   a stacked plot -> bench/out/stages-DATE/ (netstages in xv6)
 bench: checkdeps
 	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE))
 
@@ -406,6 +435,9 @@ $(FUZZ)/fuzz_dhcpmsg: $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.
 $(FUZZ)/fuzz_tcp: $(FUZZ)/fuzz_tcp.c $K/tcp.c $K/tcp.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_tcp.c $K/tcp.c $K/netparse.c
 
+## make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, user/dhcpmsg.c, kernel/tcp.c,
+##                                   FUZZTIME seconds each; then [NETFUZZTIME=1800]
+##                                   netfuzz (system calls) in each NETMODE and KMAP [NETFUZZSEED=n]
 fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/fuzz_tcp
 	mkdir -p $(FUZZ)/new $(FUZZ)/new-dhcpmsg $(FUZZ)/new-tcp
 	$(FUZZ)/fuzz_netparse -max_total_time=$(FUZZTIME) -artifact_prefix=$(FUZZ)/ \
@@ -416,44 +448,21 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/fuzz_tcp
 	  $(FUZZ)/new-tcp $(FUZZ)/corpus-tcp
 	NETFUZZ_TIME=$(NETFUZZTIME) NETFUZZ_SEED=$(NETFUZZSEED) $(PYTHON) -m pytest test -k netfuzz
 
+## make clean                        remove build products
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $K/kmap.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
 	  test/dhcp_unit test/tcp_unit $(FUZZ)/fuzz_tcp \
 	  fs-guest*.img packets-guest*.pcap
 
+# make help: a throwaway rule, one echo per `## ` and `##= ` line, run by a
+# second make that reads this file too, so $(VAR) in a line shows its value.
+HELPSRC = $(firstword $(MAKEFILE_LIST))
 help:
-	@echo "xv6-netpoll targets:"
-	@echo "  make [NETMODE=intr|poll|hybrid]   build kernel/kernel and fs.img (NETMODE: the boot mode;"
-	@echo "                                    switch at run time with netmode inside xv6)"
-	@echo "  make KMAP=split|shared            the kernel's mapping: its own page table, switched on"
-	@echo "                                    every trap (split), or in every process's (shared)"
-	@echo "  make qemu                         boot xv6 in QEMU (Ctrl-a x quits)"
-	@echo "  make qemu ICOUNT=on               ... with QEMU counting instructions (-icount shift=0):"
-	@echo "                                    cpustat and udpbench report instructions and traps"
-	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
-	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
-	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
-	@echo "  make test [T=name]                run the test suite with pytest (or tests matching -k T)"
-	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
-	@echo "                                   (the wire answers DHCP, and DNS from test/hosts; LAB=2020 as above)"
-	@echo "  make lan [LEASE=3600]             the LAN: a switch on port $(LANPORT) and the host 10.0.2.2"
-	@echo "                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))"
-	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
-	@echo "                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n"
-	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, user/dhcpmsg.c, kernel/tcp.c,"
-	@echo "                                    FUZZTIME seconds each; then [NETFUZZTIME=1800]"
-	@echo "                                    netfuzz (system calls) in each NETMODE [NETFUZZSEED=n]"
-	@echo "  make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/"
-	@echo "  python3 bench/stages.py           where the time goes: per-stage means per mode and KMAP,"
-	@echo "                                    a stacked plot -> bench/out/stages-DATE/ (netstages in xv6)"
-	@echo "  make deps                         install the Debian packages: $(DEBPKGS)"
-	@echo "  make clean                        remove build products"
-	@echo "variables: NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP) ICOUNT=$(ICOUNT)"
-	@echo "           SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)"
-	@echo "           GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)"
-	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
-	@echo "           LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)"
+	@{ echo 'help-text:'; echo '	@echo "xv6-netpoll targets:"'; \
+	  sed -n 's/^## \(.*\)/	@echo "  \1"/p' $(HELPSRC); echo '	@echo "variables:"'; \
+	  sed -n 's/^##= \(.*\)/	@echo "  \1"/p' $(HELPSRC); } | \
+	  $(MAKE) --no-print-directory -s -f $(HELPSRC) -f - help-text
 
 FORCE:
 .PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan fuzz test bench clean help FORCE

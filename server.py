@@ -38,12 +38,8 @@ class ShowingSocket:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('port', type=int, help='UDP port to listen on')
+    peer.add_listen_args(ap)
     ap.add_argument('--role', choices=sorted(peer.ROLES), default='echo')
-    ap.add_argument('--host', default='127.0.0.1',
-                    help='address to bind (default 127.0.0.1)')
-    ap.add_argument('--fwdport', type=int, default=0,
-                    help="source: QEMU's hostfwd port to the guest's port 2000")
     ap.add_argument('--quiet', action='store_true',
                     help='do not print each datagram')
     ap.set_defaults(record=None)     # peer.py's echo may log arrivals; not here

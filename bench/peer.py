@@ -246,14 +246,20 @@ def serve(sock, args):
     return 0
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('role', choices=sorted(ROLES))
+def add_listen_args(ap):
+    """The options of every program that serves a role (this one and
+    server.py): PORT, --host and --fwdport."""
     ap.add_argument('port', type=int, help='UDP port to listen on')
     ap.add_argument('--host', default='127.0.0.1',
                     help='address to bind (default 127.0.0.1)')
     ap.add_argument('--fwdport', type=int, default=0,
                     help="source, sink: QEMU's hostfwd port to the guest's port 2000")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('role', choices=sorted(ROLES))
+    add_listen_args(ap)
     ap.add_argument('--delay-us', type=int, default=0, metavar='D',
                     help='echo: wait D microseconds before each echo')
     ap.add_argument('--record', metavar='FILE',

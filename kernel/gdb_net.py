@@ -781,7 +781,21 @@ class TxCmd(RingCmd):
         super().__init__("tx", ("tx",))
 
 
-class RegsCmd(gdb.Command):
+class ShowCmd(gdb.Command):
+    """The shape of the commands without arguments: show() prints what it
+    reads, with kernel memory made readable (KernelView). Each subclass's
+    docstring is its `help`."""
+
+    def __init__(self, name, show):
+        super().__init__(name, gdb.COMMAND_USER)
+        self.show = show
+
+    def invoke(self, arg, from_tty):
+        with KernelView():
+            self.show()
+
+
+class RegsCmd(ShowCmd):
     """Show the E1000's registers with their bits named: e1000 regs
 
 Reads CTRL, STATUS, IMS, RCTL, TCTL, RDBAL/RDBAH/RDLEN/RDH/RDT,
@@ -799,11 +813,7 @@ the current mask. No register is read before the driver has set the
 device up (e1000.regs == 0)."""
 
     def __init__(self):
-        super().__init__("e1000 regs", gdb.COMMAND_USER)
-
-    def invoke(self, arg, from_tty):
-        with KernelView():
-            show_regs()
+        super().__init__("e1000 regs", show_regs)
 
 
 class BreakCmd(gdb.Command):
@@ -863,7 +873,7 @@ still on the RX ring has len 0; the length the device wrote is used."""
             show_mbuf(m, mode)
 
 
-class SocketsCmd(gdb.Command):
+class SocketsCmd(ShowCmd):
     """List the open UDP sockets (socktab in kernel/sock.c): sockets
 
 For each: its address, local port, remote address:port (any = wildcard),
@@ -871,25 +881,20 @@ datagrams queued and the first of them (`mbuf ADDR` shows it), the
 receive timeout, and the last sender (what write() replies to)."""
 
     def __init__(self):
-        super().__init__("sockets", gdb.COMMAND_USER)
-
-    def invoke(self, arg, from_tty):
-        with KernelView():
-            show_sockets()
+        super().__init__("sockets", show_sockets)
 
 
-class NetstatCmd(gdb.Command):
+class NetstatCmd(ShowCmd):
     """Show the kernel's network counters (struct netstat netstats): netstat
 
 The same counters the user program netstat prints, read directly from the
-kernel, with the driver's current mode (e1000.mode, an enum netmode)."""
+kernel, with the driver's current mode (e1000.mode, an enum netmode). The
+names and their order are the fields of struct netstat in the debug info,
+which kernel/netstat.h generates from its lists: the state first (mode,
+kmap, NETSTAT_STATE), then NETSTAT_COUNTERS, then poll_hist."""
 
     def __init__(self):
-        super().__init__("netstat", gdb.COMMAND_USER)
-
-    def invoke(self, arg, from_tty):
-        with KernelView():
-            show_netstat()
+        super().__init__("netstat", show_netstat)
 
 
 E1000Prefix()

@@ -139,17 +139,6 @@ mbufput(struct mbuf *m, uint len)
   return tail;
 }
 
-// Remove len bytes from the end of the data. Returns a pointer to the
-// removed bytes, or 0 (and changes nothing) if there are fewer than len.
-char *
-mbuftrim(struct mbuf *m, uint len)
-{
-  if(len > m->len)
-    return 0;
-  m->len -= len;
-  return m->head + m->len;
-}
-
 // mbuf queues: FIFOs linked through next. No locking of their own; the
 // owner of the queue provides it.
 

@@ -4,8 +4,9 @@
 // here unmodified. Include kernel/types.h first.
 //
 // The kernel's own network interfaces (mbufs, driver, stack, sockets) are in
-// kernel/netdefs.h; the kernel parses headers by field offset
-// (kernel/netparse.h) and does not use these structs.
+// kernel/netdefs.h. The kernel parses headers byte by byte at field offsets
+// (kernel/netparse.h) that are taken from these structs with offsetof, so
+// the layouts here are the one definition of every header.
 //
 // Every struct below is a wire format: fields are in network byte order
 // (big-endian); convert with ntohs()/ntohl() after reading, htons()/htonl()
@@ -72,6 +73,16 @@ struct udp {
   uint16 dport;
   uint16 ulen;     // header and payload
   uint16 sum;      // 0: no checksum
+} __attribute__((packed));
+
+// ICMP echo request and reply (RFC 792); other messages share the first
+// four bytes.
+struct icmp {
+  uint8  type;     // ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY (kernel/netparse.h)
+  uint8  code;
+  uint16 sum;      // checksum of the ICMP message
+  uint16 id;       // identifier
+  uint16 seq;      // sequence number
 } __attribute__((packed));
 
 // ARP for Ethernet and IPv4 (RFC 826).

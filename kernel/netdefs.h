@@ -57,7 +57,6 @@ void        mbuffree(struct mbuf *m);
 char        *mbufpull(struct mbuf *m, uint len); // strip len bytes from the front; 0 if too short
 char        *mbufpush(struct mbuf *m, uint len); // prepend len bytes; returns new head
 char        *mbufput(struct mbuf *m, uint len);  // append len bytes; returns start of them
-char        *mbuftrim(struct mbuf *m, uint len); // remove len bytes from the end; 0 if too short
 void        mbufq_init(struct mbufq *q);
 void        mbufq_push(struct mbufq *q, struct mbuf *m);
 struct mbuf *mbufq_pop(struct mbufq *q);   // 0 when empty

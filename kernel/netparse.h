@@ -12,51 +12,60 @@
 
 #include "kernel/net.h"
 
-// Header lengths.
-#define ETH_HLEN      14
+// Header lengths and field offsets (smoltcp's `field` constants): every
+// byte np_* reads or writes is named here. Both come from kernel/net.h's
+// structs, the one definition of each layout, as int constants (so that
+// `n < ETH_HLEN` compares signed as it reads).
+#define NP_LEN(s)     ((int)sizeof(struct s))
+#define NP_OFF(s, f)  ((int)__builtin_offsetof(struct s, f))
+
+#define ETH_HLEN      NP_LEN(eth)    // 14
 #define ETH_MINLEN    60      // shortest frame on the wire, without CRC
-#define ARP_LEN       28      // ARP body for Ethernet/IPv4
-#define IP_HLEN       20      // we neither send nor accept IP options
-#define ICMP_HLEN     8
-#define UDP_HLEN      8
+#define ARP_LEN       NP_LEN(arp)    // 28: ARP body for Ethernet/IPv4
+#define IP_HLEN       NP_LEN(ip)     // 20: we neither send nor accept IP options
+#define ICMP_HLEN     NP_LEN(icmp)   // 8
+#define UDP_HLEN      NP_LEN(udp)    // 8
 #define UDP_MAXDATA   1472    // 1500-byte MTU - IP_HLEN - UDP_HLEN
 #define IP_BROADCAST  0xFFFFFFFF
 #define ICMP_ECHO_REPLY   0
 #define ICMP_ECHO_REQUEST 8
 
-// Field offsets, from the start of each header (smoltcp's `field`
-// constants): every byte np_* reads or writes is named here.
-#define ETH_F_DST     0       // 6 bytes
-#define ETH_F_SRC     6       // 6 bytes
-#define ETH_F_TYPE    12
-#define ARP_F_HTYPE   0       // hardware type: 1, Ethernet
-#define ARP_F_PTYPE   2       // protocol type: ETHTYPE_IP
-#define ARP_F_HALEN   4       // hardware address length: 6
-#define ARP_F_PALEN   5       // protocol address length: 4
-#define ARP_F_OPER    6
-#define ARP_F_SHA     8       // sender hardware address
-#define ARP_F_SPA     14      // sender IPv4 address
-#define ARP_F_THA     18      // target hardware address
-#define ARP_F_TPA     24      // target IPv4 address
-#define IP_F_VHL      0       // version and header length: 0x45
-#define IP_F_TOS      1
-#define IP_F_TOTLEN   2       // total length, header included
-#define IP_F_ID       4
-#define IP_F_FRAG     6       // flags and fragment offset
-#define IP_F_TTL      8
-#define IP_F_PROTO    9
-#define IP_F_CKSUM    10
-#define IP_F_SRC      12
-#define IP_F_DST      16
-#define ICMP_F_TYPE   0
-#define ICMP_F_CODE   1
-#define ICMP_F_CKSUM  2
-#define ICMP_F_ID     4       // echo request/reply: identifier
-#define ICMP_F_SEQ    6       //   and sequence number
-#define UDP_F_SPORT   0
-#define UDP_F_DPORT   2
-#define UDP_F_LEN     4
-#define UDP_F_CKSUM   6
+#define ETH_F_DST     NP_OFF(eth, dhost)   // 6 bytes
+#define ETH_F_SRC     NP_OFF(eth, shost)   // 6 bytes
+#define ETH_F_TYPE    NP_OFF(eth, type)
+#define ARP_F_HTYPE   NP_OFF(arp, hrd)     // hardware type: 1, Ethernet
+#define ARP_F_PTYPE   NP_OFF(arp, pro)     // protocol type: ETHTYPE_IP
+#define ARP_F_HALEN   NP_OFF(arp, hln)     // hardware address length: 6
+#define ARP_F_PALEN   NP_OFF(arp, pln)     // protocol address length: 4
+#define ARP_F_OPER    NP_OFF(arp, op)
+#define ARP_F_SHA     NP_OFF(arp, sha)     // sender hardware address
+#define ARP_F_SPA     NP_OFF(arp, sip)     // sender IPv4 address
+#define ARP_F_THA     NP_OFF(arp, tha)     // target hardware address
+#define ARP_F_TPA     NP_OFF(arp, tip)     // target IPv4 address
+#define IP_F_VHL      NP_OFF(ip, ip_vhl)   // version and header length: 0x45
+#define IP_F_TOS      NP_OFF(ip, ip_tos)
+#define IP_F_TOTLEN   NP_OFF(ip, ip_len)   // total length, header included
+#define IP_F_ID       NP_OFF(ip, ip_id)
+#define IP_F_FRAG     NP_OFF(ip, ip_off)   // flags and fragment offset
+#define IP_F_TTL      NP_OFF(ip, ip_ttl)
+#define IP_F_PROTO    NP_OFF(ip, ip_p)
+#define IP_F_CKSUM    NP_OFF(ip, ip_sum)
+#define IP_F_SRC      NP_OFF(ip, ip_src)
+#define IP_F_DST      NP_OFF(ip, ip_dst)
+#define ICMP_F_TYPE   NP_OFF(icmp, type)
+#define ICMP_F_CODE   NP_OFF(icmp, code)
+#define ICMP_F_CKSUM  NP_OFF(icmp, sum)
+#define ICMP_F_ID     NP_OFF(icmp, id)     // echo request/reply: identifier
+#define ICMP_F_SEQ    NP_OFF(icmp, seq)    //   and sequence number
+#define UDP_F_SPORT   NP_OFF(udp, sport)
+#define UDP_F_DPORT   NP_OFF(udp, dport)
+#define UDP_F_LEN     NP_OFF(udp, ulen)
+#define UDP_F_CKSUM   NP_OFF(udp, sum)
+
+// The wire formats are fixed: a compiler that laid the structs out
+// differently would move every offset above.
+_Static_assert(ETH_HLEN == 14 && ARP_LEN == 28 && IP_HLEN == 20, "header sizes");
+_Static_assert(ICMP_HLEN == 8 && UDP_HLEN == 8, "header sizes");
 
 extern const uint8 np_mac_broadcast[6];   // ff:ff:ff:ff:ff:ff
 

@@ -1,96 +1,116 @@
 // Network counters, shared by the kernel and user programs (netstat()).
 //
-// Every frame the driver hands up (rx_frames) ends in exactly one place:
-// handled by ARP or ICMP, delivered to a socket, one drop counter, or
-// counted and freed by the ceiling benchmark (rx_sink).
+// NETSTAT_COUNTERS is the one list of counters. Each line is
+//   X(name, group, rx, "what it counts")
+// name:  the field of struct netstat (the kernel bumps netstats.name);
+// group: where it is counted, a heading in netstat's output;
+// rx:    1 if it is a received frame's outcome. Every frame the driver
+//        hands up (rx_frames) ends in exactly one rx counter: handled by
+//        ARP or ICMP, delivered to a socket, one drop counter, or counted
+//        and freed by the ceiling benchmark (rx_sink). netstat_accounted()
+//        sums them.
+// The same lines give netstat's names and order (user/netstat.c), the
+// gdb extension's view (kernel/gdb_net.py reads struct netstat) and the
+// host tests' model (test/counters.py parses this list). A new drop
+// reason is one line here plus the NETSTAT_INC where it happens.
 // Every counter only grows; all are uint64.
+
+#define NETSTAT_COUNTERS(X) \
+  X(rx_frames,       driver, 0, "frames taken off the RX ring and handed to the stack") \
+  X(rx_bytes,        driver, 0, "bytes of those frames") \
+  X(tx_frames,       driver, 0, "frames put on the TX ring") \
+  X(tx_bytes,        driver, 0, "bytes of those frames") \
+  X(rx_drop_err,     driver, 0, "descriptor had error bits or no EOP: dropped in the driver") \
+  X(rx_drop_nombuf,  driver, 0, "no mbuf to refill the ring: frame dropped, buffer reused") \
+  X(rx_missed,       driver, 0, "device's MPC register: frames QEMU dropped for lack of descriptors") \
+  X(tx_ring_full,    driver, 0, "a sender found the TX ring full and waited") \
+  X(tx_reclaims,     driver, 0, "completed TX descriptors reclaimed") \
+  X(intr,            driver, 0, "E1000 interrupts taken") \
+  X(rx_drains,       driver, 0, "calls of the RX drain function") \
+  X(rx_sink,         driver, 1, "frames the ceiling benchmark counted and freed at the driver") \
+  X(intr_budget,     driver, 0, "interrupts that stopped at their budget with frames left") \
+  X(mode_switches,   thread, 0, "netmode() calls that changed the mode") \
+  X(poll_rounds,     thread, 0, "net thread polling rounds") \
+  X(poll_empty,      thread, 0, "rounds that found nothing to do") \
+  X(idle_spin,       thread, 0, "idle policy: entered spinning") \
+  X(idle_yield,      thread, 0, "idle policy: entered yielding") \
+  X(idle_sleep,      thread, 0, "idle policy: went to sleep until a tick/interrupt") \
+  X(idle_naps,       thread, 0, "idle policy, several harts: waits in wfi between polls (NAP_NS at most)") \
+  X(budget_yields,   thread, 0, "rounds that used the whole budget and yielded") \
+  X(arp_rx,          stack,  1, "ARP frames handled (request answered or reply learned)") \
+  X(arp_tx,          stack,  0, "ARP requests and replies sent") \
+  X(icmp_rx,         stack,  1, "echo requests answered, echo replies queued on a ping socket") \
+  X(icmp_tx,         stack,  0, "echo replies and (ping sockets) echo requests sent") \
+  X(udp_rx,          stack,  1, "datagrams delivered to a socket queue") \
+  X(udp_tx,          stack,  0, "datagrams sent") \
+  X(drop_eth,        stack,  1, "runt frame or unknown ethertype or not for us") \
+  X(drop_arp,        stack,  1, "malformed or uninteresting ARP") \
+  X(drop_ip_hdr,     stack,  1, "bad version, header length, options, TTL, not for us") \
+  X(drop_ip_src,     stack,  1, "impossible source: broadcast, multicast, loopback, ours (RFC 1122 3.2.1.3)") \
+  X(drop_ip_cksum,   stack,  1, "bad IPv4 header checksum") \
+  X(drop_ip_len,     stack,  1, "total length disagrees with the frame") \
+  X(drop_ip_frag,    stack,  1, "fragments (not reassembled)") \
+  X(drop_ip_proto,   stack,  1, "protocol other than ICMP/UDP") \
+  X(drop_icmp,       stack,  1, "malformed or unhandled ICMP, echo replies no socket takes") \
+  X(drop_udp_len,    stack,  1, "UDP length field wrong") \
+  X(drop_udp_cksum,  stack,  1, "bad UDP checksum") \
+  X(drop_udp_noport, stack,  1, "no socket for the datagram") \
+  X(drop_udp_qfull,  stack,  1, "socket receive queue full, or mbuf pool low (sock.c)") \
+  X(tx_drop_nombuf,  tx,     0, "no mbuf to build an outgoing frame (write returns -1)") \
+  X(tx_drop_noarp,   tx,     0, "next hop never answered ARP: queued frame dropped") \
+  X(arp_queued,      tx,     0, "frames held waiting for an ARP reply") \
+  X(tx_drop_dev,     tx,     0, "the driver refused a frame (e1000_transmit returned -1)") \
+  X(arp_full,        limits, 0, "neighbour cache full of entries in use: a new neighbour not cached") \
+  X(bind_full,       limits, 0, "bind() refused: every bound-port slot taken") \
+  X(rx_trunc,        limits, 0, "datagrams cut short on read: the reader's buffer was smaller") \
+  X(harts,           harts,  0, "harts that entered the scheduler") \
+  X(ipi_sent,        harts,  0, "supervisor software interrupts sent (any reason)") \
+  X(wake_ipi,        harts,  0, "processes made runnable and handed to an idle hart by an IPI") \
+  X(wake_here,       harts,  0, "... run by the waker's own hart, idle in its scheduler (no IPI)") \
+  X(wake_noidle,     harts,  0, "... while no idle hart was left to wake: a busy hart takes them") \
+  X(plic_spurious,   harts,  0, "PLIC claims that found nothing: another hart enabled for it claimed first")
+
+// The groups, in netstat's order, with where each is counted.
+#define NETSTAT_GROUPS(X) \
+  X(driver, "driver (e1000.c)") \
+  X(thread, "net thread (netthread.c)") \
+  X(stack,  "stack (net.c, arp.c, sock.c): where received frames went") \
+  X(tx,     "transmit-side failures") \
+  X(limits, "limits a program or a peer ran into (not frame drops)") \
+  X(harts,  "harts (proc.c, plic.c; NOTES.md \"IPIs\")")
+
+// State: what is true now, set rather than counted (netstat prints
+// these as numbers; mode and kmap, printed by name, are outside the list).
+#define NETSTAT_STATE(X) \
+  X(last_rx_ns,  "time (ns since boot) of the last frame received") \
+  X(last_poll_ns, "time of the last poll round") \
+  X(mbufs_inuse, "mbufs allocated now") \
+  X(mbufs_free,  "mbufs on the free list now")
 
 #define NETSTAT_HIST 8   // frames-per-poll-round histogram buckets: 0,1,2-3,4-7,8-15,16-31,32-63,64+
 
+#define NETSTAT_FIELD(name, ...) uint64 name;
+
 struct netstat {
+  // state, not counters
   uint64 mode;            // the driver's mode now: enum netmode (kernel/netmode.h)
-  uint64 mode_switches;   // netmode() calls that changed the mode
   uint64 kmap;            // the kernel's mapping, built in: 0 split, 1 shared (KMAP)
+  NETSTAT_STATE(NETSTAT_FIELD)
 
-  // driver (e1000.c)
-  uint64 rx_frames;       // frames taken off the RX ring and handed to the stack
-  uint64 rx_bytes;
-  uint64 tx_frames;       // frames put on the TX ring
-  uint64 tx_bytes;
-  uint64 rx_drop_err;     // descriptor had error bits or no EOP: dropped in the driver
-  uint64 rx_drop_nombuf;  // no mbuf to refill the ring: frame dropped, buffer reused
-  uint64 rx_missed;       // device's MPC register: frames QEMU dropped for lack of descriptors
-  uint64 tx_ring_full;    // a sender found the TX ring full and waited
-  uint64 tx_reclaims;     // completed TX descriptors reclaimed
-  uint64 intr;            // E1000 interrupts taken
-  uint64 rx_drains;       // calls of the RX drain function
-  uint64 rx_sink;         // frames the ceiling benchmark counted and freed at the driver
-  uint64 intr_budget;     // interrupts that stopped at their budget with frames left on the ring
-
-  // net thread (netthread.c)
-  uint64 poll_rounds;     // net thread polling rounds
-  uint64 poll_empty;      // rounds that found nothing to do
-  uint64 poll_hist[NETSTAT_HIST]; // frames per round
-  uint64 idle_spin;       // idle policy: entered spinning
-  uint64 idle_yield;      // idle policy: entered yielding
-  uint64 idle_sleep;      // idle policy: went to sleep until a tick/interrupt
-  uint64 idle_naps;       // idle policy, several harts: waits in wfi between polls (NAP_NS at most)
-  uint64 budget_yields;   // rounds that used the whole budget and yielded
-  uint64 last_rx_ns;      // time (ns since boot) of the last frame received
-  uint64 last_poll_ns;    // time of the last poll round
-
-  // stack (net.c): where received frames went
-  uint64 arp_rx;          // ARP frames handled (request answered or reply learned)
-  uint64 arp_tx;
-  uint64 icmp_rx;         // echo requests answered, echo replies queued on a ping socket
-  uint64 icmp_tx;         // echo replies and (ping sockets) echo requests sent
-  uint64 udp_rx;          // datagrams delivered to a socket queue
-  uint64 udp_tx;          // datagrams sent
-  uint64 drop_eth;        // runt frame or unknown ethertype or not for us
-  uint64 drop_arp;        // malformed or uninteresting ARP
-  uint64 drop_ip_hdr;     // bad version, header length, options, TTL, not for us
-  uint64 drop_ip_src;     // impossible source: broadcast, multicast, loopback, ours (RFC 1122 3.2.1.3)
-  uint64 drop_ip_cksum;   // bad IPv4 header checksum
-  uint64 drop_ip_len;     // total length disagrees with the frame
-  uint64 drop_ip_frag;    // fragments (not reassembled)
-  uint64 drop_ip_proto;   // protocol other than ICMP/UDP
-  uint64 drop_icmp;       // malformed or unhandled ICMP, echo replies no socket takes
-  uint64 drop_udp_len;    // UDP length field wrong
-  uint64 drop_udp_cksum;  // bad UDP checksum
-  uint64 drop_udp_noport; // no socket for the datagram
-  uint64 drop_udp_qfull;  // socket receive queue full, or mbuf pool low (sock.c)
-  // transmit-side failures
-  uint64 tx_drop_nombuf;  // no mbuf to build an outgoing frame (write returns -1)
-  uint64 tx_drop_noarp;   // next hop never answered ARP: queued frame dropped
-  uint64 arp_queued;      // frames held waiting for an ARP reply
-  uint64 tx_drop_dev;     // the driver refused a frame (e1000_transmit returned -1)
-
-  // limits a program or a peer ran into (not frame drops)
-  uint64 arp_full;        // neighbour cache full of entries in use: a new neighbour not cached
-  uint64 bind_full;       // bind() refused: every bound-port slot taken
-  uint64 rx_trunc;        // datagrams cut short on read: the reader's buffer was smaller
-
-  // harts (proc.c, plic.c; NOTES.md "IPIs")
-  uint64 harts;           // harts that entered the scheduler
-  uint64 ipi_sent;        // supervisor software interrupts sent (any reason)
-  uint64 wake_ipi;        // processes made runnable and handed to an idle hart by an IPI
-  uint64 wake_here;       // ... run by the waker's own hart, idle in its scheduler (no IPI)
-  uint64 wake_noidle;     // ... while no idle hart was left to wake: a busy hart takes them
-  uint64 plic_spurious;   // PLIC claims that found nothing: another hart enabled for it claimed first
-
-  // mbufs
-  uint64 mbufs_inuse;     // allocated now
-  uint64 mbufs_free;      // on the free list now
+  // counters: each only grows
+  NETSTAT_COUNTERS(NETSTAT_FIELD)
+  // frames per net thread round: one growing counter per bucket, an
+  // array, so it stays out of the scalar list (netstat prints it on one line)
+  uint64 poll_hist[NETSTAT_HIST];
 };
 
-// Frames the stack handled or dropped. When every received frame is
-// accounted for this equals rx_frames (netstat and nettests check it).
+#define NETSTAT_RX_TERM(name, group, rx, desc) + (rx ? s->name : 0)
+
+// Frames the stack handled or dropped: the sum of the rx counters. When
+// every received frame is accounted for this equals rx_frames (netstat
+// and nettests check it).
 static inline uint64
 netstat_accounted(struct netstat *s)
 {
-  return s->rx_sink + s->arp_rx + s->icmp_rx + s->udp_rx +
-    s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_src + s->drop_ip_cksum +
-    s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
-    s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
-    s->drop_udp_qfull;
+  return 0 NETSTAT_COUNTERS(NETSTAT_RX_TERM);
 }

@@ -32,8 +32,9 @@
 // for YIELD_NS it sleeps, and a frame then waits up to one clock tick
 // (FreeBSD polling(4)'s trade-off). YIELD_NS is long (200 ms) because a
 // ping-pong partner that answers in a few ms would otherwise pay that tick
-// on every round trip (bench: p99 10 ms at 2 ms, 0.5 ms at 200 ms), while
-// an idle network still costs nothing after a fraction of a second.
+// on every round trip, while an idle network still costs nothing after a
+// fraction of a second (the measurements: NOTES.md, "The net thread's idle
+// policy" and "Benchmark results").
 //
 // HYBRID mode (Linux NAPI's shape): the thread sleeps until e1000_intr masks
 // the device's interrupts and calls netthread_kick. It then drains in budget

@@ -396,10 +396,5 @@ main(void)
   test_overload();
   test_roundtrip();
   test_truncation();
-  if(failures){
-    printf("dhcp_unit: %d FAILED\n", failures);
-    return 1;
-  }
-  printf("dhcp_unit: OK\n");
-  return 0;
+  return unit_done("dhcp_unit");
 }

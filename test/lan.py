@@ -39,7 +39,6 @@ switch drops any it receives and inject() refuses them.
 import argparse
 import collections
 import signal
-import socket
 import sys
 import threading
 import time
@@ -47,7 +46,7 @@ import time
 from scapy.layers.l2 import Ether
 
 import dhcpd
-from wire import Wire, HOST_MAC, frame_socket, well_formed
+from wire import FrameThread, Wire, HOST_MAC, well_formed
 
 GUESTS = 8                       # guest n is 1..GUESTS
 
@@ -75,7 +74,7 @@ def mac_of(raw):
             ":".join("%02x" % b for b in raw[6:12]))
 
 
-class Lan:
+class Lan(FrameThread):
     """The switch on 127.0.0.1:port and the service node plugged into it.
 
     echo_port: the node's UDP echo port (or None); lease: DHCP lease in
@@ -95,26 +94,20 @@ class Lan:
         self._macs = {}                  # MAC -> UDP address of its port
         self._ports = []                 # every port's address, node first
         self._recording = None           # list of (address, frame) or None
-        self._stop = threading.Event()
-        self.sock = frame_socket(port)
+        FrameThread.__init__(self, port)
         # The node: a raw-wire host whose "QEMU" is this switch.
         self.node = Wire(0, port, echo_port, log=self._say, dhcp=self.dhcp)
         self.node_addr = self.node.sock.getsockname()
         self._macs[HOST_MAC] = self.node_addr
         self._ports.append(self.node_addr)
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self):
         self.node.start()
-        self._thread.start()
-        return self
+        return FrameThread.start(self)
 
     def close(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
+        FrameThread.close(self)
         self.node.close()
-        self.sock.close()
 
     def leases(self):
         """{MAC: dhcpd.Lease} of every MAC that asked for an address."""
@@ -153,23 +146,8 @@ class Lan:
 
     # -- the switch --
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                raw, addr = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    break
-                continue                 # e.g. an ICMP error from a port
-            try:
-                self._switch(raw, addr)
-            except Exception as e:       # keep the LAN up whatever happens
-                self.stats["errors"] += 1
-                self._say("lan.py: error switching a frame: %r" % e)
-
-    def _switch(self, raw, addr):
+    def _frame(self, raw, addr):
+        """Switch one frame (FrameThread's thread calls this)."""
         st = self.stats
         st["rx"] += 1
         if not raw:
@@ -237,14 +215,14 @@ def main():
         print(line, flush=True)
     lan = Lan(args.port, args.echo or None, args.lease, log=say)
     if args.verbose:
-        inner = lan._switch
+        inner = lan._frame
 
         def show(raw, addr):
             print("port %d: %d bytes: %s%s"
                   % (addr[1], len(raw), Ether(raw).summary() if raw else "",
                      "" if well_formed(raw) else " MALFORMED"), flush=True)
             inner(raw, addr)
-        lan._switch = show
+        lan._frame = show
     lan.start()
     say("lan.py: switch on 127.0.0.1:%d (guest n: port %d+n, MAC %s), "
         "service node %s (%s), echo port %s, lease %d s; Ctrl-C stops"

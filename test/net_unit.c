@@ -20,6 +20,12 @@ static const uint8 peermac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
 #define PEERIP 0x0A000202   // 10.0.2.2
 #define MYMASK 0xFFFFFF00   // /24: the subnet's broadcast is 10.0.2.255
 
+// Where each header starts in a frame (no IP options): offsets into a
+// frame are one of these plus a field offset from kernel/netparse.h.
+#define IPH   ETH_HLEN                   // IPv4 header, or ARP body
+#define L4    (ETH_HLEN + IP_HLEN)       // UDP or ICMP header
+#define DATA  (L4 + UDP_HLEN)            // UDP payload
+
 // 10.0.2.2:25099 -> 10.0.2.15:2000 "hello", checksums computed by an
 // independent Python script.
 static const uint8 udp_frame[] = {
@@ -33,8 +39,8 @@ static const uint8 udp_frame[] = {
 static void
 fix_ip(uint8 *f)
 {
-  np_put16(f + ETH_HLEN + 10, 0);
-  np_put16(f + ETH_HLEN + 10, np_fold(np_sum(0, f + ETH_HLEN, IP_HLEN)));
+  np_put16(f + IPH + IP_F_CKSUM, 0);
+  np_put16(f + IPH + IP_F_CKSUM, np_fold(np_sum(0, f + IPH, IP_HLEN)));
 }
 
 static int
@@ -56,10 +62,10 @@ test_checksums(void)
   CHECK(np_sum(0, rfc, sizeof(rfc)) == 0xddf2);
   CHECK(np_fold(np_sum(0, rfc, sizeof(rfc))) == 0x220d);
   CHECK(np_fold(np_sum(0, ip, sizeof(ip))) == 0);
-  ip[10] = ip[11] = 0;
+  ip[IP_F_CKSUM] = ip[IP_F_CKSUM + 1] = 0;
   CHECK(np_fold(np_sum(0, ip, sizeof(ip))) == 0xb861);
   CHECK(np_sum(0, odd, 3) == 0x0402);   // 0x0102 + 0x0300
-  CHECK(np_udp_cksum(PEERIP, MYIP, udp_frame + 34, 13) == 0);
+  CHECK(np_udp_cksum(PEERIP, MYIP, udp_frame + L4, UDP_HLEN + 5) == 0);
 }
 
 static void
@@ -71,7 +77,7 @@ test_valid_udp(void)
   CHECK(parse(udp_frame, sizeof(udp_frame), &pi) == NP_UDP);
   CHECK(pi.sip == PEERIP && pi.dip == MYIP);
   CHECK(pi.sport == 25099 && pi.dport == 2000);
-  CHECK(pi.off == 42 && pi.len == 5 && memcmp(udp_frame + pi.off, "hello", 5) == 0);
+  CHECK(pi.off == DATA && pi.len == 5 && memcmp(udp_frame + pi.off, "hello", 5) == 0);
   CHECK(pi.framelen == sizeof(udp_frame));
 
   // Padded to the minimum frame, as QEMU delivers it.
@@ -82,9 +88,9 @@ test_valid_udp(void)
 
   // Broadcast Ethernet and IPv4 destinations are accepted.
   memset(f, 0xff, 6);
-  np_put32(f + 30, IP_BROADCAST);
+  np_put32(f + IPH + IP_F_DST, IP_BROADCAST);
   fix_ip(f);
-  np_put16(f + 40, 0);                  // no UDP checksum
+  np_put16(f + L4 + UDP_F_CKSUM, 0);    // no UDP checksum
   CHECK(parse(f, sizeof(f), &pi) == NP_UDP);
 }
 
@@ -97,18 +103,18 @@ test_build_udp(void)
 
   for(uint n = 0; n <= UDP_MAXDATA; n += (n < 4 ? 1 : 367)){
     for(uint i = 0; i < n; i++)
-      f[42 + i] = i * 7;
-    np_put_udp(f + 34, PEERIP, MYIP, 1234, 2000, n);
-    np_put_ip(f + 14, PEERIP, MYIP, IPPROTO_UDP, 77, UDP_HLEN + n);
+      f[DATA + i] = i * 7;
+    np_put_udp(f + L4, PEERIP, MYIP, 1234, 2000, n);
+    np_put_ip(f + IPH, PEERIP, MYIP, IPPROTO_UDP, 77, UDP_HLEN + n);
     np_put_eth(f, mymac, peermac, ETHTYPE_IP);
-    CHECK(np_get16(f + 40) != 0);
-    CHECK(parse(f, 42 + n, &pi) == NP_UDP && pi.len == n && pi.off == 42);
+    CHECK(np_get16(f + L4 + UDP_F_CKSUM) != 0);
+    CHECK(parse(f, DATA + n, &pi) == NP_UDP && pi.len == n && pi.off == DATA);
     CHECK(pi.sport == 1234 && pi.dport == 2000);
   }
   // Our own first frame must match the Python-built one byte for byte.
-  memcpy(f + 42, "hello", 5);
-  np_put_udp(f + 34, PEERIP, MYIP, 25099, 2000, 5);
-  np_put_ip(f + 14, PEERIP, MYIP, IPPROTO_UDP, 0x1234, UDP_HLEN + 5);
+  memcpy(f + DATA, "hello", 5);
+  np_put_udp(f + L4, PEERIP, MYIP, 25099, 2000, 5);
+  np_put_ip(f + IPH, PEERIP, MYIP, IPPROTO_UDP, 0x1234, UDP_HLEN + 5);
   np_put_eth(f, mymac, peermac, ETHTYPE_IP);
   CHECK(memcmp(f, udp_frame, sizeof(udp_frame)) == 0);
 }
@@ -139,25 +145,25 @@ test_malformed(void)
 {
   uint n = sizeof(udp_frame);
 
-  expect(__LINE__, NP_DROP_ETH, 0, 13, -1, 0);           // runt
-  expect(__LINE__, NP_DROP_ETH, 0, n, 5, 0x57);          // not our MAC
-  expect(__LINE__, NP_DROP_ETH, 0, n, 12, 0x86);         // IPv6 ethertype
-  expect(__LINE__, NP_DROP_IP_LEN, 0, 30, -1, 0);        // IP header cut short
-  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 14, 0x65);      // version 6
-  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 14, 0x46);      // options
-  expect(__LINE__, NP_DROP_IP_LEN, 1, n, 17, 0x30);      // total > frame
-  expect(__LINE__, NP_DROP_IP_LEN, 1, n, 17, 0x13);      // total < header
-  expect(__LINE__, NP_DROP_IP_CKSUM, 0, n, 25, 0x89);    // header checksum
-  expect(__LINE__, NP_DROP_IP_FRAG, 1, n, 20, 0x20);     // MF
-  expect(__LINE__, NP_DROP_IP_FRAG, 1, n, 21, 0x01);     // offset
-  expect(__LINE__, NP_UDP, 1, n, 20, 0x40);              // DF is fine
-  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 33, 0x10);      // not our IP
-  expect(__LINE__, NP_DROP_IP_HDR, 1, n, 22, 0);         // TTL 0
-  expect(__LINE__, NP_DROP_IP_PROTO, 1, n, 23, 6);       // TCP
-  expect(__LINE__, NP_DROP_UDP_LEN, 0, n, 39, 7);        // UDP length < 8
-  expect(__LINE__, NP_DROP_UDP_LEN, 0, n, 39, 14);       // UDP length > IP payload
-  expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, 46, 'O');    // payload corrupted
-  expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, 41, 0x17);   // checksum corrupted
+  expect(__LINE__, NP_DROP_ETH, 0, ETH_HLEN - 1, -1, 0);                // runt
+  expect(__LINE__, NP_DROP_ETH, 0, n, ETH_F_DST + 5, 0x57);             // not our MAC
+  expect(__LINE__, NP_DROP_ETH, 0, n, ETH_F_TYPE, 0x86);                // IPv6 ethertype
+  expect(__LINE__, NP_DROP_IP_LEN, 0, IPH + IP_HLEN - 4, -1, 0);        // IP header cut short
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, IPH + IP_F_VHL, 0x65);         // version 6
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, IPH + IP_F_VHL, 0x46);         // options
+  expect(__LINE__, NP_DROP_IP_LEN, 1, n, IPH + IP_F_TOTLEN + 1, 0x30);  // total > frame
+  expect(__LINE__, NP_DROP_IP_LEN, 1, n, IPH + IP_F_TOTLEN + 1, 0x13);  // total < header
+  expect(__LINE__, NP_DROP_IP_CKSUM, 0, n, IPH + IP_F_CKSUM + 1, 0x89); // header checksum
+  expect(__LINE__, NP_DROP_IP_FRAG, 1, n, IPH + IP_F_FRAG, 0x20);       // MF
+  expect(__LINE__, NP_DROP_IP_FRAG, 1, n, IPH + IP_F_FRAG + 1, 0x01);   // offset
+  expect(__LINE__, NP_UDP, 1, n, IPH + IP_F_FRAG, 0x40);                // DF is fine
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, IPH + IP_F_DST + 3, 0x10);     // not our IP
+  expect(__LINE__, NP_DROP_IP_HDR, 1, n, IPH + IP_F_TTL, 0);            // TTL 0
+  expect(__LINE__, NP_DROP_IP_PROTO, 1, n, IPH + IP_F_PROTO, 6);        // TCP
+  expect(__LINE__, NP_DROP_UDP_LEN, 0, n, L4 + UDP_F_LEN + 1, 7);       // UDP length < 8
+  expect(__LINE__, NP_DROP_UDP_LEN, 0, n, L4 + UDP_F_LEN + 1, 14);      // UDP length > IP payload
+  expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, DATA + 4, 'O');             // payload corrupted
+  expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, L4 + UDP_F_CKSUM + 1, 0x17); // checksum corrupted
 }
 
 static void
@@ -166,38 +172,39 @@ test_arp(void)
   uint8 f[ETH_MINLEN];
   struct np_info pi;
   static const uint8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+  uint arplen = ETH_HLEN + ARP_LEN;
 
   memset(f, 0, sizeof(f));
   np_put_eth(f, bcast, peermac, ETHTYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
+  np_put_arp(f + IPH, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
   CHECK(parse(f, sizeof(f), &pi) == NP_ARP_REQUEST);
   CHECK(pi.sip == PEERIP && memcmp(pi.sha, peermac, 6) == 0);
 
-  CHECK(np_arp_reply(f, mymac, MYIP) == 42);
-  CHECK(memcmp(f, peermac, 6) == 0 && memcmp(f + 6, mymac, 6) == 0);
-  CHECK(np_get16(f + 20) == ARP_OP_REPLY);
-  CHECK(memcmp(f + 22, mymac, 6) == 0 && np_get32(f + 28) == MYIP);
-  CHECK(memcmp(f + 32, peermac, 6) == 0 && np_get32(f + 38) == PEERIP);
+  CHECK(np_arp_reply(f, mymac, MYIP) == ETH_HLEN + ARP_LEN);
+  CHECK(memcmp(f + ETH_F_DST, peermac, 6) == 0 && memcmp(f + ETH_F_SRC, mymac, 6) == 0);
+  CHECK(np_get16(f + IPH + ARP_F_OPER) == ARP_OP_REPLY);
+  CHECK(memcmp(f + IPH + ARP_F_SHA, mymac, 6) == 0 && np_get32(f + IPH + ARP_F_SPA) == MYIP);
+  CHECK(memcmp(f + IPH + ARP_F_THA, peermac, 6) == 0 && np_get32(f + IPH + ARP_F_TPA) == PEERIP);
   // The peer accepts it as a reply to it.
-  CHECK(np_parse(f, 42, peermac, PEERIP, MYMASK, &pi) == NP_ARP_REPLY);
+  CHECK(np_parse(f, ETH_HLEN + ARP_LEN, peermac, PEERIP, MYMASK, &pi) == NP_ARP_REPLY);
   CHECK(pi.sip == MYIP && memcmp(pi.sha, mymac, 6) == 0);
 
-  CHECK(parse(f, 42, &pi) == NP_DROP_ETH);        // not to our MAC
-  memset(f, 0xff, 6);
-  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);        // from our own address
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, 0x0A000263);
-  CHECK(parse(f, 42, &pi) == NP_ARP_OTHER);       // not for us: may refresh
+  CHECK(parse(f, arplen, &pi) == NP_DROP_ETH);    // not to our MAC
+  memset(f + ETH_F_DST, 0xff, 6);
+  CHECK(parse(f, arplen, &pi) == NP_DROP_ARP);    // from our own address
+  np_put_arp(f + IPH, ARP_OP_REQUEST, peermac, PEERIP, 0, 0x0A000263);
+  CHECK(parse(f, arplen, &pi) == NP_ARP_OTHER);   // not for us: may refresh
   CHECK(pi.sip == PEERIP && pi.dip == 0x0A000263 && memcmp(pi.sha, peermac, 6) == 0);
-  f[21] = 3;                                      // op 3, not for us
-  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
-  memcpy(f, mymac, 6);
-  CHECK(parse(f, 41, &pi) == NP_DROP_ARP);        // too short
-  f[15] = 6;                                      // hardware type 6
-  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
-  f[15] = 1;
-  f[21] = 3;                                      // op 3
-  CHECK(parse(f, 42, &pi) == NP_DROP_ARP);
+  f[IPH + ARP_F_OPER + 1] = 3;                    // op 3, not for us
+  CHECK(parse(f, arplen, &pi) == NP_DROP_ARP);
+  np_put_arp(f + IPH, ARP_OP_REQUEST, peermac, PEERIP, 0, MYIP);
+  memcpy(f + ETH_F_DST, mymac, 6);
+  CHECK(parse(f, arplen - 1, &pi) == NP_DROP_ARP); // too short
+  f[IPH + ARP_F_HTYPE + 1] = 6;                   // hardware type 6
+  CHECK(parse(f, arplen, &pi) == NP_DROP_ARP);
+  f[IPH + ARP_F_HTYPE + 1] = 1;
+  f[IPH + ARP_F_OPER + 1] = 3;                    // op 3
+  CHECK(parse(f, arplen, &pi) == NP_DROP_ARP);
 }
 
 // Before DHCP has given us an address (myip 0): unicast IPv4 to any
@@ -211,48 +218,48 @@ test_noaddr(void)
 
   memset(f, 0, sizeof(f));
   memcpy(f, udp_frame, sizeof(udp_frame));
-  np_put32(f + 30, 0x0A000210);                   // to 10.0.2.16, not MYIP
+  np_put32(f + IPH + IP_F_DST, 0x0A000210);       // to 10.0.2.16, not MYIP
   fix_ip(f);
-  np_put16(f + 40, 0);                            // no UDP checksum
+  np_put16(f + L4 + UDP_F_CKSUM, 0);              // no UDP checksum
   CHECK(parse(f, sizeof(f), &pi) == NP_DROP_IP_HDR);
   CHECK(np_parse(f, sizeof(f), mymac, 0, MYMASK, &pi) == NP_UDP && pi.dip == 0x0A000210);
 
   memset(f, 0, sizeof(f));
   np_put_eth(f, mymac, peermac, ETHTYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, PEERIP, 0, 0);
+  np_put_arp(f + IPH, ARP_OP_REQUEST, peermac, PEERIP, 0, 0);
   CHECK(np_parse(f, sizeof(f), mymac, 0, MYMASK, &pi) == NP_DROP_ARP);
 }
 
 static void
 test_icmp(void)
 {
-  uint8 f[ETH_HLEN + IP_HLEN + ICMP_HLEN + 4];
-  uint8 *icmp = f + ETH_HLEN + IP_HLEN;
+  uint8 f[L4 + ICMP_HLEN + 4];
+  uint8 *icmp = f + L4;
   struct np_info pi;
 
   memset(icmp, 0, ICMP_HLEN);
-  icmp[0] = ICMP_ECHO_REQUEST;
+  icmp[ICMP_F_TYPE] = ICMP_ECHO_REQUEST;
   memcpy(icmp + ICMP_HLEN, "ping", 4);
-  np_put16(icmp + 2, np_fold(np_sum(0, icmp, ICMP_HLEN + 4)));
-  np_put_ip(f + ETH_HLEN, PEERIP, MYIP, IPPROTO_ICMP, 9, ICMP_HLEN + 4);
+  np_put16(icmp + ICMP_F_CKSUM, np_fold(np_sum(0, icmp, ICMP_HLEN + 4)));
+  np_put_ip(f + IPH, PEERIP, MYIP, IPPROTO_ICMP, 9, ICMP_HLEN + 4);
   np_put_eth(f, mymac, peermac, ETHTYPE_IP);
   CHECK(parse(f, sizeof(f), &pi) == NP_ICMP_ECHO);
 
   CHECK(np_icmp_reply(f, mymac, &pi) == sizeof(f));
-  CHECK(memcmp(f, peermac, 6) == 0 && memcmp(f + 6, mymac, 6) == 0);
-  CHECK(np_get32(f + 26) == MYIP && np_get32(f + 30) == PEERIP);
-  CHECK(icmp[0] == ICMP_ECHO_REPLY && memcmp(icmp + ICMP_HLEN, "ping", 4) == 0);
-  CHECK(np_fold(np_sum(0, f + ETH_HLEN, IP_HLEN)) == 0);
+  CHECK(memcmp(f + ETH_F_DST, peermac, 6) == 0 && memcmp(f + ETH_F_SRC, mymac, 6) == 0);
+  CHECK(np_get32(f + IPH + IP_F_SRC) == MYIP && np_get32(f + IPH + IP_F_DST) == PEERIP);
+  CHECK(icmp[ICMP_F_TYPE] == ICMP_ECHO_REPLY && memcmp(icmp + ICMP_HLEN, "ping", 4) == 0);
+  CHECK(np_fold(np_sum(0, f + IPH, IP_HLEN)) == 0);
   CHECK(np_fold(np_sum(0, icmp, ICMP_HLEN + 4)) == 0);
   // The peer sees our reply as a reply (for its ping socket), with the
   // request's identifier and sequence number.
   CHECK(np_parse(f, sizeof(f), peermac, PEERIP, MYMASK, &pi) == NP_ICMP_REPLY);
-  CHECK(pi.off == ETH_HLEN + IP_HLEN && pi.len == ICMP_HLEN + 4);
+  CHECK(pi.off == L4 && pi.len == ICMP_HLEN + 4);
   CHECK(pi.sport == np_get16(icmp + ICMP_F_ID) && pi.dport == np_get16(icmp + ICMP_F_SEQ));
   // Without an address nothing answers or takes an echo.
   CHECK(np_parse(f, sizeof(f), peermac, 0, MYMASK, &pi) == NP_DROP_ICMP);
 
-  icmp[0] = ICMP_ECHO_REQUEST;                    // checksum now wrong
+  icmp[ICMP_F_TYPE] = ICMP_ECHO_REQUEST;          // checksum now wrong
   CHECK(np_parse(f, sizeof(f), peermac, PEERIP, MYMASK, &pi) == NP_DROP_ICMP);
 }
 
@@ -272,22 +279,22 @@ static const uint32 goodsrc[] = {
 static void
 from(uint32 sip, uint32 myip, uint32 mask, int *v)
 {
-  uint8 f[ETH_HLEN + IP_HLEN + ICMP_HLEN + 4];
-  uint8 *l4 = f + ETH_HLEN + IP_HLEN;
+  uint8 f[L4 + ICMP_HLEN + 4];
+  uint8 *l4 = f + L4;
   struct np_info pi;
 
   memset(f, 0, sizeof(f));
   np_put_udp(l4, sip, myip, 1234, 7, 4);
-  np_put_ip(f + ETH_HLEN, sip, myip, IPPROTO_UDP, 1, UDP_HLEN + 4);
+  np_put_ip(f + IPH, sip, myip, IPPROTO_UDP, 1, UDP_HLEN + 4);
   np_put_eth(f, mymac, peermac, ETHTYPE_IP);
-  v[0] = np_parse(f, ETH_HLEN + IP_HLEN + UDP_HLEN + 4, mymac, myip, mask, &pi);
+  v[0] = np_parse(f, DATA + 4, mymac, myip, mask, &pi);
   memset(l4, 0, ICMP_HLEN + 4);
   l4[ICMP_F_TYPE] = ICMP_ECHO_REQUEST;
   np_put16(l4 + ICMP_F_CKSUM, np_fold(np_sum(0, l4, ICMP_HLEN + 4)));
-  np_put_ip(f + ETH_HLEN, sip, myip, IPPROTO_ICMP, 2, ICMP_HLEN + 4);
+  np_put_ip(f + IPH, sip, myip, IPPROTO_ICMP, 2, ICMP_HLEN + 4);
   v[1] = np_parse(f, sizeof(f), mymac, myip, mask, &pi);
   np_put_eth(f, mymac, peermac, ETHTYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, peermac, sip, 0, myip);
+  np_put_arp(f + IPH, ARP_OP_REQUEST, peermac, sip, 0, myip);
   v[2] = np_parse(f, ETH_HLEN + ARP_LEN, mymac, myip, mask, &pi);
 }
 
@@ -350,10 +357,5 @@ main(void)
   test_icmp();
   test_source();
   test_truncation();
-  if(failures){
-    printf("net_unit: %d FAILED\n", failures);
-    return 1;
-  }
-  printf("net_unit: OK\n");
-  return 0;
+  return unit_done("net_unit");
 }

@@ -29,6 +29,7 @@ import time
 
 import pytest
 
+import counters as netstat_h
 from qemu import PANIC, PROMPT, REPO, TestFailure
 from hostnet import Flooder
 
@@ -57,6 +58,10 @@ def netstat(q):
     acct = re.search(r"^rx accounting: .*$", out, re.M)
     if mode is None or acct is None or "rx_frames" not in counters:
         raise TestFailure("netstat printed no counters: %r" % out[-300:])
+    missing = [n for n in netstat_h.NAMES + tuple(netstat_h.STATE) if n not in counters]
+    if missing:
+        raise TestFailure("netstat did not print %s (kernel/netstat.h lists them)"
+                          % ", ".join(missing))
     return counters, mode, acct.group(0).strip()
 
 

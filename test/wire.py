@@ -134,7 +134,48 @@ def frame_socket(port):
     return sock
 
 
-class Wire:
+class FrameThread:
+    """A frame socket on 127.0.0.1:port and a daemon thread that hands
+    each datagram to self._frame(raw, addr) until close(): what Wire and
+    test/lan.py's switch share.  An exception in _frame is counted in
+    stats[ERRORS] and logged; the thread goes on."""
+
+    ERRORS = "errors"
+
+    def __init__(self, port):
+        self._stop = threading.Event()
+        self.sock = frame_socket(port)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def close(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self.sock.close()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                raw, addr = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                continue                # e.g. an ICMP error from a port
+            try:
+                self._frame(raw, addr)
+            except Exception as e:      # keep the wire up whatever happens
+                self.stats[self.ERRORS] += 1
+                self._say("%s: error handling a frame: %r"
+                          % (type(self).__name__, e))
+
+
+class Wire(FrameThread):
     """The host side of the wire: a UDP socket on 127.0.0.1:port that QEMU
     sends the guest's frames to, and a thread that answers them.
 
@@ -145,6 +186,8 @@ class Wire:
     gives every client GUEST_IP.  stats counts what happened (see
     _dispatch); bad holds the first few malformed frames the guest
     sent."""
+
+    ERRORS = "wire_errors"
 
     def __init__(self, port, qemu_port=None, echo_port=None, log=None,
                  dhcp=None):
@@ -164,19 +207,7 @@ class Wire:
         self._pongs = {}                   # seq -> data of echo replies seen
         self._seq = 0
         self._recording = None             # list of frames sent, or None
-        self._stop = threading.Event()
-        self.sock = frame_socket(port)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def close(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
-        self.sock.close()
+        FrameThread.__init__(self, port)
 
     def on_udp(self, port, fn):
         """Call fn(wire, pkt) for each datagram the guest sends to host
@@ -235,21 +266,10 @@ class Wire:
 
     # -- receiving --
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                raw, addr = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if self.qemu is None:
-                self.qemu = addr
-            try:
-                self._dispatch(raw)
-            except Exception as e:      # keep the wire up whatever happens
-                self.stats["wire_errors"] += 1
-                self._say("wire.py: error handling a frame: %r" % e)
+    def _frame(self, raw, addr):
+        if self.qemu is None:
+            self.qemu = addr
+        self._dispatch(raw)
 
     def _say(self, line):
         if self.log:

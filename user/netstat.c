@@ -1,6 +1,7 @@
-// netstat: print the kernel's network counters (kernel/netstat.h), the
-// driver mode, and whether every received frame is accounted for:
-//   rx_frames == arp_rx + icmp_rx + udp_rx + all drop_* counters;
+// netstat: print the driver mode, the kernel's network state and
+// counters (kernel/netstat.h, in its order, one heading per group), and
+// whether every received frame is accounted for: rx_frames == the sum of
+// the counters marked rx there (netstat_accounted());
 // then every socket with its queue and drop count (socklist()).
 
 #include "kernel/types.h"
@@ -14,25 +15,27 @@
 
 static struct netstat ns;
 
-#define C(f) { #f, &ns.f }
+// Every line of kernel/netstat.h's lists, in its order.
 static struct counter {
   char *name;
+  char *group;      // NETSTAT_GROUPS name; 0 for state
   uint64 *val;
 } counters[] = {
-  C(mode_switches), C(rx_frames), C(rx_bytes), C(tx_frames), C(tx_bytes),
-  C(rx_drop_err), C(rx_drop_nombuf), C(rx_missed), C(tx_ring_full),
-  C(tx_reclaims), C(intr), C(rx_drains), C(rx_sink), C(intr_budget),
-  C(poll_rounds), C(poll_empty), C(idle_spin), C(idle_yield), C(idle_sleep), C(idle_naps),
-  C(budget_yields), C(last_rx_ns), C(last_poll_ns),
-  C(arp_rx), C(arp_tx), C(icmp_rx), C(icmp_tx), C(udp_rx), C(udp_tx),
-  C(drop_eth), C(drop_arp), C(drop_ip_hdr), C(drop_ip_src), C(drop_ip_cksum), C(drop_ip_len),
-  C(drop_ip_frag), C(drop_ip_proto), C(drop_icmp), C(drop_udp_len),
-  C(drop_udp_cksum), C(drop_udp_noport), C(drop_udp_qfull),
-  C(tx_drop_nombuf), C(tx_drop_noarp), C(arp_queued), C(tx_drop_dev),
-  C(arp_full), C(bind_full), C(rx_trunc),
-  C(harts), C(ipi_sent), C(wake_ipi), C(wake_here), C(wake_noidle), C(plic_spurious),
-  C(mbufs_inuse), C(mbufs_free),
+#define STATE(name, desc) { #name, 0, &ns.name },
+  NETSTAT_STATE(STATE)
+#define COUNTER(name, group, rx, desc) { #name, #group, &ns.name },
+  NETSTAT_COUNTERS(COUNTER)
 };
+
+static struct group {
+  char *name;
+  char *heading;
+} groups[] = {
+#define GROUP(name, heading) { #name, heading },
+  NETSTAT_GROUPS(GROUP)
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 // Print name left-aligned in a 16-column field.
 static void
@@ -45,36 +48,35 @@ putname(char *name)
     printf(" ");
 }
 
-int
-main(int argc, char *argv[])
+// Print each counter of group (0: the state) as "name value".
+static void
+printgroup(char *group)
 {
-  static struct sockinfo si[MAXSOCKS];
-  uint64 acc;
-  int n;
+  for(int i = 0; i < NELEM(counters); i++){
+    if(group ? counters[i].group && strcmp(counters[i].group, group) == 0
+             : counters[i].group == 0){
+      putname(counters[i].name);
+      printf("%lu\n", *counters[i].val);
+    }
+  }
+}
 
-  if(netstat(&ns) < 0){
-    fprintf(2, "netstat: netstat() failed\n");
-    exit(1);
-  }
-  putname("mode");
-  printf("%s\n", netmode_name(ns.mode));
-  putname("kmap");
-  printf("%s\n", ns.kmap ? "shared" : "split");
-  for(int i = 0; i < sizeof(counters) / sizeof(counters[0]); i++){
-    putname(counters[i].name);
-    printf("%lu\n", *counters[i].val);
-  }
+// The net thread's frames-per-round histogram, on one line.
+static void
+printhist(void)
+{
   putname("poll_hist");
   for(int i = 0; i < NETSTAT_HIST; i++)
     printf("%lu ", ns.poll_hist[i]);
   printf("(0 1 2-3 4-7 8-15 16-31 32-63 64+)\n");
+}
 
-  acc = netstat_accounted(&ns);
-  if(acc == ns.rx_frames)
-    printf("rx accounting: OK (%lu frames)\n", ns.rx_frames);
-  else
-    printf("rx accounting: MISMATCH rx_frames %lu, accounted %lu\n",
-           ns.rx_frames, acc);
+// Every socket: its addresses, queue, receive and drop counts.
+static void
+printsocks(void)
+{
+  static struct sockinfo si[MAXSOCKS];
+  int n;
 
   if((n = socklist(si, MAXSOCKS)) < 0){
     fprintf(2, "netstat: socklist() failed\n");
@@ -91,5 +93,36 @@ main(int argc, char *argv[])
              si[i].bound ? "bound  " : "connect", si[i].lport, si[i].raddr, si[i].rport,
              si[i].qlen, si[i].qmax, si[i].rx, si[i].drops, si[i].wakeups);
   }
+}
+
+int
+main(int argc, char *argv[])
+{
+  uint64 acc;
+
+  if(netstat(&ns) < 0){
+    fprintf(2, "netstat: netstat() failed\n");
+    exit(1);
+  }
+  putname("mode");
+  printf("%s\n", netmode_name(ns.mode));
+  putname("kmap");
+  printf("%s\n", ns.kmap ? "shared" : "split");
+  printgroup(0);
+  for(int g = 0; g < NELEM(groups); g++){
+    printf("-- %s\n", groups[g].heading);
+    printgroup(groups[g].name);
+    if(strcmp(groups[g].name, "thread") == 0)
+      printhist();
+  }
+
+  acc = netstat_accounted(&ns);
+  if(acc == ns.rx_frames)
+    printf("rx accounting: OK (%lu frames)\n", ns.rx_frames);
+  else
+    printf("rx accounting: MISMATCH rx_frames %lu, accounted %lu\n",
+           ns.rx_frames, acc);
+
+  printsocks();
   exit(0);
 }

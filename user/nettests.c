@@ -326,22 +326,31 @@ killblocked(void)
     fail("blocked reader was not killed");
 }
 
-// The parent closes its copy of a socket while a child is blocked in read
-// on it: the child's read still ends at its timeout.
-void
-closeblocked(void)
+// A child reads fd (which gets nothing) while the parent, after ticks,
+// closes its own copy. Returns 1 if the child's read still ended in -1
+// (its timeout), 0 if not.
+static int
+closewhilereading(int fd, int ticks)
 {
-  int fd = opensock(3701, DEAD_PORT, 500), pid, xs;
+  int pid, xs;
 
   if((pid = fork()) < 0)
     fail("fork");
   if(pid == 0)
     exit(read(fd, buf, sizeof(buf)) == -1 ? 0 : 1);
-  sleep(5);
+  sleep(ticks);
   close(fd);
   if(wait(&xs) != pid)
     fail("wait");
-  if(xs != 0)
+  return xs == 0;
+}
+
+// The parent closes its copy of a socket while a child is blocked in read
+// on it: the child's read still ends at its timeout.
+void
+closeblocked(void)
+{
+  if(!closewhilereading(opensock(3701, DEAD_PORT, 500), 5))
     fail("child's read did not time out");
 }
 
@@ -581,17 +590,11 @@ busykill(void)
 void
 busyclose(void)
 {
-  int fd = opensock(3804, DEAD_PORT, 300), pid, xs;
+  int fd = opensock(3804, DEAD_PORT, 300);
 
   if(sockopt(fd, SO_BUSY_POLL, 100000) != 0)
     fail("sockopt SO_BUSY_POLL");
-  if((pid = fork()) < 0)
-    fail("fork");
-  if(pid == 0)
-    exit(read(fd, buf, sizeof(buf)) == -1 ? 0 : 1);
-  sleep(2);
-  close(fd);
-  if(wait(&xs) != pid || xs != 0)
+  if(!closewhilereading(fd, 2))
     fail("child's busy-polling read did not time out");
 }
 
@@ -760,6 +763,14 @@ mustbind(int port)
     fail("bind");
 }
 
+// unbind(port) must succeed.
+static void
+mustunbind(int port)
+{
+  if(unbind(port) != 0)
+    fail("unbind");
+}
+
 // The network counters now (a static copy, valid until the next call).
 static struct netstat *
 counters(void)
@@ -807,8 +818,7 @@ bindping(void)
     appendnum(msg, i);
     bping(3800, msg);
   }
-  if(unbind(3800) != 0)
-    fail("unbind");
+  mustunbind(3800);
 }
 
 // A port holds at most 16; they come out oldest first.
@@ -827,8 +837,7 @@ bindfull(void)
   }
   if(boundinfo(3810).qlen != 0)
     fail("datagrams left after 16 recvs");
-  if(unbind(3810) != 0)
-    fail("unbind");
+  mustunbind(3810);
 }
 
 // A full port does not affect another one.
@@ -842,8 +851,8 @@ bindisolate(void)
     bping(3821, "the other port");
   if(boundinfo(3821).drops != 0 || boundinfo(3820).qlen != BIND_RXQMAX)
     fail("ports affected each other");
-  if(unbind(3820) != 0 || unbind(3821) != 0)
-    fail("unbind");
+  mustunbind(3820);
+  mustunbind(3821);
 }
 
 // After unbind: recv fails, datagrams to the port are noport drops, the
@@ -851,7 +860,6 @@ bindisolate(void)
 void
 unbindport(void)
 {
-  static struct netstat ns;
   uint64 noport;
   uint32 src;
   uint16 sport;
@@ -860,29 +868,23 @@ unbindport(void)
   bsend(3830, "left queued");
   if(waitqueued(3830, 1) != 1)
     fail("no echo");
-  if(unbind(3830) != 0)
-    fail("unbind");
+  mustunbind(3830);
   if(recv(3830, &src, &sport, buf, MAXDATA) != -1)
     fail("recv on an unbound port");
   if(unbind(3830) != -1)
     fail("second unbind");
-  if(netstat(&ns) < 0)
-    fail("netstat");
-  noport = ns.drop_udp_noport;
-  for(int i = 0; i < BWAIT && ns.drop_udp_noport == noport; i++){
+  noport = counters()->drop_udp_noport;
+  for(int i = 0; i < BWAIT && counters()->drop_udp_noport == noport; i++){
     if(i % 10 == 0)
       bsend(3830, "to nobody");
     sleep(10);
-    if(netstat(&ns) < 0)
-      fail("netstat");
   }
-  if(ns.drop_udp_noport == noport)
+  if(counters()->drop_udp_noport == noport)
     fail("a datagram to an unbound port was not counted in drop_udp_noport");
   mustbind(3830);
   if(boundinfo(3830).qlen != 0)
     fail("a port bound again is not empty");
-  if(unbind(3830) != 0)
-    fail("unbind");
+  mustunbind(3830);
 }
 
 // unbind while another process waits in recv: its recv returns -1.
@@ -899,8 +901,7 @@ unbindblocked(void)
   if(pid == 0)
     exit(recv(3831, &src, &sport, buf, MAXDATA) == -1 ? 0 : 1);
   sleep(10);
-  if(unbind(3831) != 0)
-    fail("unbind");
+  mustunbind(3831);
   if(wait(&xs) != pid || xs != 0)
     fail("the blocked recv did not return -1");
 }
@@ -951,8 +952,7 @@ bindmisuse(void)
      memcmp(buf, "trun", 4) != 0)
     fail("recv of 4 bytes of a longer datagram");
   bping(3840, "still works");
-  if(unbind(3840) != 0)
-    fail("unbind");
+  mustunbind(3840);
 }
 
 // bind, queue datagrams, unbind, many times: no pages or mbufs lost.
@@ -969,8 +969,7 @@ bindleak(void)
     bsend(3845, "one");
     bsend(3845, "two");
     waitqueued(3845, 2);
-    if(unbind(3845) != 0)
-      fail("unbind");
+    mustunbind(3845);
   }
   for(int i = 0; i < 20 && !same; i++){
     if(sysinfo(&now) < 0)
@@ -1040,8 +1039,7 @@ bindlimit(void)
     bpages = freepages();
   // Unbind first: a bound port outlives this process.
   for(int p = BL_BASE; p < BL_BASE + got; p++)
-    if(unbind(p) != 0)
-      fail("unbind");
+    mustunbind(p);
   if(got != NBIND - already){
     printf("bindlimit: bound %d ports (tried %d), %d were bound already, NBIND %d\n",
            got, BL_TRIES, already, NBIND);
@@ -1186,11 +1184,7 @@ pattern_ok(char *b, int n)
 static uint64
 truncs(void)
 {
-  static struct netstat ns;
-
-  if(netstat(&ns) < 0)
-    fail("netstat");
-  return ns.rx_trunc;
+  return counters()->rx_trunc;
 }
 
 // The wire sends TR_BIG, TR_BIG, TR_MAX, TR_BIG bytes to TR_PORT, then
@@ -1239,8 +1233,7 @@ truncrecv(void)
     printf("truncrecv: rx_trunc grew by %d\n", (int)(truncs() - t0));
     fail("rx_trunc did not count the 3 cut reads");
   }
-  if(unbind(TR_BPORT) != 0)
-    fail("unbind");
+  mustunbind(TR_BPORT);
   close(fd);
 }
 

@@ -95,22 +95,23 @@ fix_sums(uint8 *f, uint len, int ctl)
   uint8 *ip = f + ETH_HLEN, *l4 = ip + IP_HLEN;
   uint total, ulen;
 
-  if(len < ETH_HLEN + IP_HLEN || np_get16(f + 12) != ETHTYPE_IP)
+  if(len < ETH_HLEN + IP_HLEN || np_get16(f + ETH_F_TYPE) != ETHTYPE_IP)
     return;
-  total = np_get16(ip + 2);
+  total = np_get16(ip + IP_F_TOTLEN);
   if((ctl & 4) && total >= IP_HLEN + UDP_HLEN && ETH_HLEN + total <= len){
-    if(ip[9] == IPPROTO_UDP){
-      ulen = np_get16(l4 + 4);
+    if(ip[IP_F_PROTO] == IPPROTO_UDP){
+      ulen = np_get16(l4 + UDP_F_LEN);
       if(ulen >= UDP_HLEN && ulen <= total - IP_HLEN){
-        l4[6] = l4[7] = 0;
-        np_put16(l4 + 6, np_udp_cksum(np_get32(ip + 12), np_get32(ip + 16), l4, ulen));
+        l4[UDP_F_CKSUM] = l4[UDP_F_CKSUM + 1] = 0;
+        np_put16(l4 + UDP_F_CKSUM, np_udp_cksum(np_get32(ip + IP_F_SRC), np_get32(ip + IP_F_DST),
+                                                l4, ulen));
       }
-    } else if(ip[9] == IPPROTO_ICMP){
-      put_cksum(l4, total - IP_HLEN, l4 + 2);
+    } else if(ip[IP_F_PROTO] == IPPROTO_ICMP){
+      put_cksum(l4, total - IP_HLEN, l4 + ICMP_F_CKSUM);
     }
   }
   if(ctl & 2)
-    put_cksum(ip, IP_HLEN, ip + 10);
+    put_cksum(ip, IP_HLEN, ip + IP_F_CKSUM);
 }
 
 // An accepted ARP request: our reply must parse, on the asker's side, as
@@ -143,11 +144,11 @@ check_echo(const uint8 *f, uint len, struct np_info *pi)
   CHECK(n == pi->framelen && n <= len);
   CHECK(ref_ok(r + ETH_HLEN, IP_HLEN));
   CHECK(ref_ok(r + pi->off, pi->len));
-  CHECK(r[pi->off] == ICMP_ECHO_REPLY);
-  CHECK(memcmp(r, f + 6, 6) == 0 && memcmp(r + 6, mymac, 6) == 0);
-  CHECK(np_get32(r + ETH_HLEN + 12) == pi->dip);
-  CHECK(np_get32(r + ETH_HLEN + 16) == pi->sip);
-  CHECK(memcmp(r + pi->off + 4, f + pi->off + 4, pi->len - 4) == 0);
+  CHECK(r[pi->off + ICMP_F_TYPE] == ICMP_ECHO_REPLY);
+  CHECK(memcmp(r + ETH_F_DST, f + ETH_F_SRC, 6) == 0 && memcmp(r + ETH_F_SRC, mymac, 6) == 0);
+  CHECK(np_get32(r + ETH_HLEN + IP_F_SRC) == pi->dip);
+  CHECK(np_get32(r + ETH_HLEN + IP_F_DST) == pi->sip);
+  CHECK(memcmp(r + pi->off + ICMP_F_ID, f + pi->off + ICMP_F_ID, pi->len - ICMP_F_ID) == 0);
   free(r);
 }
 
@@ -163,7 +164,7 @@ check_udp(const uint8 *f, struct np_info *pi)
   memcpy(r + ETH_HLEN + IP_HLEN + UDP_HLEN, f + pi->off, pi->len);
   np_put_udp(r + ETH_HLEN + IP_HLEN, pi->sip, pi->dip, pi->sport, pi->dport, pi->len);
   np_put_ip(r + ETH_HLEN, pi->sip, pi->dip, IPPROTO_UDP, 1, UDP_HLEN + pi->len);
-  np_put_eth(r, mymac, f + 6, ETHTYPE_IP);
+  np_put_eth(r, mymac, f + ETH_F_SRC, ETHTYPE_IP);
   CHECK(np_parse(r, n, mymac, MYIP, MYMASK, &ri) == NP_UDP);
   CHECK(ri.sport == pi->sport && ri.dport == pi->dport && ri.len == pi->len);
   CHECK(ri.sip == pi->sip && ri.dip == pi->dip && ri.framelen == n);
