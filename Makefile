@@ -75,6 +75,7 @@ NETOBJS = \
   $K/mbuf.o \
   $K/netparse.o \
   $K/net.o \
+  $K/neigh.o \
   $K/arp.o \
   $K/sock.o \
   $K/netceil.o \
@@ -353,6 +354,11 @@ test/net_unit: test/net_unit.c test/unit.h $K/netparse.c $K/netparse.h $K/net.h 
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/net_unit.c $K/netparse.c
 
+# The host unit test of kernel/neigh.c, the neighbour cache's rules (make test runs it).
+test/neigh_unit: test/neigh_unit.c test/unit.h $K/neigh.c $K/neigh.h $K/netparse.c $K/netparse.h $K/netif.h $K/net.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/neigh_unit.c $K/neigh.c $K/netparse.c
+
 # The host unit test of user/dhcpmsg.c, dhcpc's message code (make test runs it).
 test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -391,7 +397,7 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $K/kmap.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
-	  test/dhcp_unit \
+	  test/dhcp_unit test/neigh_unit \
 	  fs-guest*.img packets-guest*.pcap
 
 help:

@@ -4,6 +4,9 @@ their fuzzing targets.
 - net-unit: test/net_unit.c (known checksums, a valid frame, every kind of
   malformed one, replies built in place, truncations), built with the host
   gcc and the address and undefined-behaviour sanitizers; it must exit 0.
+- neigh-unit: test/neigh_unit.c, the neighbour cache's rules
+  (kernel/neigh.c): one ARP message, packet or tick in, the exact actions
+  out, built the same way.
 - dhcp-unit: test/dhcp_unit.c (the DHCP messages dhcpc builds byte for
   byte, OFFER/ACK/NAK parsed, every kind of malformed reply, overload,
   truncations), built the same way.
@@ -52,6 +55,11 @@ def _unit(guest, name):
 def test_net_unit(guest):
     """test/net_unit.c, built for the host, passes."""
     _unit(guest, "net_unit")
+
+
+def test_neigh_unit(guest):
+    """test/neigh_unit.c, built for the host, passes."""
+    _unit(guest, "neigh_unit")
 
 
 def test_dhcp_unit(guest):
