@@ -6,6 +6,12 @@
 // requests and replies, sends or queues or drops packets, and counts.
 // When our own address changes, arp_announce() broadcasts a gratuitous
 // request (sender and target both the new address).
+//
+// It is also the bottom of the send path, which goes one way down: IP
+// output (net.c) -> arp_output() -> arp_xmit() -> the driver. Nothing
+// here calls back up into net.c; the addresses it needs come as
+// arguments. arp_put_eth() completes a frame (Ethernet header, padding)
+// for everything that sends, the ceiling benchmark included.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -84,13 +90,48 @@ drop_all(struct mbufq *q)
   }
 }
 
+// Pad m with zeros to the minimum frame length.
+static void
+pad(struct mbuf *m)
+{
+  if(m->len < ETH_MINLEN)
+    memset(mbufput(m, ETH_MINLEN - m->len), 0, ETH_MINLEN - m->len);
+}
+
+// Make the packet in m (type: ETHTYPE_IP or ETHTYPE_ARP; ETH_HLEN bytes
+// of headroom) a complete frame from us to dst: prepend the Ethernet
+// header, pad to the minimum length.
+void
+arp_put_eth(struct mbuf *m, const uint8 *dst, uint16 type)
+{
+  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), dst, e1000_mac, type);
+  pad(m);
+}
+
+// Hand the complete Ethernet frame in m to the driver, padding it to the
+// minimum frame length (a reply rewritten in place may be short). Always
+// consumes m: if the driver refuses it, it is freed and counted
+// (tx_drop_dev) and -1 returned; else 0. Caller must hold no locks (the
+// driver may take its own).
+int
+arp_xmit(struct mbuf *m)
+{
+  pad(m);
+  if(e1000_transmit(m) < 0){
+    NETSTAT_INC(tx_drop_dev);
+    mbuffree(m);
+    return -1;
+  }
+  return 0;
+}
+
 // Prepend an Ethernet header for dst to the IPv4 packet m and send it.
-// Consumes m; returns net_xmit's result.
+// Consumes m; returns arp_xmit's result.
 static int
 send_ip(struct mbuf *m, const uint8 *dst)
 {
-  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), dst, e1000_mac, ETHTYPE_IP);
-  return net_xmit(m);
+  arp_put_eth(m, dst, ETHTYPE_IP);
+  return arp_xmit(m);
 }
 
 // Send every packet on q to dst.
@@ -109,16 +150,14 @@ static void
 send_request(const uint8 *dst, uint32 sip, uint32 ip)
 {
   struct mbuf *m;
-  uint8 *f;
 
-  if((m = mbufalloc(0)) == 0){
+  if((m = mbufalloc(ETH_HLEN)) == 0){
     NETSTAT_INC(tx_drop_nombuf);
     return;
   }
-  f = (uint8 *)mbufput(m, ETH_HLEN + ARP_LEN);
-  np_put_eth(f, dst, e1000_mac, ETHTYPE_ARP);
-  np_put_arp(f + ETH_HLEN, ARP_OP_REQUEST, e1000_mac, sip, 0, ip);
-  if(net_xmit(m) == 0)
+  np_put_arp((uint8 *)mbufput(m, ARP_LEN), ARP_OP_REQUEST, e1000_mac, sip, 0, ip);
+  arp_put_eth(m, dst, ETHTYPE_ARP);
+  if(arp_xmit(m) == 0)
     NETSTAT_INC(arp_tx);
 }
 
@@ -133,12 +172,12 @@ arp_announce(uint32 ip)
 
 // Handle an ARP message np_parse accepted from a possible sender sip at
 // sha: kind NP_ARP_REQUEST or NP_ARP_REPLY (for us) or NP_ARP_OTHER (not
-// for us). The core refreshes or fills in sip's entry (neigh_rx); the
-// packets that were waiting for it are sent, and a request for us is
-// answered by rewriting m into the reply. Always consumes m. Caller holds
-// no locks.
+// for us), myip being our address np_parse went by. The core refreshes or
+// fills in sip's entry (neigh_rx); the packets that were waiting for it
+// are sent, and a request for us is answered by rewriting m into the
+// reply. Always consumes m. Caller holds no locks.
 void
-arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha)
+arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha, uint32 myip)
 {
   struct mbufq sendq, dropq;
   struct neigh_out o;
@@ -153,8 +192,8 @@ arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha)
   // o.mac is a copy of sha, which points into m (reused or freed here).
   if(o.reply){
     NETSTAT_INC(arp_rx);
-    m->len = np_arp_reply((uint8 *)m->head, e1000_mac, net_addr());
-    if(net_xmit(m) == 0)
+    m->len = np_arp_reply((uint8 *)m->head, e1000_mac, myip);
+    if(arp_xmit(m) == 0)
       NETSTAT_INC(arp_tx);
   } else {
     if(kind == NP_ARP_REPLY)
@@ -168,12 +207,13 @@ arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha)
 }
 
 // Send the IPv4 packet in m (m->head is the IP header, with ETH_HLEN bytes
-// of headroom) to the neighbour nexthop, resolving its Ethernet address
-// first if need be (neigh_output decides). Always consumes m. Returns 0 if
-// it was sent or is waiting for ARP, -1 if it was dropped (and counted).
-// No locks held.
+// of headroom; sip its source address) to the neighbour nexthop,
+// resolving its Ethernet address first if need be (neigh_output decides;
+// a request goes out from sip). Always consumes m. Returns 0 if it was
+// sent or is waiting for ARP, -1 if it was dropped (and counted). No
+// locks held.
 int
-arp_output(struct mbuf *m, uint32 nexthop)
+arp_output(struct mbuf *m, uint32 sip, uint32 nexthop)
 {
   struct mbufq dropq, sendq;
   struct neigh_out o;
@@ -189,7 +229,7 @@ arp_output(struct mbuf *m, uint32 nexthop)
   if(o.pkt == NEIGH_QUEUE)
     NETSTAT_INC(arp_queued);
   if(o.ask)
-    send_request(o.ask_mac, net_addr(), o.ask_ip);
+    send_request(o.ask_mac, sip, o.ask_ip);
   if(o.pkt == NEIGH_SEND)
     return send_ip(m, o.mac);
   if(o.pkt == NEIGH_DROP){
