@@ -77,6 +77,7 @@ NETOBJS = \
   $K/net.o \
   $K/neigh.o \
   $K/arp.o \
+  $K/socktab.o \
   $K/sock.o \
   $K/netceil.o \
   $K/sysnet.o
@@ -359,6 +360,26 @@ test/neigh_unit: test/neigh_unit.c test/unit.h $K/neigh.c $K/neigh.h $K/netparse
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ test/neigh_unit.c $K/neigh.c $K/netparse.c
 
+# The host unit test of kernel/socktab.c, the socket table's rules (make test runs it).
+test/socktab_unit: test/socktab_unit.c test/unit.h $K/socktab.c $K/socktab.h $K/socket.h $K/net.h $K/types.h
+	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ test/socktab_unit.c $K/socktab.c
+
+# make coverage: the pure cores' unit tests built with gcov instrumentation
+# (no sanitizers) in test/cov, run, and gcov's line coverage of each pure
+# file printed (make test checks it is at least 90%: test_netparse.py).
+COV = test/cov
+COVCORES = netparse neigh socktab
+COVFLAGS = -g -O0 -I. --coverage
+coverage:
+	rm -rf $(COV) && mkdir -p $(COV)
+	for f in $(COVCORES); do gcc $(COVFLAGS) -c -o $(COV)/$$f.o $K/$$f.c || exit 1; done
+	gcc $(COVFLAGS) -o $(COV)/net_unit test/net_unit.c $(COV)/netparse.o
+	gcc $(COVFLAGS) -o $(COV)/neigh_unit test/neigh_unit.c $(COV)/neigh.o $(COV)/netparse.o
+	gcc $(COVFLAGS) -o $(COV)/socktab_unit test/socktab_unit.c $(COV)/socktab.o
+	$(COV)/net_unit && $(COV)/neigh_unit && $(COV)/socktab_unit
+	@gcov -n -o $(COV) $(patsubst %,$K/%.c,$(COVCORES)) | grep -A1 "^File '.*\.c'" | grep -v '^--'
+
 # The host unit test of user/dhcpmsg.c, dhcpc's message code (make test runs it).
 test/dhcp_unit: test/dhcp_unit.c test/unit.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
 	gcc -Wall -Werror -g -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -397,8 +418,9 @@ fuzz: checkdeps $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg
 clean:
 	rm -f */*.o */*.d */*.asm */*.sym $K/kernel $K/netboot.h $K/kmap.h $U/serverport.h fs.img mkfs/mkfs mkfs/README \
 	  .gdbinit $U/usys.S $(UPROGS) $U/_* packets.pcap $(FUZZ)/fuzz_netparse $(FUZZ)/fuzz_dhcpmsg $(FUZZ)/replay test/net_unit \
-	  test/dhcp_unit test/neigh_unit \
+	  test/dhcp_unit test/neigh_unit test/socktab_unit \
 	  fs-guest*.img packets-guest*.pcap
+	rm -rf $(COV)
 
 help:
 	@echo "xv6-netpoll targets:"
@@ -411,6 +433,8 @@ help:
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
 	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
 	@echo "  make test [T=name]                run the test suite with pytest (or tests matching -k T)"
+	@echo "  make coverage                     the host unit tests under gcov: line coverage of the pure"
+	@echo "                                    cores (netparse.c, neigh.c, socktab.c)"
 	@echo "  make qemu NET=wire + make wire    guest on a raw wire to test/wire.py instead of slirp"
 	@echo "                                   (the wire answers DHCP, and DNS from test/hosts; LAB=2020 as above)"
 	@echo "  make lan [LEASE=3600]             the LAN: a switch on port $(LANPORT) and the host 10.0.2.2"
@@ -430,4 +454,4 @@ help:
 	@echo "           LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)"
 
 FORCE:
-.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan fuzz test bench clean help FORCE
+.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan fuzz test bench coverage clean help FORCE

@@ -7,6 +7,9 @@
 // datagrams from any address/port, and write() replies to the sender of the
 // datagram last read (a server socket for QEMU's hostfwd to port 2000).
 // Incoming datagrams go to the exact match, else to a wildcard socket.
+// These rules, the limits below and each socket's accounting are the pure
+// core kernel/socktab.c; this file is its shell: the locks, the queues of
+// mbufs, sleeping readers, copyin/copyout and the two faces (files, ports).
 //
 // Two owners, one object:
 //   connect() makes a socket owned by a file: read()/write() move one
@@ -25,7 +28,9 @@
 // port costs no page, and at most NBIND ports are bound at once (bind()
 // beyond that returns -1, netstat bind_full). Linked sockets are hashed
 // by local port (an ICMP socket by its echo identifier), so delivery,
-// bind() and recv() look at one bucket, not at every socket.
+// bind() and recv() look at one bucket, not at every socket. UDP and ICMP
+// sockets share one delivery path (sockdeliver); only their counters
+// differ.
 //
 // Receive work never waits for a sleeping reader: a reader takes what
 // waits on the RX ring itself (netpoll) before it looks at its queue, and
@@ -46,10 +51,8 @@
 #include "kernel/netdefs.h"
 #include "kernel/netparse.h"
 #include "kernel/socket.h"
+#include "kernel/socktab.h"
 
-// Sockets stop queueing (drop_udp_qfull) when fewer mbufs than this are
-// free, so unread sockets can never starve the RX ring and transmit.
-#define SOCK_MBUF_RESERVE 128
 #define READER_BUDGET     64    // frames a reader drains from the ring at once
 
 // The socket table, as xv6's file table: a fixed array, no page per
@@ -60,21 +63,13 @@
 // keeps its slot until then: one per process, at most NPROC. So a slot is
 // always free for a socket the limits allow.
 #define NSOCK     (NFILE + NBIND + NPROC)
-#define SOCK_HASH 64            // buckets of sockets by local port (power of 2)
 
 struct sock {
+  struct sockent e;        // first: the table's part (kernel/socktab.h);
+                           // its table fields under socks.lock, the rest
+                           // under lock
   // socks.lock guards:
-  struct sock *next;       // in its bucket of socks.hash, while linked
   int ref;                 // owner (file or port) + readers inside; 0: slot free
-  int linked;              // in socks.hash: datagrams and new readers find it
-
-  // fixed while the slot is in use:
-  int proto;               // IPPROTO_UDP or IPPROTO_ICMP
-  uint32 raddr;            // remote address, 0 = any
-  uint16 lport;            // local port; ICMP: the echo identifier
-  uint16 rport;            // remote port, 0 = any
-  int bound;               // made by bind(): owned by its port
-  int qmax;                // queue limit
 
   struct spinlock lock;
   // lock guards:
@@ -84,10 +79,6 @@ struct sock {
   int armed;               // a timed reader sleeps: sock_tick wakes them all at wake_at
   uint wake_at;            // while armed: ticks at or before every sleeping one's deadline
   int closed;
-  uint32 lastaddr;         // wildcard sockets: sender of the datagram last read
-  uint16 lastport;
-  uint64 rx;               // datagrams queued
-  uint64 drops;            // datagrams dropped: queue full or mbufs low
   uint64 wakeups;          // readers woken from sleep() on it
 };
 
@@ -95,70 +86,27 @@ struct sock {
 // The RX drain (e1000.c) may hold its own lock when it calls in here.
 static struct {
   struct spinlock lock;
-  struct sock *hash[SOCK_HASH];  // linked sockets by lport % SOCK_HASH
-  int nbound;              // linked sockets made by bind()
+  struct socktab t;        // the linked sockets (kernel/socktab.h)
   int ntimed;              // readers asleep with a timeout, all sockets
-  uint16 icmp_id;          // last echo identifier handed out
 } socks;
 
+// The table, named socktab for the gdb extension (kernel/gdb_net.py).
 static struct sock socktab[NSOCK];
 
 void
 sockinit(void)
 {
   initlock(&socks.lock, "socks");
+  socktab_init(&socks.t);
   for(int i = 0; i < NSOCK; i++)
     initlock(&socktab[i].lock, "sock");
 }
 
-// The bucket of sockets with local port (or echo identifier) port.
-static struct sock **
-bucket(uint16 port)
-{
-  return &socks.hash[port & (SOCK_HASH - 1)];
-}
-
-// The socket that should receive a datagram from sip:sport to our port
-// dport: an exact match, else a wildcard one. Caller holds socks.lock.
+// The socket whose table part is e (its first member), or 0.
 static struct sock *
-socklookup(uint32 sip, uint16 sport, uint16 dport)
+sockof(struct sockent *e)
 {
-  struct sock *so, *wild = 0;
-
-  for(so = *bucket(dport); so; so = so->next){
-    if(so->proto != IPPROTO_UDP || so->lport != dport)
-      continue;
-    if(so->raddr == sip && so->rport == sport)
-      return so;
-    if((so->raddr == 0 || so->raddr == sip) && (so->rport == 0 || so->rport == sport))
-      if(wild == 0)
-        wild = so;
-  }
-  return wild;
-}
-
-// The linked socket of proto for exactly (raddr, lport, rport), or 0.
-// Caller holds socks.lock.
-static struct sock *
-sockfind(int proto, uint32 raddr, uint16 lport, uint16 rport)
-{
-  struct sock *so;
-
-  for(so = *bucket(lport); so; so = so->next)
-    if(so->proto == proto && so->raddr == raddr && so->lport == lport &&
-       so->rport == rport)
-      return so;
-  return 0;
-}
-
-// Is echo identifier id taken by an ICMP socket? Caller holds socks.lock.
-static int
-icmp_id_used(uint16 id)
-{
-  for(struct sock *s = *bucket(id); s; s = s->next)
-    if(s->proto == IPPROTO_ICMP && s->lport == id)
-      return 1;
-  return 0;
+  return (struct sock *)e;
 }
 
 // A free slot of the table, or 0. Caller holds socks.lock.
@@ -179,49 +127,33 @@ slotclear(struct sock *so)
   acquire(&so->lock);
   mbufq_init(&so->rxq);
   so->rcvtimeo_ms = so->busy_us = so->armed = so->closed = 0;
-  so->wake_at = so->lastaddr = so->lastport = 0;
-  so->rx = so->drops = so->wakeups = 0;
+  so->wake_at = 0;
+  so->wakeups = 0;
   release(&so->lock);
 }
 
-// Make a socket and link it in, with one reference (its owner's). An
-// ICMP socket gets a fresh echo identifier as its lport. Returns 0 if the
-// triple is already in use, or bound and NBIND ports are bound already
-// (counted in bind_full), or (never, by the limits) no slot is free.
+// Make a socket and link it in (socktab_link: an ICMP socket gets a fresh
+// echo identifier as its lport), with one reference (its owner's).
+// Returns 0 if the triple is already in use, or bound and NBIND ports are
+// bound already (counted in bind_full), or (never, by the limits) no slot
+// is free.
 static struct sock *
 socknew(int proto, uint32 raddr, uint16 lport, uint16 rport, int bound)
 {
   struct sock *so;
+  int r = SOCKTAB_INUSE;
 
   acquire(&socks.lock);
-  if(bound && socks.nbound >= NBIND){
+  if((so = slotalloc()) != 0)
+    r = socktab_link(&socks.t, &so->e, proto, raddr, lport, rport, bound);
+  if(r < 0){
     release(&socks.lock);
-    NETSTAT_INC(bind_full);
-    return 0;
-  }
-  if(proto == IPPROTO_ICMP){
-    // At most NFILE ICMP sockets exist, far fewer than 65535 ids.
-    do {
-      socks.icmp_id++;
-    } while(socks.icmp_id == 0 || icmp_id_used(socks.icmp_id));
-    lport = socks.icmp_id;
-  }
-  if(sockfind(proto, raddr, lport, rport) || (so = slotalloc()) == 0){
-    release(&socks.lock);
+    if(r == SOCKTAB_FULL)
+      NETSTAT_INC(bind_full);
     return 0;
   }
   so->ref = 1;
-  so->proto = proto;
-  so->raddr = raddr;
-  so->lport = lport;
-  so->rport = rport;
-  so->bound = bound;
-  so->qmax = bound ? BIND_RXQMAX : SOCK_RXQMAX;
   slotclear(so);
-  so->linked = 1;
-  so->next = *bucket(lport);
-  *bucket(lport) = so;
-  socks.nbound += bound;
   release(&socks.lock);
   return so;
 }
@@ -252,16 +184,7 @@ sockput(struct sock *so)
 static void
 sockend_locked(struct sock *so)
 {
-  struct sock **pp;
-
-  for(pp = bucket(so->lport); *pp; pp = &(*pp)->next){
-    if(*pp == so){
-      *pp = so->next;
-      break;
-    }
-  }
-  so->linked = 0;
-  socks.nbound -= so->bound;
+  socktab_unlink(&socks.t, &so->e);
   release(&socks.lock);
   // No receiver can find so now; taking its lock waits for one that did.
   acquire(&so->lock);
@@ -319,24 +242,42 @@ sockclose(struct sock *so)
   sockend_locked(so);
 }
 
-// Queue m, from sip:sport, on so and wake a reader. Caller holds
-// so->lock. Returns 1, or 0 if m was dropped (and freed) because the
-// queue is full or the mbuf pool runs low; the socket counts the drop.
+// What sockdeliver() did with a datagram.
+enum { DELIVER_QUEUED, DELIVER_NOSOCK, DELIVER_QFULL };
+
+// Deliver m, from sip:sport to our port dport (ICMP: the echo identifier,
+// sport 0), to the socket of proto that socktab_lookup() names: queued
+// and a reader woken, or dropped and freed (no socket; or the socket's
+// queue is full or the mbuf pool runs low, counted in its drops). Always
+// consumes m; returns DELIVER_*.
 static int
-sockenqueue(struct sock *so, struct mbuf *m, uint32 sip, uint16 sport)
+sockdeliver(struct mbuf *m, int proto, uint32 sip, uint16 sport, uint16 dport)
 {
-  if(so->rxq.len >= so->qmax ||
-     __atomic_load_n(&netstats.mbufs_free, __ATOMIC_RELAXED) < SOCK_MBUF_RESERVE){
-    so->drops++;
+  struct sockent *e;
+  struct sock *so;
+  int ok;
+
+  acquire(&socks.lock);
+  if((e = socktab_lookup(&socks.t, proto, sip, sport, dport)) == 0){
+    release(&socks.lock);
     mbuffree(m);
-    return 0;
+    return DELIVER_NOSOCK;
   }
-  m->raddr = sip;
-  m->rport = sport;
-  mbufq_push(&so->rxq, m);
-  so->rx++;
-  wakeup(so);
-  return 1;
+  so = sockof(e);
+  acquire(&so->lock);
+  release(&socks.lock);
+  ok = socktab_admit(&so->e, so->rxq.len,
+                     __atomic_load_n(&netstats.mbufs_free, __ATOMIC_RELAXED));
+  if(ok){
+    m->raddr = sip;
+    m->rport = sport;
+    mbufq_push(&so->rxq, m);
+    wakeup(so);
+  }
+  release(&so->lock);
+  if(!ok)
+    mbuffree(m);
+  return ok ? DELIVER_QUEUED : DELIVER_QFULL;
 }
 
 // Deliver the UDP payload in m, from sip:sport to our port dport, to its
@@ -347,22 +288,11 @@ sockenqueue(struct sock *so, struct mbuf *m, uint32 sip, uint16 sport)
 void
 sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
 {
-  struct sock *so;
-
-  acquire(&socks.lock);
-  if((so = socklookup(sip, sport, dport)) == 0){
-    release(&socks.lock);
-    NETSTAT_INC(drop_udp_noport);
-    mbuffree(m);
-    return;
+  switch(sockdeliver(m, IPPROTO_UDP, sip, sport, dport)){
+  case DELIVER_QUEUED: NETSTAT_INC(udp_rx); break;
+  case DELIVER_NOSOCK: NETSTAT_INC(drop_udp_noport); break;
+  default:             NETSTAT_INC(drop_udp_qfull); break;
   }
-  acquire(&so->lock);
-  release(&socks.lock);
-  if(sockenqueue(so, m, sip, sport))
-    NETSTAT_INC(udp_rx);
-  else
-    NETSTAT_INC(drop_udp_qfull);
-  release(&so->lock);
 }
 
 // Deliver the ICMP echo reply in m (the whole ICMP message), from sip with
@@ -372,22 +302,10 @@ sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport)
 void
 sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id)
 {
-  struct sock *so;
-
-  acquire(&socks.lock);
-  if((so = sockfind(IPPROTO_ICMP, sip, id, 0)) == 0){
-    release(&socks.lock);
-    NETSTAT_INC(drop_icmp);
-    mbuffree(m);
-    return;
-  }
-  acquire(&so->lock);
-  release(&socks.lock);
-  if(sockenqueue(so, m, sip, id))
+  if(sockdeliver(m, IPPROTO_ICMP, sip, 0, id) == DELIVER_QUEUED)
     NETSTAT_INC(icmp_rx);
   else
     NETSTAT_INC(drop_icmp);
-  release(&so->lock);
 }
 
 // Sleep on so until a datagram, a close or the tick deadline. sock_tick()
@@ -438,7 +356,7 @@ busy_poll(struct sock *so)
 static void
 reader_poll(struct sock *so)
 {
-  if(__atomic_load_n(&so->rxq.len, __ATOMIC_RELAXED) <= so->qmax / 2)
+  if(__atomic_load_n(&so->rxq.len, __ATOMIC_RELAXED) <= so->e.qmax / 2)
     netpoll(READER_BUDGET);
 }
 
@@ -476,8 +394,7 @@ sockpop(struct sock *so)
 {
   struct mbuf *m = mbufq_pop(&so->rxq);
 
-  so->lastaddr = m->raddr;
-  so->lastport = m->rport;
+  socktab_took(&so->e, m->raddr, m->rport);
   return m;
 }
 
@@ -579,10 +496,10 @@ sockwriteicmp(struct sock *so, uint64 addr, int n)
   }
   icmp[ICMP_F_TYPE] = ICMP_ECHO_REQUEST;
   icmp[ICMP_F_CODE] = 0;
-  np_put16(icmp + ICMP_F_ID, so->lport);
+  np_put16(icmp + ICMP_F_ID, so->e.lport);
   np_put16(icmp + ICMP_F_CKSUM, 0);
   np_put16(icmp + ICMP_F_CKSUM, np_fold(np_sum(0, icmp, n)));
-  if(net_tx_icmp(m, so->raddr) < 0)
+  if(net_tx_icmp(m, so->e.raddr) < 0)
     return -1;
   return n;
 }
@@ -594,20 +511,20 @@ sockwriteicmp(struct sock *so, uint64 addr, int n)
 int
 sockwrite(struct sock *so, uint64 addr, int n)
 {
-  uint32 raddr = so->raddr;
-  uint16 rport = so->rport;
+  uint32 raddr;
+  uint16 rport;
+  int wild;
 
-  if(so->proto == IPPROTO_ICMP)
+  if(so->e.proto == IPPROTO_ICMP)
     return sockwriteicmp(so, addr, n);
-  if(raddr == 0 || rport == 0){
+  // A connected socket's peer is fixed: only a wildcard needs the lock.
+  wild = so->e.raddr == 0 || so->e.rport == 0;
+  if(wild)
     acquire(&so->lock);
-    if(raddr == 0)
-      raddr = so->lastaddr;
-    if(rport == 0)
-      rport = so->lastport;
+  socktab_peer(&so->e, &raddr, &rport);
+  if(wild)
     release(&so->lock);
-  }
-  return socksendto(so->lport, raddr, rport, addr, n);
+  return socksendto(so->e.lport, raddr, rport, addr, n);
 }
 
 // recvmsgs(): wait for at least one datagram, then move up to n of those
@@ -699,10 +616,7 @@ socksetopt(struct sock *so, int opt, int val)
 static struct sock *
 boundsock(uint16 port)
 {
-  struct sock *so = sockfind(IPPROTO_UDP, 0, port, 0);
-
-  // Triples are unique: a connect() socket (0, port, 0) means no bound one.
-  return so && so->bound ? so : 0;
+  return sockof(socktab_bound(&socks.t, port));
 }
 
 // bind(port): start queueing datagrams sent to our port (at most
@@ -761,17 +675,17 @@ sockinfo(struct sock *so, struct sockinfo *si)
   int linked;
 
   acquire(&socks.lock);
-  if((linked = so->linked) != 0){
+  if((linked = so->e.linked) != 0){
     acquire(&so->lock);
-    si->raddr = so->raddr;
-    si->lport = so->lport;
-    si->rport = so->rport;
-    si->bound = so->bound;
+    si->raddr = so->e.raddr;
+    si->lport = so->e.lport;
+    si->rport = so->e.rport;
+    si->bound = so->e.bound;
     si->qlen = so->rxq.len;
-    si->qmax = so->qmax;
-    si->proto = so->proto;
-    si->rx = so->rx;
-    si->drops = so->drops;
+    si->qmax = so->e.qmax;
+    si->proto = so->e.proto;
+    si->rx = so->e.rx;
+    si->drops = so->e.drops;
     si->wakeups = so->wakeups;
     release(&so->lock);
   }
