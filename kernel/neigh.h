@@ -36,12 +36,13 @@ enum {
   NEIGH_DROP,          // free it, counted as never resolved (tx_drop_noarp)
 };
 
-// The actions of one call, carried out by the caller in this order:
-// free the packets waiting on every slot whose bit is set in drop (each
-// counted tx_drop_noarp); send those waiting on slot release to mac; do
-// pkt with the packet (neigh_output); answer the request (reply); send a
-// request for ask_ip to ask_mac. full: a new neighbour found no slot
-// (count arp_full).
+// The actions of one call. Under its lock the caller moves the packets
+// waiting on every slot whose bit is set in drop, and on slot release, off
+// their queues (and queues the packet, for NEIGH_QUEUE); after releasing
+// it, it frees the dropped ones (each counted tx_drop_noarp), sends the
+// released ones to mac, answers the request (reply), sends a request for
+// ask_ip to ask_mac (before the packet, for a refresh) and sends or drops
+// the packet. full: a new neighbour found no slot (count arp_full).
 struct neigh_out {
   uint32 drop;         // bit i: the packets waiting on slot i
   int release;         // slot whose packets go to mac, or -1
