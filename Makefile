@@ -79,6 +79,9 @@ NETOBJS = \
   $K/arp.o \
   $K/socktab.o \
   $K/sock.o \
+  $K/sockwait.o \
+  $K/sockfd.o \
+  $K/sockport.o \
   $K/netceil.o \
   $K/sysnet.o
 

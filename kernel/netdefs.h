@@ -100,8 +100,10 @@ void arp_tick(void);
 int  netceiling(int dir, int n, int size, uint32 dst, uint16 dport, uint64 res);
 int  netceil_sinks(struct mbuf *m);   // RX ceiling: count and free m (1) or hand it up (0)
 
-// sock.c: UDP sockets (the socket layer). Files (connect()) and bound
-// ports (bind()) are two ways to own the same struct sock.
+// sock.c, sockwait.c, sockfd.c, sockport.c: UDP and ICMP sockets (the
+// socket layer; kernel/sockint.h says which file does what). Files
+// (connect()) and bound ports (bind()) are two ways to own the same
+// struct sock.
 struct sock;
 void sockinit(void);
 int  sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport);
