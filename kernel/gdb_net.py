@@ -548,15 +548,16 @@ def show_sockets():
     count = 0
     for i in range(int(tab.type.sizeof // tab[0].type.sizeof)):
         s = tab[i]
-        if not int(s["linked"]):
+        e = s["e"]          # the table's part (kernel/socktab.h)
+        if not int(e["linked"]):
             continue
         so = s.address
-        remote = "%s:%s" % (ipstr(int(s["raddr"])), int(s["rport"]) or "any")
-        last = "-" if int(s["lastaddr"]) == 0 else "%s:%d" % (ipstr(int(s["lastaddr"])), int(s["lastport"]))
+        remote = "%s:%s" % (ipstr(int(e["raddr"])), int(e["rport"]) or "any")
+        last = "-" if int(e["lastaddr"]) == 0 else "%s:%d" % (ipstr(int(e["lastaddr"])), int(e["lastport"]))
         q = s["rxq"]
         tmo = "%d ms" % int(s["rcvtimeo_ms"]) if int(s["rcvtimeo_ms"]) else "-"
         print("  0x%-10x %5d  %-21s %4d  %-12s  %-7s  %s%s"
-              % (int(so), int(s["lport"]), remote, int(q["len"]),
+              % (int(so), int(e["lport"]), remote, int(q["len"]),
                  "0x%x" % int(q["head"]) if int(q["head"]) else "-", tmo, last,
                  "  CLOSED" if int(s["closed"]) else ""))
         count += 1

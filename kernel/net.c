@@ -12,9 +12,10 @@
 //   rx_frames == arp_rx + icmp_rx + udp_rx + every drop_* counter
 // once no frame is in flight (user/netstat.c checks it).
 //
-// Send: net_tx_udp() and net_tx_icmp() prepend the IP (and UDP) headers
-// and pass the packet to arp_output(), which adds the Ethernet header and
-// calls net_xmit().
+// Send, one way down: net_tx_udp() and net_tx_icmp() prepend the IP (and
+// UDP) headers and pass the packet to arp_output() (arp.c), which resolves
+// the next hop, adds the Ethernet header and hands the frame to the driver
+// (arp_xmit). Echo replies, rewritten in place, go to arp_xmit directly.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -145,7 +146,7 @@ icmp_echo(struct mbuf *m, struct np_info *pi)
 {
   NETSTAT_INC(icmp_rx);
   m->len = np_icmp_reply((uint8 *)m->head, e1000_mac, pi); // no padding
-  if(net_xmit(m) == 0)
+  if(arp_xmit(m) == 0)
     NETSTAT_INC(icmp_tx);
 }
 
@@ -167,15 +168,16 @@ void
 net_rx(struct mbuf *m)
 {
   struct np_info pi;
+  uint32 me = net_addr();
   int v;
 
   netstage_mark(m, NS_RX_DRIVER);
-  v = np_parse((uint8 *)m->head, m->len, e1000_mac, net_addr(), net_mask(), &pi);
+  v = np_parse((uint8 *)m->head, m->len, e1000_mac, me, net_mask(), &pi);
   switch(v){
   case NP_ARP_REQUEST:
   case NP_ARP_REPLY:
   case NP_ARP_OTHER:
-    arp_rx(m, v, pi.sip, pi.sha);
+    arp_rx(m, v, pi.sip, pi.sha, me);
     break;
   case NP_ICMP_ECHO:
     icmp_echo(m, &pi);
@@ -194,6 +196,23 @@ net_rx(struct mbuf *m)
   }
 }
 
+// Prepend UDP and IPv4 headers from sip:sport to dip:dport to the UDP
+// payload in m (m->head is its first byte, with IP_HLEN + UDP_HLEN bytes
+// of headroom; m->len <= UDP_MAXDATA). The stack's one UDP builder: the
+// ceiling benchmark (netceil.c) uses it too.
+void
+net_put_udp(struct mbuf *m, uint32 sip, uint32 dip, uint16 sport, uint16 dport)
+{
+  uint len = m->len;
+  uint16 id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
+
+  if(len > UDP_MAXDATA)
+    panic("net_put_udp: too long");
+  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), sip, dip, sport, dport, len);
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), sip, dip, IPPROTO_UDP, id,
+            UDP_HLEN + len);
+}
+
 // Send the UDP payload in m (m->head is its first byte, with at least
 // ETH_HLEN + IP_HLEN + UDP_HLEN bytes of headroom; m->len <= UDP_MAXDATA)
 // from our port sport to dip:dport. Always consumes m. Returns 0 if the
@@ -202,19 +221,11 @@ net_rx(struct mbuf *m)
 int
 net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport)
 {
-  uint len = m->len;
-  uint16 id;
-
   uint32 sip = net_addr();
 
-  if(len > UDP_MAXDATA)
-    panic("net_tx_udp: too long");
-  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), sip, dip, sport, dport, len);
-  id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), sip, dip, IPPROTO_UDP, id,
-            UDP_HLEN + len);
+  net_put_udp(m, sip, dip, sport, dport);
   NETSTAT_INC(udp_tx);
-  return arp_output(m, net_nexthop(dip));
+  return arp_output(m, sip, net_nexthop(dip));
 }
 
 // Send the ICMP message in m (m->head is its first byte, checksum already
@@ -225,10 +236,11 @@ net_tx_icmp(struct mbuf *m, uint32 dip)
 {
   uint16 id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
   uint len = m->len;      // before mbufpush() adds the IP header to it
+  uint32 sip = net_addr();
 
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), net_addr(), dip, IPPROTO_ICMP, id, len);
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), sip, dip, IPPROTO_ICMP, id, len);
   NETSTAT_INC(icmp_tx);
-  return arp_output(m, net_nexthop(dip));
+  return arp_output(m, sip, net_nexthop(dip));
 }
 
 // The neighbour a packet to dip is handed to: dip itself on our subnet
@@ -243,26 +255,6 @@ net_nexthop(uint32 dip)
   if(dip == IP_BROADCAST || (dip & mask) == (addr & mask))
     return dip;
   return __atomic_load_n(&netif.cur.gateway, __ATOMIC_RELAXED);
-}
-
-// Hand the complete Ethernet frame in m to the driver, padding it to the
-// minimum frame length. Always consumes m: if the driver refuses it, it
-// is freed and counted (tx_drop_dev) and -1 returned; else 0. Caller
-// must hold no locks (the driver may take its own).
-int
-net_xmit(struct mbuf *m)
-{
-  uint pad = m->len < ETH_MINLEN ? ETH_MINLEN - m->len : 0;
-
-  if(pad)
-    memset(mbufput(m, pad), 0, pad);
-  netstage_mark(m, NS_TX_BUILD);
-  if(e1000_transmit(m) < 0){
-    NETSTAT_INC(tx_drop_dev);
-    mbuffree(m);
-    return -1;
-  }
-  return 0;
 }
 
 // Timer work, called every tick from the timer interrupt (no locks

@@ -29,8 +29,9 @@
 static int ceil_busy;   // a netceiling() call is running (atomic)
 
 // Build in m a complete frame carrying size bytes of UDP payload from
-// our port sport to dip:dport. Returns 0, or -1 if the next hop's Ethernet
-// address is not in the ARP cache yet (send it one datagram first).
+// our port sport to dip:dport, with the stack's own builders (net_put_udp,
+// arp_put_eth). Returns 0, or -1 if the next hop's Ethernet address is not
+// in the ARP cache yet (send it one datagram first).
 static int
 build_frame(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport, int size)
 {
@@ -39,12 +40,8 @@ build_frame(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport, int size)
   if(arp_lookup(net_nexthop(dip), mac) < 0)
     return -1;
   memset(mbufput(m, size), 'C', size);
-  np_put_udp((uint8 *)mbufpush(m, UDP_HLEN), net_addr(), dip, sport, dport, size);
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), net_addr(), dip, IPPROTO_UDP, 0,
-            UDP_HLEN + size);
-  np_put_eth((uint8 *)mbufpush(m, ETH_HLEN), mac, e1000_mac, ETHTYPE_IP);
-  if(m->len < ETH_MINLEN)
-    memset(mbufput(m, ETH_MINLEN - m->len), 0, ETH_MINLEN - m->len);
+  net_put_udp(m, net_addr(), dip, sport, dport);
+  arp_put_eth(m, mac, ETHTYPE_IP);
   return 0;
 }
 

@@ -89,18 +89,21 @@ extern struct netstat netstats;
 void net_init(void);
 void net_rx(struct mbuf *m);
 int  net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport);
+void net_put_udp(struct mbuf *m, uint32 sip, uint32 dip, uint16 sport, uint16 dport);
 int  net_tx_icmp(struct mbuf *m, uint32 dip);  // m: an ICMP message, checksum set
 uint32 net_addr(void);            // our IPv4 address, 0 if none (kernel/netif.h)
 void net_ifget(struct ifinfo *ifi);
 int  net_ifset(struct ifinfo *ifi);
-int  net_xmit(struct mbuf *m);    // hand a frame to the driver; consumes m
 uint32 net_nexthop(uint32 dip);   // the neighbour a packet to dip goes to
 void net_tick(void);              // from the timer interrupt, every tick
 
-// arp.c: the neighbour cache (used by net.c)
+// arp.c: the neighbour cache's shell (rules: neigh.c) and the bottom of
+// the send path: net.c -> arp_output -> arp_xmit -> e1000_transmit.
 void arp_init(void);
-void arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha);
-int  arp_output(struct mbuf *m, uint32 nexthop);
+void arp_rx(struct mbuf *m, int kind, uint32 sip, uint8 *sha, uint32 myip);
+int  arp_output(struct mbuf *m, uint32 sip, uint32 nexthop);
+void arp_put_eth(struct mbuf *m, const uint8 *dst, uint16 type); // header + padding
+int  arp_xmit(struct mbuf *m);            // hand a frame to the driver; consumes m
 int  arp_lookup(uint32 ip, uint8 *mac);   // 0 and mac if known, else -1
 void arp_announce(uint32 ip);             // gratuitous ARP for our new address
 int  arp_list(uint64 uinfo, int n);       // arplist(): copy out struct arpinfo
@@ -143,8 +146,10 @@ netstage_mark(struct mbuf *m, int stage)
   s->n = k + 1;
 }
 
-// sock.c: UDP sockets (the socket layer). Files (connect()) and bound
-// ports (bind()) are two ways to own the same struct sock.
+// sock.c, sockwait.c, sockfd.c, sockport.c: UDP and ICMP sockets (the
+// socket layer; kernel/sockint.h says which file does what). Files
+// (connect()) and bound ports (bind()) are two ways to own the same
+// struct sock.
 struct sock;
 void sockinit(void);
 int  sockalloc(struct file **f, uint32 raddr, uint16 lport, uint16 rport);

@@ -4,6 +4,14 @@ their fuzzing targets.
 - net-unit: test/net_unit.c (known checksums, a valid frame, every kind of
   malformed one, replies built in place, truncations), built with the host
   gcc and the address and undefined-behaviour sanitizers; it must exit 0.
+- neigh-unit: test/neigh_unit.c, the neighbour cache's rules
+  (kernel/neigh.c): one ARP message, packet or tick in, the exact actions
+  out, built the same way.
+- socktab-unit: test/socktab_unit.c, the socket table's rules
+  (kernel/socktab.c): lookup, limits, queues, reply addresses.
+- unit-coverage: `make coverage` builds the unit tests of the pure cores
+  (netparse.c, neigh.c, socktab.c) under gcov; each must have at least
+  COVERAGE_MIN percent of its lines run.
 - dhcp-unit: test/dhcp_unit.c (the DHCP messages dhcpc builds byte for
   byte, OFFER/ACK/NAK parsed, every kind of malformed reply, overload,
   truncations), built the same way.
@@ -52,6 +60,40 @@ def _unit(guest, name):
 def test_net_unit(guest):
     """test/net_unit.c, built for the host, passes."""
     _unit(guest, "net_unit")
+
+
+def test_neigh_unit(guest):
+    """test/neigh_unit.c, built for the host, passes."""
+    _unit(guest, "neigh_unit")
+
+
+def test_socktab_unit(guest):
+    """test/socktab_unit.c, built for the host, passes."""
+    _unit(guest, "socktab_unit")
+
+
+COVERAGE_MIN = 90.0
+
+
+def test_unit_coverage(guest):
+    """`make coverage`: each pure core's lines are at least COVERAGE_MIN
+    percent covered by its host unit tests (gcov)."""
+    r = subprocess.run(make_command(["coverage"]), cwd=REPO,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors="replace")
+    guest.log.line(r.stdout)
+    if r.returncode != 0:
+        raise TestFailure("`make coverage` failed: %s" % r.stdout[-300:])
+    cov = dict(re.findall(r"File 'kernel/(\w+\.c)'\s+Lines executed:([\d.]+)%",
+                          r.stdout))
+    guest.note("line coverage: " + ", ".join("%s %s%%" % kv
+                                             for kv in sorted(cov.items())))
+    for f in ("netparse.c", "neigh.c", "socktab.c"):
+        if f not in cov:
+            raise TestFailure("gcov reported nothing for %s" % f)
+        if float(cov[f]) < COVERAGE_MIN:
+            raise TestFailure("%s: %s%% of lines covered (want >= %.0f%%)"
+                              % (f, cov[f], COVERAGE_MIN))
 
 
 def test_dhcp_unit(guest):

@@ -1,6 +1,6 @@
 """Robustness tests: the guest on a raw wire (test/wire.py, `NET=wire`).
-Each runs in every NETMODE but wire-reply; the `wire` fixture gives a
-booted guest on a raw wire.
+Each runs in every NETMODE but wire-reply and wire-arp; the `wire`
+fixture gives a booted guest on a raw wire.
 
 - wire-malformed: batches of broken frames (runts, every header field
   wrong in turn, oversized, broadcast/multicast junk, then thousands of
@@ -23,6 +23,8 @@ booted guest on a raw wire.
   from them is answered; all counted in drop_ip_src.
 - wire-arp: ARP entries age: a stale one is refreshed by unicast, an idle
   one is forgotten and asked for again (read back from the capture).
+  In intr mode only: the ageing rules are kernel/neigh.c's, the same in
+  every mode, and test/neigh_unit.c checks them to the millisecond.
 - wire-arp-storm: ARP requests from made-up senders (for the guest and
   for others) while the guest pings the gateway: the gateway's entry
   stays, no ping waits for ARP, the cache holds only the gateway and
@@ -1009,12 +1011,21 @@ def arp_entries(q):
         r"^(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]{17}) (\w+)", out, re.M)}
 
 
-@pytest.mark.netmodes()
 def test_wire_arp(guest, wire):
     """ARP entries age: with a 6 s lifetime, a send through an entry older
     than 3 s first refreshes it with a unicast request to the MAC it knows;
     an entry left alone for 6 s is forgotten and asked for again by
-    broadcast. `arp -d` empties the cache. Read back from the capture."""
+    broadcast. `arp -d` empties the cache. Read back from the capture.
+
+    The rules (when an entry is stale, whom a refresh goes to, at most one
+    per NEIGH_WAIT_MS, forgotten at exactly ttl, asked for again by
+    broadcast) are unit-tested in test/neigh_unit.c (ageing_boundary,
+    expired_on_use, flush); what this adds is arp.c, the shell, on a real
+    wire: the refresh leaves as a unicast frame, the timer forgets, the
+    arplist/arpctl calls. None of that depends on the mode (the timer
+    calls arp_tick in every mode, and every wire test in every mode
+    carries ARP through the mode's receive path), so it runs in intr mode
+    only, no longer in poll and hybrid (some 25 s each)."""
     w, q = wire
     udp_works(q, "boot")
     if arp_entries(q).get(HOST_IP, ("", ""))[0] != HOST_MAC:
