@@ -34,12 +34,19 @@ timed_sleep(struct sock *so, uint deadline)
   __atomic_fetch_sub(&socks.ntimed, 1, __ATOMIC_RELAXED);
 }
 
-// Ticks a read with a timeout of ms waits: rounded up, plus one because
-// the current tick is already partly over.
+// The tick at or after which a reader whose deadline is end_ns (time_ns)
+// should look again: the ticks left, rounded up, plus one because the
+// current tick is already partly over. The deadline itself is kept in
+// time_ns, not ticks: ticks may lag the time CSR on a hart whose vCPU the
+// host did not run for a while and then catch up at once, and a deadline
+// counted from a stale tick ended reads early.
 static uint
-timeo_ticks(int ms)
+wake_tick(uint64 end_ns)
 {
-  return (ms + TICK_MS - 1) / TICK_MS + 1;
+  uint64 now = time_ns(), left = end_ns > now ? end_ns - now : 0;
+  uint64 tick_ns = (uint64)TICK_MS * 1000000;
+
+  return __atomic_load_n(&ticks, __ATOMIC_RELAXED) + (left + tick_ns - 1) / tick_ns + 1;
 }
 
 // Busy polling: poll the RX ring until a datagram is queued on so, for at
@@ -76,19 +83,21 @@ reader_poll(struct sock *so)
 int
 sockwait(struct sock *so)
 {
-  uint start = ticks, wait = 0;
+  uint64 end = time_ns();   // the deadline, if the socket has a timeout
 
   reader_poll(so);
   if(so->busy_us && mbufq_empty(&so->rxq))
     busy_poll(so);
   acquire(&so->lock);
   if(so->rcvtimeo_ms)
-    wait = timeo_ticks(so->rcvtimeo_ms);
+    end += (uint64)so->rcvtimeo_ms * 1000000;
+  else
+    end = 0;
   while(mbufq_empty(&so->rxq)){
-    if(so->closed || killed(myproc()) || (wait && ticks - start >= wait))
+    if(so->closed || killed(myproc()) || (end && time_ns() >= end))
       return -1;
-    if(wait)
-      timed_sleep(so, start + wait);
+    if(end)
+      timed_sleep(so, wake_tick(end));
     else
       sleep(so, &so->lock);
     so->wakeups++;
