@@ -12,11 +12,13 @@ CPUS ?= 3
 E1000_MITIGATION ?= on
 PCAP ?= on
 # The guest's network: user (QEMU's slirp), wire (a host program, test/wire.py)
-# or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py).
+# or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py),
+# or tap (Linux's own stack as 10.0.2.2 through a TAP device in a network
+# namespace, via our relay, which can impair the wire: test/tapnet.py).
 NET ?= user
 GUEST ?= 1
-ifeq ($(filter $(NET),user wire lan),)
-$(error NET must be user, wire or lan, not '$(NET)')
+ifeq ($(filter $(NET),user wire lan tap),)
+$(error NET must be user, wire, lan or tap, not '$(NET)')
 endif
 ifeq ($(NET),lan)
 ifeq ($(filter $(GUEST),1 2 3 4 5 6 7 8),)
@@ -108,10 +110,14 @@ LDFLAGS = -z max-page-size=4096
 # The packages `make deps` installs, and the commands that prove they are here.
 # clang and libclang-rt-14-dev (its libFuzzer) are for `make fuzz`.
 # python3-pytest, -pexpect and -scapy run the tests, python3-matplotlib draws
-# the benchmarks' plots.
+# the benchmarks' plots. iproute2, dnsmasq-base and iputils-ping are for
+# NET=tap (test/tapnet.py): the namespace and tap0, DHCP and DNS in it, and
+# Linux's ping of the guest.
 DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark \
-  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib
-NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang
+  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib \
+  iproute2 dnsmasq-base iputils-ping
+NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang \
+  ip dnsmasq ping
 PYMODULES = pytest, pexpect, scapy
 
 # The Python that runs every script: Debian's own, which sees the python3-*
@@ -130,9 +136,10 @@ deps:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBPKGS)
 
-# Runs `make deps` when a needed command or Python module is missing.
+# Runs `make deps` when a needed command or Python module is missing
+# (ip and dnsmasq live in /usr/sbin, on no PATH of an ordinary user).
 checkdeps:
-	@missing=; for c in $(NEEDCMDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	@missing=; for c in $(NEEDCMDS); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	$(PYTHON) -c 'import $(PYMODULES)' >/dev/null 2>&1 || missing="$$missing python:($(PYMODULES))"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
@@ -265,6 +272,16 @@ WIRE_QEMUPORT ?= $(shell expr `id -u` % 5000 + 26199)
 # NET=lan: the switch (`make lan`) listens on LANPORT, guest n's QEMU is on LANPORT+n
 # with the MAC 52:54:00:12:34:0n (test/lan.py's guest_addr and guest_mac).
 LANPORT ?= $(shell expr `id -u` % 5000 + 26299)
+# NET=tap: the relay of test/tapnet.py listens on TAPPORT, QEMU's end is
+# TAP_QEMUPORT; the namespace is xv6tap-TAPPORT. The wire's impairments,
+# fractions of the frames in each direction, drawn from SEED.
+TAPPORT ?= $(shell expr `id -u` % 5000 + 26399)
+TAP_QEMUPORT ?= $(shell expr `id -u` % 5000 + 26499)
+LOSS ?= 0
+REORDER ?= 0
+DUP ?= 0
+CORRUPT ?= 0
+SEED ?= 1
 
 QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
@@ -272,6 +289,8 @@ QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 ifeq ($(NET),wire)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(WIRE_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(WIREPORT)
+else ifeq ($(NET),tap)
+QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(TAP_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(TAPPORT)
 else ifeq ($(NET),lan)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr $(LANPORT) + $(GUEST)),remote.type=inet,remote.host=127.0.0.1,remote.port=$(LANPORT)
 else
@@ -291,8 +310,23 @@ comma = ,
 fs-guest%.img: fs.img
 	cp fs.img $@
 
+# NET=tap: test/tapnet.py brings the namespace, tap0, dnsmasq and the relay
+# up, runs QEMU, and takes it all down when QEMU exits.
+TAPNET = $(PYTHON) test/tapnet.py
+TAPBED = --port $(TAPPORT) --qemu-port $(TAP_QEMUPORT) --loss $(LOSS) --reorder $(REORDER) \
+  --dup $(DUP) --corrupt $(CORRUPT) --seed $(SEED)
+
 qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
+ifeq ($(NET),tap)
+	$(TAPNET) qemu $(TAPBED) -- $(QEMU) $(QEMUOPTS)
+else
 	$(QEMU) $(QEMUOPTS)
+endif
+
+# A shell (or CMD) in the namespace of a running `make qemu NET=tap`.
+CMD ?= $(SHELL)
+tapsh:
+	$(TAPNET) exec --port $(TAPPORT) -- $(CMD)
 
 # The exact QEMU command line, for the test harness and bench scripts.
 qemu-cmd:
@@ -424,6 +458,12 @@ help:
 	@echo "                                   (DHCP from 10.0.2.15, ping, DNS, echo on $(SERVERPORT))"
 	@echo "  make qemu NET=lan [GUEST=n]       boot guest n (1..8) on the LAN: MAC 52:54:00:12:34:0n,"
 	@echo "                                   disk fs-guestn.img (a copy of fs.img), port LANPORT+n"
+	@echo "  make qemu NET=tap [LOSS=f REORDER=f DUP=f CORRUPT=f SEED=n]"
+	@echo "                                   guest on a TAP in namespace xv6tap-$(TAPPORT): Linux is"
+	@echo "                                   10.0.2.2 (dnsmasq: DHCP, DNS from test/hosts), through our"
+	@echo "                                   relay, which drops/reorders/duplicates/corrupts those fractions"
+	@echo "  make tapsh [CMD=...]              a shell (or CMD) in that namespace, e.g."
+	@echo "                                   CMD='ping -c 3 10.0.2.15'; root, or unshare -rn (test/tapnet.py)"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, user/dhcpmsg.c, kernel/tcp.c,"
 	@echo "                                    FUZZTIME seconds each; then [NETFUZZTIME=1800]"
 	@echo "                                    netfuzz (system calls) in each NETMODE [NETFUZZSEED=n]"
@@ -437,6 +477,8 @@ help:
 	@echo "           GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)"
 	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
 	@echo "           LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)"
+	@echo "           TAPPORT=$(TAPPORT) TAP_QEMUPORT=$(TAP_QEMUPORT) LOSS=$(LOSS) REORDER=$(REORDER) DUP=$(DUP)"
+	@echo "           CORRUPT=$(CORRUPT) SEED=$(SEED)"
 
 FORCE:
-.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan fuzz test bench clean help FORCE
+.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan tapsh fuzz test bench clean help FORCE
