@@ -60,6 +60,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# ip, dnsmasq and nsenter live in /usr/sbin, on no ordinary user's PATH.
+os.environ["PATH"] = os.environ.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
 PREFIX = "xv6tap-"            # namespace names: PREFIX + relay port
 TAP = "tap0"
 HOST_IP = "10.0.2.2"
@@ -97,7 +99,9 @@ class Path:
     tick(now) releases a held frame whose time is up.
 
     Every frame draws the same numbers whatever happens to it, so frame k of
-    a direction meets the same fate for a given seed.  A frame is dropped
+    a direction meets the same fate for a given seed; set() starts the
+    count (and the generator) again, so frame k after the n-th set() meets
+    the same fate whatever came before.  A frame is dropped
     (loss), else maybe has one bit flipped past its Ethernet header
     (corrupt), is sent twice (dup), and is held back (reorder) until the
     next frame has gone out or HOLD_S passes.  stats counts: in, out
@@ -107,13 +111,20 @@ class Path:
 
     def __init__(self, send, seed, fractions):
         self.send = send
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.fr = dict.fromkeys(KINDS, 0.0)
-        self.fr.update(fractions)
+        self.sets = -1
+        self.set(fractions)
         self.held = None              # (frame, copies, deadline)
         self.stats = dict.fromkeys(("in", "out", "dropped", "corrupted",
                                     "corrupted_ip", "duplicated", "held",
                                     "reordered"), 0)
+
+    def set(self, fractions):
+        """Use these fractions (a dict of some of KINDS) from now on."""
+        self.fr.update(fractions)
+        self.sets += 1
+        self.rng = random.Random("%s-%d" % (self.seed, self.sets))
 
     def push(self, frame, now):
         self.stats["in"] += 1
@@ -188,12 +199,21 @@ def setup_links():
     sh(["ip", "link", "set", TAP, "up"])
 
 
+def tap_mac():
+    """tap0's MAC, from ip (this namespace's /sys may be the host's)."""
+    out = subprocess.run(["ip", "-o", "link", "show", TAP], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.split()
+    return out[out.index("link/ether") + 1]
+
+
 def dnsmasq_argv():
     """dnsmasq on tap0 only: DHCP leases from DHCP_FIRST up, in order (the
     first guest gets 10.0.2.15, as slirp gives), DNS answers from
     test/hosts (other names: no upstream, so NXDOMAIN), no files written."""
-    return ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-            "--user=root", "--pid-file", "--interface=" + TAP,
+    # --no-daemon: in the foreground, no pid file, and no change of user
+    # or groups (which a user namespace of `unshare -rn` would refuse).
+    return ["dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+            "--interface=" + TAP,
             "--bind-interfaces", "--except-interface=lo", "--no-resolv",
             "--no-hosts", "--addn-hosts=" + HOSTS, "--local=/#/",
             "--dhcp-range=%s,%s,255.255.255.0,%s" % (DHCP_FIRST, DHCP_LAST,
@@ -218,7 +238,7 @@ def relay_main(a):
         time.sleep(0.3)
         if dns.poll() is not None:
             sys.exit("relay: dnsmasq exited with status %d" % dns.returncode)
-    mac = open("/sys/class/net/%s/address" % TAP).read().strip()
+    mac = tap_mac()
     qemu = ("127.0.0.1", a.qemu_port)
     errs = {"udp_send_err": 0}
 
@@ -275,12 +295,14 @@ def control(words, paths, errs):
         out["fractions"] = paths["to_host"].fr
         return json.dumps(out)
     if words[:1] == ["set"]:
+        fr = {}
         for w in words[1:]:
             k, _, v = w.partition("=")
             if k not in KINDS:
                 return "error: unknown %r" % k
-            for p in paths.values():
-                p.fr[k] = float(v)
+            fr[k] = float(v)
+        for p in paths.values():
+            p.set(fr)
         return "ok"
     return "error: unknown command %r" % " ".join(words)
 
@@ -398,7 +420,9 @@ class TapBed:
         return json.loads(self._ask("stats"))
 
     def impair(self, **fractions):
-        """Change the fractions (both directions) from now on."""
+        """Change the fractions (both directions) from now on; the n-th
+        call restarts the generators at (seed, n), so what follows does not
+        depend on how many frames went before."""
         words = ["%s=%g" % kv for kv in fractions.items()]
         r = self._ask("set " + " ".join(words))
         if r != "ok":

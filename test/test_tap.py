@@ -183,15 +183,16 @@ def test_tap_clean(guest, tapbed):
                % (guest.mode, st["to_guest"]["out"], st["to_host"]["out"]))
 
 
-# The impaired run's fractions (each direction) and seed.  Frame k of a
-# direction meets the same fate for a given seed (tapnet.Path), and the
-# traffic is the same each run up to the order of frames the two sides
-# send at once, so an outcome is close to fixed; the bounds below hold
-# for any outcome but the wildly unlikely (a ping round trip survives
-# with probability 0.75 * 0.75: all PINGS of them survive with p ~ 0.01,
-# none with p ~ 1e-6, and with SEED every mode sees some lost).
+# The impaired run's fractions (each direction) and seed.  Frame k after
+# the impairment starts meets the same fate in every run for a given seed
+# (tapnet.Path.set), and the traffic is the same each run up to the order
+# in which the two sides send at once, so the outcome is close to fixed:
+# with SEED 5 about half of the PINGS come back (the first dozen frames each
+# way lose frames 12 / 2, 5, 9).  The bounds below hold for any seed but
+# in the unlikely: a round trip survives with p = 0.75 * 0.75, so all
+# PINGS survive with p ~ 0.01 and none with p ~ 0.001.
 IMPAIR = dict(loss=0.25, dup=0.1, reorder=0.1, corrupt=0.05)
-SEED = 7
+SEED = 5
 PINGS = 8
 BURST = 200
 
