@@ -52,6 +52,7 @@ import os
 import random
 import select
 import shlex
+import signal
 import socket
 import struct
 import subprocess
@@ -74,6 +75,7 @@ HOSTS = os.path.join(REPO, "test", "hosts")
 TUNSETIFF = 0x400454ca        # linux/if_tun.h
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
+PR_SET_PDEATHSIG = 1          # linux/prctl.h
 SOCKBUF = 4 << 20
 HOLD_S = 0.02                 # a held-back frame goes out after this at the latest
 STALE_AGE_S = 30              # a younger empty namespace may be one being set up
@@ -222,6 +224,13 @@ def dnsmasq_argv():
             "--log-dhcp", "--log-queries"]
 
 
+def die_with_parent():
+    """In a child before exec: SIGTERM it when the relay dies, even by
+    SIGKILL (prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def relay_main(a):
     """The bed's process in the namespace: tap0, dnsmasq, the relay loop.
     Talks on stdin/stdout, one line each way: `stats` -> a JSON line,
@@ -234,7 +243,8 @@ def relay_main(a):
     dns = None
     if a.dhcp:
         dns = subprocess.Popen(dnsmasq_argv(), stdin=subprocess.DEVNULL,
-                               stdout=sys.stderr, stderr=sys.stderr)
+                               stdout=sys.stderr, stderr=sys.stderr,
+                               preexec_fn=die_with_parent)
         time.sleep(0.3)
         if dns.poll() is not None:
             sys.exit("relay: dnsmasq exited with status %d" % dns.returncode)
@@ -309,16 +319,17 @@ def control(words, paths, errs):
 
 # ---- the bed, as the program outside sees it -------------------------------
 
-def cleanup_stale(log=print):
-    """As root: delete every PREFIX namespace that has no process in it and
-    is older than STALE_AGE_S (its relay died with whatever started it)."""
+def cleanup_stale(log=print, min_age=STALE_AGE_S, only=None):
+    """As root: delete every PREFIX namespace (or just the one named only)
+    that has no process in it and is older than min_age seconds (its relay
+    died with whatever started it; a younger one may be being set up)."""
     if not rooted():
         return
     r = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE,
                        text=True)
     for line in r.stdout.splitlines():
         name = line.split()[0] if line.split() else ""
-        if not name.startswith(PREFIX):
+        if not name.startswith(PREFIX) or only not in (None, name):
             continue
         try:
             age = time.time() - os.stat("/run/netns/" + name).st_mtime
@@ -326,7 +337,7 @@ def cleanup_stale(log=print):
             continue
         pids = subprocess.run(["ip", "netns", "pids", name],
                               stdout=subprocess.PIPE, text=True).stdout
-        if age > STALE_AGE_S and not pids.strip():
+        if age >= min_age and not pids.strip():
             log("tapnet: deleting stale namespace %s" % name)
             subprocess.run(["ip", "netns", "del", name])
 

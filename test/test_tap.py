@@ -9,13 +9,16 @@ Nothing here depends on timing: every wait is a generous ceiling.
 """
 
 import json
+import os
 import re
+import subprocess
 import sys
 import time
 
 import pytest
 
-from qemu import TestFailure
+from qemu import TestFailure, free_udp_ports
+import tapnet
 import test_net
 
 GUEST_IP = "10.0.2.15"
@@ -82,7 +85,6 @@ def ns_python(bed, code, *args, timeout=120):
 
 def echo_server(bed):
     """Start Linux's UDP echo in the namespace; return the Popen."""
-    import subprocess
     p = bed.popen([sys.executable, "-u", "-c", ECHO_SERVER],
                   stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     if p.stdout.readline().strip() != "ready":
@@ -232,3 +234,83 @@ def test_tap_impaired(guest, tapbed):
         raise TestFailure("%d corrupted IPv4 frames reached the guest, its IP, "
                           "ICMP and UDP drop counters rose by %d"
                           % (corrupted, drops))
+
+
+# ---- the bed itself, without a guest ---------------------------------------
+
+def test_tap_path():
+    """tapnet.Path, the relay's impairment: all fractions 0 passes every
+    frame unchanged and in order; with fractions, the fates are a function
+    of the seed alone (and of set(), which starts them again), and the
+    counters add up."""
+    frames = [bytes([i % 256]) * 12 + b"\x08\x00" + i.to_bytes(2, "big")
+              + bytes(range(40)) for i in range(2000)]
+
+    def run(seed, fr, n=len(frames)):
+        out = []
+        p = tapnet.Path(out.append, seed, {})
+        p.set(fr)
+        for i, f in enumerate(frames[:n]):
+            p.push(f, i * 0.001)
+        p.tick(1e9)
+        return out, p.stats
+
+    out, st = run(1, {})
+    assert out == frames and st["out"] == st["in"] == len(frames)
+    fr = dict(loss=0.2, reorder=0.1, dup=0.1, corrupt=0.05)
+    a, sa = run(3, fr)
+    assert (a, sa) == run(3, fr)
+    assert a != run(4, fr)[0]
+    for k, f in (("dropped", 0.2), ("duplicated", 0.1 * 0.8),
+                 ("held", 0.1 * 0.8 * 0.9), ("corrupted", 0.05 * 0.8)):
+        assert 0.5 * f * len(frames) < sa[k] < 1.5 * f * len(frames), (k, sa)
+    assert sa["out"] == sa["in"] - sa["dropped"] + sa["duplicated"] == len(a)
+    assert sa["corrupted_ip"] == sa["corrupted"]
+    # Each frame out is one sent, whole or with one bit flipped past the
+    # Ethernet header; a reordered frame comes after one sent later.
+    index = {f: i for i, f in enumerate(frames)}
+    flipped = 0
+    for f in a:
+        if f not in index:
+            flipped += 1
+            assert any(bin(int.from_bytes(f, "big") ^ int.from_bytes(g, "big"))
+                       .count("1") == 1 for g in frames if g[:14] == f[:14])
+    assert 0 < flipped
+    order = [index[f] for f in a if f in index]
+    assert order != sorted(order) and sa["reordered"] > 0
+
+
+def test_tap_stale():
+    """A bed whose owner is killed (SIGKILL: no cleanup runs) loses its
+    relay, dnsmasq and tap0 at once, and as root leaves only an empty
+    namespace, which cleanup_stale deletes."""
+    if os.geteuid() != 0:
+        pytest.skip("named namespaces are root's (ip netns)")
+    port, qport = free_udp_ports(2)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; sys.path.insert(0, %r); "
+         "import tapnet; tapnet.TapBed(%d, %d, log=print).start(); "
+         "print('up', flush=True); time.sleep(600)"
+         % (os.path.dirname(tapnet.__file__), port, qport)],
+        stdout=subprocess.PIPE, text=True)
+    name = tapnet.ns_name(port)
+    try:
+        lines = [owner.stdout.readline() for _ in range(3)]
+        assert "up\n" in lines, lines
+        pids = subprocess.run(["ip", "netns", "pids", name],
+                              stdout=subprocess.PIPE, text=True).stdout.split()
+        assert len(pids) == 2, pids          # the relay and dnsmasq
+    finally:
+        owner.kill()
+        owner.wait()
+    for _ in range(50):
+        left = subprocess.run(["ip", "netns", "pids", name],
+                              stdout=subprocess.PIPE, text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.2)
+    assert not left, "the relay outlived its owner: %r" % left
+    tapnet.cleanup_stale(log=lambda line: None, min_age=0, only=name)
+    names = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE,
+                           text=True).stdout.split()
+    assert name not in names
