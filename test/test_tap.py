@@ -141,8 +141,9 @@ def check_rx_matches(st0, c0, st, c, what):
 @pytest.mark.netmodes()
 def test_tap_clean(guest, tapbed):
     """On a clean wire to Linux: dnsmasq's lease, DNS, ping both ways, UDP
-    echo both ways; the relay lost nothing and every frame it sent the
-    guest is in the guest's netstat."""
+    echo both ways; the relay lost nothing, every frame it sent the guest
+    is in the guest's netstat, and tshark finds no bad frame in the
+    capture."""
     bed, q = tapbed
     with open(guest.log.path, errors="replace") as f:
         boot = f.read()
@@ -183,6 +184,7 @@ def test_tap_clean(guest, tapbed):
     check_rx_matches(zero, {"rx_frames": 0, "rx_missed": 0}, st, c, "clean")
     guest.note("%s: relay to_guest %d to_host %d frames"
                % (guest.mode, st["to_guest"]["out"], st["to_host"]["out"]))
+    guest.check_pcap(q)
 
 
 # The impaired run's fractions (each direction) and seed.  Frame k after
