@@ -315,13 +315,10 @@ fs-guest%.img: fs.img
 TAPNET = $(PYTHON) test/tapnet.py
 TAPBED = --port $(TAPPORT) --qemu-port $(TAP_QEMUPORT) --loss $(LOSS) --reorder $(REORDER) \
   --dup $(DUP) --corrupt $(CORRUPT) --seed $(SEED)
+RUNQEMU = $(if $(filter tap,$(NET)),$(TAPNET) qemu $(TAPBED) --) $(QEMU)
 
 qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
-ifeq ($(NET),tap)
-	$(TAPNET) qemu $(TAPBED) -- $(QEMU) $(QEMUOPTS)
-else
-	$(QEMU) $(QEMUOPTS)
-endif
+	$(RUNQEMU) $(QEMUOPTS)
 
 # A shell (or CMD) in the namespace of a running `make qemu NET=tap`.
 CMD ?= $(SHELL)
@@ -337,7 +334,7 @@ qemu-cmd:
 
 qemu-gdb: checkdeps $K/kernel .gdbinit fs.img
 	@echo "*** Now run 'gdb-multiarch' in another window." 1>&2
-	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+	$(RUNQEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # LAB=2020: the host side of MIT's 2020-23 net lab instead of our echo: it
 # answers every datagram with "this is the host!" (README, "Using it with
