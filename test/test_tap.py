@@ -282,7 +282,7 @@ def test_tap_path():
     assert order != sorted(order) and sa["reordered"] > 0
 
 
-def test_tap_stale():
+def test_tap_stale(tmp_path):
     """A bed whose owner is killed (SIGKILL: no cleanup runs) loses its
     relay, dnsmasq and tap0 at once, and as root leaves only an empty
     namespace, which cleanup_stale deletes."""
@@ -291,9 +291,10 @@ def test_tap_stale():
     port, qport = free_udp_ports(2)
     owner = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; sys.path.insert(0, %r); "
-         "import tapnet; tapnet.TapBed(%d, %d, log=print).start(); "
-         "print('up', flush=True); time.sleep(600)"
-         % (os.path.dirname(tapnet.__file__), port, qport)],
+         "import tapnet; tapnet.TapBed(%d, %d, log=print, relay_log=%r)"
+         ".start(); print('up', flush=True); time.sleep(600)"
+         % (os.path.dirname(tapnet.__file__), port, qport,
+            str(tmp_path / "relay.log"))],
         stdout=subprocess.PIPE, text=True)
     name = tapnet.ns_name(port)
     try:
