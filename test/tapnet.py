@@ -250,18 +250,25 @@ def relay_main(a):
             sys.exit("relay: dnsmasq exited with status %d" % dns.returncode)
     mac = tap_mac()
     qemu = ("127.0.0.1", a.qemu_port)
-    errs = {"udp_send_err": 0}
+    errs = {"udp_send_err": 0, "tap_write_err": 0}
 
+    # A frame nobody takes (QEMU not up yet, one too long for tap0) is
+    # counted, not fatal.
     def to_guest(frame):
         try:
             udp.sendto(frame, qemu)
         except OSError:
             errs["udp_send_err"] += 1
 
+    def to_host(frame):
+        try:
+            os.write(tap, frame)
+        except OSError:
+            errs["tap_write_err"] += 1
+
     fr = json.loads(a.fractions)
     paths = {"to_guest": Path(to_guest, "%d-to_guest" % a.seed, fr),
-             "to_host": Path(lambda f: os.write(tap, f),
-                             "%d-to_host" % a.seed, fr)}
+             "to_host": Path(to_host, "%d-to_host" % a.seed, fr)}
     print("ready %s" % mac, flush=True)
     try:
         relay_loop(udp, tap, paths, errs, parent)
@@ -272,6 +279,8 @@ def relay_main(a):
 
 
 def relay_loop(udp, tap, paths, errs, parent):
+    """Carry frames both ways through their Paths and answer control lines
+    until stdin ends or the parent is gone."""
     stdin = sys.stdin.fileno()
     while os.getppid() == parent:
         now = time.monotonic()
