@@ -282,6 +282,13 @@ REORDER ?= 0
 DUP ?= 0
 CORRUPT ?= 0
 SEED ?= 1
+# TAPRELAY=off: no relay (so no impairment): QEMU runs in the namespace and
+# opens tap0 itself (-netdev tap), for measurements without our relay's cost.
+TAPRELAY ?= on
+ifeq ($(filter $(TAPRELAY),on off),)
+$(error TAPRELAY must be on or off, not '$(TAPRELAY)')
+endif
+TAPDIRECT = $(and $(filter tap,$(NET)),$(filter off,$(TAPRELAY)))
 
 QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
@@ -289,6 +296,8 @@ QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 ifeq ($(NET),wire)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(WIRE_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(WIREPORT)
+else ifneq ($(TAPDIRECT),)
+QEMUOPTS += -netdev tap,id=net0,ifname=tap0,script=no,downscript=no
 else ifeq ($(NET),tap)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(TAP_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(TAPPORT)
 else ifeq ($(NET),lan)
@@ -315,7 +324,7 @@ fs-guest%.img: fs.img
 TAPNET = $(PYTHON) test/tapnet.py
 TAPBED = --port $(TAPPORT) --qemu-port $(TAP_QEMUPORT) --loss $(LOSS) --reorder $(REORDER) \
   --dup $(DUP) --corrupt $(CORRUPT) --seed $(SEED)
-RUNQEMU = $(if $(filter tap,$(NET)),$(TAPNET) qemu $(TAPBED) --) $(QEMU)
+RUNQEMU = $(if $(filter tap,$(NET)),$(TAPNET) qemu $(TAPBED) $(if $(TAPDIRECT),--direct) --) $(QEMU)
 
 qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
 	$(RUNQEMU) $(QEMUOPTS)
@@ -325,9 +334,10 @@ CMD ?= $(SHELL)
 tapsh:
 	$(TAPNET) exec --port $(TAPPORT) -- $(CMD)
 
-# The exact QEMU command line, for the test harness and bench scripts.
+# The exact QEMU command line, for the test harness and bench scripts
+# (with TAPRELAY=off: run in the namespace of a bed already up on TAPPORT).
 qemu-cmd:
-	@echo $(QEMU) $(QEMUOPTS)
+	@echo $(if $(TAPDIRECT),$(TAPNET) exec --port $(TAPPORT) --) $(QEMU) $(QEMUOPTS)
 
 .gdbinit: kernel/gdbinit.tmpl
 	sed "s/:1234/:$(GDBPORT)/" < $^ > $@
@@ -459,6 +469,8 @@ help:
 	@echo "                                   guest on a TAP in namespace xv6tap-$(TAPPORT): Linux is"
 	@echo "                                   10.0.2.2 (dnsmasq: DHCP, DNS from test/hosts), through our"
 	@echo "                                   relay, which drops/reorders/duplicates/corrupts those fractions"
+	@echo "  make qemu NET=tap TAPRELAY=off   the same without our relay (no impairment): QEMU runs"
+	@echo "                                   in the namespace with -netdev tap on tap0"
 	@echo "  make tapsh [CMD=...]              a shell (or CMD) in that namespace, e.g."
 	@echo "                                   CMD='ping -c 3 10.0.2.15'; root, or unshare -rn (test/tapnet.py)"
 	@echo "  make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, user/dhcpmsg.c, kernel/tcp.c,"
@@ -475,7 +487,7 @@ help:
 	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
 	@echo "           LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)"
 	@echo "           TAPPORT=$(TAPPORT) TAP_QEMUPORT=$(TAP_QEMUPORT) LOSS=$(LOSS) REORDER=$(REORDER) DUP=$(DUP)"
-	@echo "           CORRUPT=$(CORRUPT) SEED=$(SEED)"
+	@echo "           CORRUPT=$(CORRUPT) SEED=$(SEED) TAPRELAY=$(TAPRELAY)"
 
 FORCE:
 .PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan tapsh fuzz test bench clean help FORCE

@@ -157,7 +157,8 @@ def tapbed(guest, request):
     (test/tapnet.py's TapBed): Linux's own stack as 10.0.2.2 on tap0 in a
     network namespace, dnsmasq there for DHCP and DNS, our relay between
     QEMU and tap0.  @pytest.mark.tap(loss=, reorder=, dup=, corrupt=,
-    seed=, dhcp=) sets the relay from boot on (all 0: a clean wire);
+    seed=, dhcp=) sets the relay from boot on (all 0: a clean wire;
+    direct=True: no relay, QEMU on tap0 itself, Makefile TAPRELAY=off);
     bed.impair(loss=...) changes it later, bed.stats() reads its counters,
     bed.run(argv) / bed.popen(argv) run host programs in the namespace.
     Makefile variables from @pytest.mark.qemu(...).  The bed goes down
@@ -179,7 +180,7 @@ def tapbed(guest, request):
         pytest.skip("no TAP bed for this user: %s" % str(e)[-300:])
     try:
         q = guest.boot(NET="tap", TAPPORT=port, TAP_QEMUPORT=qport,
-                       **makevars)
+                       TAPRELAY="off" if bed.direct else "on", **makevars)
         yield bed, q
     finally:
         bed.close()

@@ -15,6 +15,9 @@ drops, corrupts, duplicates and holds back (reorders) frames, each at a given
 fraction per direction, the decisions drawn from a seeded generator, and
 counts what it did.  With every fraction 0 it is a clean wire.  One path for
 the clean and the lossy case: what the tests trust is the same program.
+(--direct, the Makefile's TAPRELAY=off, leaves the relay out for the
+clean case: tap0 is made persistent and QEMU, run in the namespace with
+`-netdev tap`, opens it itself; nothing to impair, no frame counters.)
 
 Inside the namespace, the relay also runs dnsmasq (Debian's dnsmasq-base)
 on tap0: DHCP from 10.0.2.15 up, DNS for test/hosts' names, nothing else.
@@ -36,7 +39,8 @@ CLI (the Makefile's NET=tap uses it; ports from `make help`):
 
     tapnet.py qemu --port P --qemu-port Q [--loss F ...] -- QEMU ARGS...
         bring the bed up, run QEMU in the foreground, tear down, print the
-        relay's counters (`make qemu NET=tap`)
+        relay's counters (`make qemu NET=tap`; with --direct QEMU runs in
+        the namespace: `make qemu NET=tap TAPRELAY=off`)
     tapnet.py exec --port P -- CMD...     run CMD in that bed's namespace
     tapnet.py cleanup                     delete stale namespaces
     tapnet.py relay ...                   (internal: the process in the namespace)
@@ -73,6 +77,7 @@ DHCP_LEASE = "1h"
 HOSTS = os.path.join(REPO, "test", "hosts")
 
 TUNSETIFF = 0x400454ca        # linux/if_tun.h
+TUNSETPERSIST = 0x400454cb
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 PR_SET_PDEATHSIG = 1          # linux/prctl.h
@@ -237,8 +242,12 @@ def relay_main(a):
     `set KIND=F ...` -> `ok`.  Logs on stderr.  Exits on EOF of stdin, on
     SIGTERM, or when its parent goes away."""
     parent = os.getppid()
-    udp = socket.socket(fileno=a.fd)
+    udp = socket.socket(fileno=a.fd)     # held even if --direct: the name's port
     tap = open_tap()
+    if a.direct:
+        fcntl.ioctl(tap, TUNSETPERSIST, 1)
+        os.close(tap)                    # for QEMU to open
+        tap = None
     setup_links()
     dns = None
     if a.dhcp:
@@ -269,6 +278,8 @@ def relay_main(a):
     fr = json.loads(a.fractions)
     paths = {"to_guest": Path(to_guest, "%d-to_guest" % a.seed, fr),
              "to_host": Path(to_host, "%d-to_host" % a.seed, fr)}
+    if a.direct:
+        paths = {}
     print("ready %s" % mac, flush=True)
     try:
         relay_loop(udp, tap, paths, errs, parent)
@@ -280,13 +291,15 @@ def relay_main(a):
 
 def relay_loop(udp, tap, paths, errs, parent):
     """Carry frames both ways through their Paths and answer control lines
-    until stdin ends or the parent is gone."""
+    until stdin ends or the parent is gone.  With no tap (--direct) only
+    the control lines."""
     stdin = sys.stdin.fileno()
+    fds = [stdin] + ([udp, tap] if tap is not None else [])
     while os.getppid() == parent:
         now = time.monotonic()
         dls = [d for d in (p.deadline() for p in paths.values()) if d]
         wait = min([0.2] + [max(0, d - now) for d in dls])
-        ready, _, _ = select.select([udp, tap, stdin], [], [], wait)
+        ready, _, _ = select.select(fds, [], [], wait)
         now = time.monotonic()
         if udp in ready:
             try:
@@ -308,11 +321,15 @@ def relay_loop(udp, tap, paths, errs, parent):
 
 def control(words, paths, errs):
     """Answer one control line (see relay_main)."""
+    if words == ["stats"] and not paths:
+        return json.dumps({"direct": True})
     if words == ["stats"]:
         out = {d: dict(p.stats) for d, p in paths.items()}
         out.update(errs)
         out["fractions"] = paths["to_host"].fr
         return json.dumps(out)
+    if words[:1] == ["set"] and not paths:
+        return "error: --direct: QEMU has tap0, there is no relay to impair"
     if words[:1] == ["set"]:
         fr = {}
         for w in words[1:]:
@@ -356,14 +373,19 @@ class TapBed:
     socket on 127.0.0.1:qemu_port and 127.0.0.1:port.
 
     fractions: loss, reorder, dup, corrupt (0..1, both directions), seed:
-    the generator's seed.  dhcp: run dnsmasq.  log: a function taking one
-    line.  name is the namespace's name (PREFIX + port)."""
+    the generator's seed.  dhcp: run dnsmasq.  direct: no relay; QEMU must
+    run in the namespace (enter() + its argv) with -netdev tap on tap0.
+    log: a function taking one line.  name is the namespace's name (PREFIX
+    + port)."""
 
     def __init__(self, port, qemu_port, seed=1, dhcp=True, log=print,
-                 relay_log=None, **fractions):
+                 relay_log=None, direct=False, **fractions):
         for k in fractions:
             if k not in KINDS:
                 raise ValueError("unknown impairment %r" % k)
+        if direct and any(fractions.values()):
+            raise ValueError("direct: no relay to impair the wire")
+        self.direct = direct
         self.port, self.qemu_port = port, qemu_port
         self.seed, self.dhcp, self.fractions = seed, dhcp, fractions
         self.log = log
@@ -394,7 +416,8 @@ class TapBed:
                         "--fd", str(udp.fileno()), "--qemu-port",
                         str(self.qemu_port), "--seed", str(self.seed),
                         "--fractions", json.dumps(self.fractions)] + \
-            ([] if self.dhcp else ["--no-dhcp"])
+            ([] if self.dhcp else ["--no-dhcp"]) + \
+            (["--direct"] if self.direct else [])
         self.log("tapnet: " + " ".join(shlex.quote(a) for a in argv))
         with open(self.relay_log, "w") as err:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
@@ -516,17 +539,21 @@ def add_bed_args(p):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-dhcp", dest="dhcp", action="store_false",
                    help="no dnsmasq (no DHCP, no DNS)")
+    p.add_argument("--direct", action="store_true",
+                   help="no relay: run CMD (QEMU with -netdev tap) in the "
+                   "namespace")
 
 
 def cmd_qemu(a):
     fr = {k: getattr(a, k) for k in KINDS if getattr(a, k)}
-    bed = TapBed(a.port, a.qemu_port, a.seed, a.dhcp, **fr).start()
+    bed = TapBed(a.port, a.qemu_port, a.seed, a.dhcp, direct=a.direct,
+                 **fr).start()
     print("tapnet: namespace %s: tap0 is %s; `make tapsh` (or `%s CMD`) runs "
           "a command there; relay log %s" % (bed.name, HOST_IP,
                                              " ".join(bed.enter()),
                                              bed.relay_log), flush=True)
     try:
-        rc = subprocess.call(a.cmd)
+        rc = subprocess.call((bed.enter() if a.direct else []) + a.cmd)
     finally:
         try:
             print("tapnet: relay counters: %s" % json.dumps(bed.stats()))
@@ -551,6 +578,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--fractions", default="{}")
     p.add_argument("--no-dhcp", dest="dhcp", action="store_false")
+    p.add_argument("--direct", action="store_true")
     a = ap.parse_args()
     if a.what == "relay":
         return relay_main(a)
