@@ -18,11 +18,13 @@ PCAP ?= on
 ICOUNT ?= off
 ##= NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP) ICOUNT=$(ICOUNT)
 # The guest's network: user (QEMU's slirp), wire (a host program, test/wire.py)
-# or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py).
+# or lan (guest GUEST of up to 8 on the switch of `make lan`, test/lan.py),
+# or tap (Linux's own stack as 10.0.2.2 through a TAP device in a network
+# namespace, via our relay, which can impair the wire: test/tapnet.py).
 NET ?= user
 GUEST ?= 1
-ifeq ($(filter $(NET),user wire lan),)
-$(error NET must be user, wire or lan, not '$(NET)')
+ifeq ($(filter $(NET),user wire lan tap),)
+$(error NET must be user, wire, lan or tap, not '$(NET)')
 endif
 ifeq ($(NET),lan)
 ifeq ($(filter $(GUEST),1 2 3 4 5 6 7 8),)
@@ -122,10 +124,14 @@ LDFLAGS = -z max-page-size=4096
 # The packages `make deps` installs, and the commands that prove they are here.
 # clang and libclang-rt-14-dev (its libFuzzer) are for `make fuzz`.
 # python3-pytest, -pexpect and -scapy run the tests, python3-matplotlib draws
-# the benchmarks' plots.
+# the benchmarks' plots. iproute2, dnsmasq-base and iputils-ping are for
+# NET=tap (test/tapnet.py): the namespace and tap0, DHCP and DNS in it, and
+# Linux's ping of the guest.
 DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark \
-  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib
-NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang
+  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib \
+  iproute2 dnsmasq-base iputils-ping
+NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang \
+  ip dnsmasq ping
 PYMODULES = pytest, pexpect, scapy
 
 # The Python that runs every script: Debian's own, which sees the python3-*
@@ -149,9 +155,10 @@ deps:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBPKGS)
 
-# Runs `make deps` when a needed command or Python module is missing.
+# Runs `make deps` when a needed command or Python module is missing
+# (ip and dnsmasq live in /usr/sbin, on no PATH of an ordinary user).
 checkdeps:
-	@missing=; for c in $(NEEDCMDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	@missing=; for c in $(NEEDCMDS); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	$(PYTHON) -c 'import $(PYMODULES)' >/dev/null 2>&1 || missing="$$missing python:($(PYMODULES))"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
@@ -286,10 +293,28 @@ WIRE_QEMUPORT ?= $(shell expr $(UIDMOD) + 26199)
 # NET=lan: the switch (`make lan`) listens on LANPORT, guest n's QEMU is on LANPORT+n
 # with the MAC 52:54:00:12:34:0n (test/lan.py's guest_addr and guest_mac).
 LANPORT ?= $(shell expr $(UIDMOD) + 26299)
+# NET=tap: the relay of test/tapnet.py listens on TAPPORT, QEMU's end is
+# TAP_QEMUPORT; the namespace is xv6tap-TAPPORT. The wire's impairments,
+# fractions of the frames in each direction, drawn from SEED.
+TAPPORT ?= $(shell expr $(UIDMOD) + 26399)
+TAP_QEMUPORT ?= $(shell expr $(UIDMOD) + 26499)
+LOSS ?= 0
+REORDER ?= 0
+DUP ?= 0
+CORRUPT ?= 0
+SEED ?= 1
+# TAPRELAY=off: no relay (so no impairment): QEMU runs in the namespace and
+# opens tap0 itself (-netdev tap), for measurements without our relay's cost.
+TAPRELAY ?= on
+ifeq ($(filter $(TAPRELAY),on off),)
+$(error TAPRELAY must be on or off, not '$(TAPRELAY)')
+endif
+TAPDIRECT = $(and $(filter tap,$(NET)),$(filter off,$(TAPRELAY)))
 ##= SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)
 ##= GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)
 ##= NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)
 ##= LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)
+##= TAPPORT=$(TAPPORT) TAP_QEMUPORT=$(TAP_QEMUPORT) LOSS=$(LOSS) REORDER=$(REORDER) DUP=$(DUP) CORRUPT=$(CORRUPT) SEED=$(SEED) TAPRELAY=$(TAPRELAY)
 
 QEMUOPTS = -machine virt,aclint=on -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
@@ -305,6 +330,10 @@ QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 ifeq ($(NET),wire)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(WIRE_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(WIREPORT)
+else ifneq ($(TAPDIRECT),)
+QEMUOPTS += -netdev tap,id=net0,ifname=tap0,script=no,downscript=no
+else ifeq ($(NET),tap)
+QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(TAP_QEMUPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(TAPPORT)
 else ifeq ($(NET),lan)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr $(LANPORT) + $(GUEST)),remote.type=inet,remote.host=127.0.0.1,remote.port=$(LANPORT)
 else
@@ -324,15 +353,37 @@ comma = ,
 fs-guest%.img: fs.img
 	cp fs.img $@
 
+# NET=tap: test/tapnet.py brings the namespace, tap0, dnsmasq and the relay
+# up, runs QEMU, and takes it all down when QEMU exits.
+TAPNET = $(PYTHON) test/tapnet.py
+TAPBED = --port $(TAPPORT) --qemu-port $(TAP_QEMUPORT) --loss $(LOSS) --reorder $(REORDER) \
+  --dup $(DUP) --corrupt $(CORRUPT) --seed $(SEED)
+RUNQEMU = $(if $(filter tap,$(NET)),$(TAPNET) qemu $(TAPBED) $(if $(TAPDIRECT),--direct) --) $(QEMU)
+
 ## make qemu                         boot xv6 in QEMU (Ctrl-a x quits)
 ## make qemu ICOUNT=on               ... with QEMU counting instructions (-icount shift=0):
 ##                                   cpustat and udpbench report instructions and traps
-qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
-	$(QEMU) $(QEMUOPTS)
+## make qemu NET=tap [LOSS=f REORDER=f DUP=f CORRUPT=f SEED=n]
+##                                   guest on a TAP in namespace xv6tap-$(TAPPORT): Linux is
+##                                   10.0.2.2 (dnsmasq: DHCP, DNS from test/hosts), through our
+##                                   relay, which drops/reorders/duplicates/corrupts those fractions
+## make qemu NET=tap TAPRELAY=off    the same without our relay (no impairment): QEMU runs
+##                                   in the namespace with -netdev tap on tap0
 
-# The exact QEMU command line, for the test harness and bench scripts.
+qemu: checkdeps $K/kernel fs.img $(filter fs-guest%.img,$(FSIMG))
+	$(RUNQEMU) $(QEMUOPTS)
+
+## make tapsh [CMD=...]              a shell (or CMD) in that namespace, e.g.
+##                                   CMD='ping -c 3 10.0.2.15'; root, or unshare -rn (test/tapnet.py)
+# A shell (or CMD) in the namespace of a running `make qemu NET=tap`.
+CMD ?= $(SHELL)
+tapsh:
+	$(TAPNET) exec --port $(TAPPORT) -- $(CMD)
+
+# The exact QEMU command line, for the test harness and bench scripts
+# (with TAPRELAY=off: run in the namespace of a bed already up on TAPPORT).
 qemu-cmd:
-	@echo $(QEMU) $(QEMUOPTS)
+	@echo $(if $(TAPDIRECT),$(TAPNET) exec --port $(TAPPORT) --) $(QEMU) $(QEMUOPTS)
 
 .gdbinit: kernel/gdbinit.tmpl
 	sed "s/:1234/:$(GDBPORT)/" < $^ > $@
@@ -340,7 +391,7 @@ qemu-cmd:
 ## make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)
 qemu-gdb: checkdeps $K/kernel .gdbinit fs.img
 	@echo "*** Now run 'gdb-multiarch' in another window." 1>&2
-	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+	$(RUNQEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # LAB=2020: the host side of MIT's 2020-23 net lab instead of our echo: it
 # answers every datagram with "this is the host!" (README, "Using it with
@@ -499,4 +550,4 @@ help:
 	  $(MAKE) --no-print-directory -s -f $(HELPSRC) -f - help-text
 
 FORCE:
-.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb server wire lan fuzz test bench coverage clean help FORCE
+.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb tapsh server wire lan fuzz test bench coverage clean help FORCE

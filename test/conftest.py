@@ -16,12 +16,14 @@ through guest.note() are listed at the end of the run.
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 import pytest
 
 from qemu import REPO, Log, Qemu, build, free_udp_ports
 from hostnet import Server, check_pcap
+import tapnet
 
 LOGDIR = os.path.join(REPO, "test", "logs")
 MODES = ("intr", "poll", "hybrid")
@@ -149,9 +151,48 @@ def guest(request, netmode):
     g.close(failed=rep is None or rep.failed)
 
 
+@pytest.fixture
+def tapbed(guest, request):
+    """(bed, q): the guest booted with NET=tap on a bed of its own
+    (test/tapnet.py's TapBed): Linux's own stack as 10.0.2.2 on tap0 in a
+    network namespace, dnsmasq there for DHCP and DNS, our relay between
+    QEMU and tap0.  @pytest.mark.tap(loss=, reorder=, dup=, corrupt=,
+    seed=, dhcp=) sets the relay from boot on (all 0: a clean wire;
+    direct=True: no relay, QEMU on tap0 itself, Makefile TAPRELAY=off);
+    bed.impair(loss=...) changes it later, bed.stats() reads its counters,
+    bed.run(argv) / bed.popen(argv) run host programs in the namespace.
+    Makefile variables from @pytest.mark.qemu(...).  The bed goes down
+    after the test, before the guest.  As root (CI) a bed that cannot
+    start fails the test; as another user it skips it (the system may not
+    allow unshare -rn or /dev/net/tun)."""
+    m = request.node.get_closest_marker("tap")
+    opts = dict(m.kwargs) if m else {}
+    m = request.node.get_closest_marker("qemu")
+    makevars = m.kwargs if m else {}
+    port, qport = free_udp_ports(2)
+    bed = tapnet.TapBed(port, qport, log=guest.log.line,
+                        relay_log=guest.log.path + ".relay", **opts)
+    try:
+        bed.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        if os.geteuid() == 0:
+            raise
+        pytest.skip("no TAP bed for this user: %s" % str(e)[-300:])
+    try:
+        q = guest.boot(NET="tap", TAPPORT=port, TAP_QEMUPORT=qport,
+                       TAPRELAY="off" if bed.direct else "on", **makevars)
+        yield bed, q
+    finally:
+        bed.close()
+        for line in bed.relay_text().splitlines():
+            guest.log.line("[relay] " + line)
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "netmodes(*modes): run once per NETMODE (all by default)")
+    config.addinivalue_line(
+        "markers", "tap(**opts): the tapbed fixture's impairments and seed")
     config.addinivalue_line(
         "markers", "qemu(**makevars): Makefile variables for a booted guest")
 
