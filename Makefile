@@ -77,6 +77,8 @@ NETOBJS = \
   $K/net.o \
   $K/arp.o \
   $K/sock.o \
+  $K/tcp.o \
+  $K/tcpsock.o \
   $K/netceil.o \
   $K/netstage.o \
   $K/sysnet.o

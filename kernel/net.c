@@ -51,6 +51,7 @@ net_init(void)
   netif.cur.gateway = IF_BOOT_GATEWAY;
   netif.cur.dns = IF_BOOT_DNS;
   arp_init();
+  tcpsock_init();
 }
 
 // Our IPv4 address now; 0 while we have none (dhcpc asking).
@@ -183,6 +184,11 @@ net_rx(struct mbuf *m)
   case NP_ICMP_REPLY:
     icmp_reply(m, &pi);
     break;
+  case NP_TCP:
+    mbufpull(m, pi.off);                  // keep only the TCP segment
+    m->len = pi.len;
+    tcpsock_rx(m, pi.sip, pi.dip);
+    break;
   case NP_UDP:
     mbufpull(m, pi.off);                  // keep only the payload
     m->len = pi.len;
@@ -273,4 +279,5 @@ net_tick(void)
 {
   arp_tick();
   sock_tick();
+  tcp_timer();
 }

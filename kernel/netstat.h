@@ -58,6 +58,29 @@ struct netstat {
   uint64 drop_udp_cksum;  // bad UDP checksum
   uint64 drop_udp_noport; // no socket for the datagram
   uint64 drop_udp_qfull;  // socket receive queue full, or mbuf pool low (sock.c)
+  // TCP (tcpsock.c, tcp.c): received segments end in tcp_rx or a drop_tcp_*
+  uint64 tcp_rx;          // segments handed to a connection's state machine
+  uint64 drop_tcp_hdr;    // TCP header short, data offset wrong (or to a broadcast)
+  uint64 drop_tcp_cksum;  // bad TCP checksum
+  uint64 drop_tcp_opt;    // option length byte < 2 or past the header
+  uint64 drop_tcp_noport; // no connection or listener: answered with a RST (unless a RST)
+  uint64 drop_tcp_synq;   // SYN to a listener whose backlog (or the table) is full
+  uint64 tcp_tx;          // segments sent
+  uint64 tcp_rtx;         // segments retransmitted (timeout, fast retransmit, probe)
+  uint64 tcp_timeouts;    // retransmission timer expiries
+  uint64 tcp_fastrtx;     // fast retransmits (3 duplicate ACKs)
+  uint64 tcp_dupacks;     // duplicate ACKs received
+  uint64 tcp_probes;      // zero-window probes sent
+  uint64 tcp_rst_in;      // resets that ended a connection
+  uint64 tcp_rst_out;     // resets sent
+  uint64 tcp_challenge;   // challenge ACKs sent (RFC 5961)
+  uint64 tcp_drop_seq;    // segments outside the receive window (ACKed, data dropped)
+  uint64 tcp_drop_ack;    // ACK of data never sent, or no ACK bit
+  uint64 tcp_drop_state;  // segments the connection's state does not accept
+  uint64 tcp_ooo;         // out-of-order segments kept
+  uint64 tcp_ooo_drop;    // out-of-order segments dropped: no range left
+  uint64 tcp_giveup;      // connections that timed out
+
   // transmit-side failures
   uint64 tx_drop_nombuf;  // no mbuf to build an outgoing frame (write returns -1)
   uint64 tx_drop_noarp;   // next hop never answered ARP: queued frame dropped
@@ -83,5 +106,6 @@ netstat_accounted(struct netstat *s)
     s->drop_eth + s->drop_arp + s->drop_ip_hdr + s->drop_ip_src + s->drop_ip_cksum +
     s->drop_ip_len + s->drop_ip_frag + s->drop_ip_proto + s->drop_icmp +
     s->drop_udp_len + s->drop_udp_cksum + s->drop_udp_noport +
-    s->drop_udp_qfull;
+    s->drop_udp_qfull + s->tcp_rx + s->drop_tcp_hdr + s->drop_tcp_cksum +
+    s->drop_tcp_opt + s->drop_tcp_noport + s->drop_tcp_synq;
 }

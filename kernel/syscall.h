@@ -41,6 +41,11 @@
 #define SYS_arpctl  40  // flush it or set its entries' lifetime
 #define SYS_icmpconnect 41 // ICMP echo socket to an address: an fd
 #define SYS_netstages 42 // per-stage time histograms: netstages(struct netstages*, flags)
+#define SYS_tcpconnect 43 // TCP: connect to addr:port, an fd once established
+#define SYS_tcplisten  44 // TCP: listen on a port with a backlog: an fd for tcpaccept
+#define SYS_tcpaccept  45 // TCP: the next connection: an fd, the peer's address and port
+#define SYS_tcpshutdown 46 // TCP: shut down the sending side (FIN)
+#define SYS_tcplist    47 // TCP: describe listeners and connections (struct tcpinfo)
 
 // xv6-riscv's 2025 name for sleep: the same call.
 #define SYS_pause  SYS_sleep
