@@ -110,10 +110,10 @@ LDFLAGS = -z max-page-size=4096
 # The packages `make deps` installs, and the commands that prove they are here.
 # clang and libclang-rt-14-dev (its libFuzzer) are for `make fuzz`.
 # python3-pytest, -pexpect and -scapy run the tests, python3-matplotlib draws
-# the benchmarks' plots.
+# the benchmarks' plots; curl talks to httpd in test/test_tcp.py.
 DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark \
-  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib
-NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang
+  clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib curl
+NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang curl
 PYMODULES = pytest, pexpect, scapy
 
 # The Python that runs every script: Debian's own, which sees the python3-*
@@ -196,6 +196,11 @@ _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
 	$(OBJDUMP) -S $@ > $*.asm
 
+# hget links the SHA-256 code.
+$U/_hget: $U/hget.o $U/sha256.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/hget.o $U/sha256.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/hget.asm
+
 # dhcpc alone links the DHCP message code.
 $U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/dhcpc.o $U/dhcpmsg.o $(ULIB)
@@ -238,7 +243,10 @@ UPROGS = \
 	$U/_arp \
 	$U/_ping \
 	$U/_dhcpc \
-	$U/_netfuzz
+	$U/_netfuzz \
+	$U/_httpd \
+	$U/_hget \
+	$U/_tcptests
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -260,6 +268,8 @@ SERVERPORT ?= $(shell expr `id -u` % 5000 + 25099)
 FWDPORT ?= $(shell expr `id -u` % 5000 + 25999)
 # MIT's 2024-25 lab also forwards a second host port, to the guest's port 2001.
 FWDPORT2 ?= $(shell expr `id -u` % 5000 + 30999)
+# A host TCP port QEMU forwards to the guest's port 80 (httpd).
+HTTPFWDPORT ?= $(shell expr `id -u` % 5000 + 31999)
 GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
 # NET=wire: test/wire.py listens on WIREPORT, QEMU's end of the wire is WIRE_QEMUPORT.
 WIREPORT ?= $(shell expr `id -u` % 5000 + 26099)
@@ -277,7 +287,7 @@ QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.por
 else ifeq ($(NET),lan)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr $(LANPORT) + $(GUEST)),remote.type=inet,remote.host=127.0.0.1,remote.port=$(LANPORT)
 else
-QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000,hostfwd=udp::$(FWDPORT2)-:2001
+QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000,hostfwd=udp::$(FWDPORT2)-:2001,hostfwd=tcp::$(HTTPFWDPORT)-:80
 endif
 ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)
@@ -436,6 +446,7 @@ help:
 	@echo "  make clean                        remove build products"
 	@echo "variables: NETMODE=$(NETMODE) KMAP=$(KMAP) CPUS=$(CPUS) E1000_MITIGATION=$(E1000_MITIGATION) PCAP=$(PCAP)"
 	@echo "           SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)"
+	@echo "           HTTPFWDPORT=$(HTTPFWDPORT) (host TCP port to the guest's port 80: httpd)"
 	@echo "           GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)"
 	@echo "           NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)"
 	@echo "           LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)"
