@@ -53,6 +53,7 @@ struct tcpconn {
   uint32 laddr, raddr;
   uint16 lport, rport;
   int rcvtimeo_ms;             // SO_RCVTIMEO: 0 = block for ever
+  int busy_us;                 // SO_BUSY_POLL: poll the RX ring this long first
   int timed;                   // readers asleep with a timeout
   struct tcb t;
 };
@@ -577,6 +578,22 @@ tcpsock_close(struct tcpconn *c)
   flush(&q);
 }
 
+// SO_BUSY_POLL: poll the RX ring until c has data to read (or an end),
+// for at most c->busy_us. Caller holds no locks; reads c's fields without
+// the lock (only a hint).
+static void
+busy_poll(struct tcpconn *c)
+{
+  uint64 end = time_ns() + (uint64)c->busy_us * 1000;
+
+  while(time_ns() < end){
+    if(__atomic_load_n(&c->t.rlen, __ATOMIC_RELAXED) || c->t.fin_rcvd || c->t.err ||
+       killed(myproc()))
+      return;
+    netpoll(16);
+  }
+}
+
 // Read up to n bytes to the user address addr: blocks until there are
 // some. Returns the count, 0 at the end of the stream, -1 after a reset
 // or a give-up, when killed or when SO_RCVTIMEO runs out.
@@ -596,6 +613,8 @@ tcpsock_read(struct tcpconn *c, uint64 addr, int n)
   if((buf = kalloc()) == 0)
     return -1;
   mbufq_init(&q);
+  if(c->busy_us)
+    busy_poll(c);
   acquire(&tcps.lock);
   if(c->rcvtimeo_ms)
     deadline = ticks + (c->rcvtimeo_ms + TICK_MS - 1) / TICK_MS + 1;
@@ -687,12 +706,15 @@ tcpsock_shutdown(struct tcpconn *c)
   return r;
 }
 
-// sockopt() on a TCP connection: SO_RCVTIMEO, TCP_NODELAY. 0 or -1.
+// sockopt() on a TCP connection: SO_RCVTIMEO, SO_BUSY_POLL, TCP_NODELAY
+// (kernel/socket.h). 0 or -1.
 int
 tcpsock_setopt(struct tcpconn *c, int opt, int val)
 {
   if(opt == SO_RCVTIMEO && val >= 0 && val <= SO_MAXTIMEO)
     c->rcvtimeo_ms = val;
+  else if(opt == SO_BUSY_POLL && val >= 0 && val <= SO_MAXBUSY)
+    c->busy_us = val;
   else if(opt == TCP_NODELAY && (val == 0 || val == 1))
     c->t.nodelay = val;
   else

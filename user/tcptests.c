@@ -84,8 +84,11 @@ get(void)
 
   if((fd = tcpconnect(HOST, hostport)) < 0)
     fail("fetch: tcpconnect");
-  if(sockopt(fd, TCP_NODELAY, 1) < 0 || sockopt(fd, SO_RCVTIMEO, 20000) < 0)
+  if(sockopt(fd, TCP_NODELAY, 1) < 0 || sockopt(fd, SO_RCVTIMEO, 20000) < 0 ||
+     sockopt(fd, SO_BUSY_POLL, 200) < 0)
     fail("fetch: sockopt");
+  if(sockopt(fd, TCP_NODELAY, 2) != -1 || sockopt(fd, 99, 0) != -1)
+    fail("fetch: sockopt with a bad value or option");
   if(write(fd, req, strlen(req)) != strlen(req))
     fail("fetch: write");
   if(tcpshutdown(fd) < 0)
