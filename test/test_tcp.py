@@ -18,6 +18,11 @@ server, and the kernel's TCP glue (kernel/tcpsock.c) leaks nothing.
   back where they were (sysinfo via nettests' counters: `netstat`'s
   mbufs_inuse) and netstat's rx accounting adds up.
 
+- tcp-wire (on the raw wire, test/wire.py): a SYN flood fills httpd's
+  backlog and no more (SYN-ACKs for BACKLOG, drop_tcp_synq for the rest),
+  RSTs empty it; a scripted client (WirePeer) GETs /gen/5000 with HTTP/1.0
+  and no headers, and gets the body and the server's FIN; mbufs come back.
+
 No timing decides a result; timeouts are only ceilings.
 """
 
@@ -32,8 +37,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
 from qemu import TestFailure, free_tcp_port
 from test_net import netstat
+from test_wire import check_alive, deltas, guest_mem, wire  # noqa: F401 (wire: a fixture)
+from test_wire import netstat as wire_netstat
+from wire import GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC
 
 MIB = 1 << 20
 CURL_TIMEOUT = 240          # seconds: a ceiling for one curl
@@ -173,3 +185,114 @@ def test_hget(guest):
         guest.check_pcap(q)
     finally:
         srv.stop()
+
+
+# ---- on the raw wire (test/wire.py): a SYN flood and a scripted client ------
+
+FLOOD = 40                 # SYNs to httpd's port, more than its backlog
+BACKLOG = 16               # httpd's tcplisten backlog (user/httpd.c)
+
+
+class WirePeer:
+    """The host's side of TCP on the raw wire, scripted: remembers the
+    guest's SYN-ACKs, acknowledges every in-order byte at once (so the
+    guest never waits for a delayed ACK or a timer) and keeps the stream."""
+
+    def __init__(self, w, port):
+        self.w, self.port = w, port
+        self.synacks = {}          # our port -> the guest's ISN
+        self.rcv = bytearray()
+        self.fin = False
+        self.cond = threading.Condition()
+        w.tcp = self.segment
+
+    def frame(self, sport, flags, seq, ack=0, payload=b""):
+        return bytes(Ether(dst=GUEST_MAC, src=HOST_MAC)
+                     / IP(src=HOST_IP, dst=GUEST_IP)
+                     / TCP(sport=sport, dport=self.port, flags=flags, seq=seq,
+                           ack=ack, window=65535) / Raw(payload))
+
+    def segment(self, w, pkt):
+        t = pkt[TCP]
+        with self.cond:
+            if t.flags & 0x12 == 0x12:                # SYN-ACK
+                self.synacks[t.dport] = t.seq
+            elif t.dport == CLIENT_PORT and CLIENT_PORT in self.synacks:
+                ip = pkt[IP]
+                data = bytes(t.payload)[:ip.len - ip.ihl * 4 - t.dataofs * 4]  # no padding
+                nxt = self.synacks[CLIENT_PORT] + 1 + len(self.rcv)
+                if t.seq == nxt % (1 << 32):
+                    self.rcv += data
+                    if t.flags & 0x01:
+                        self.fin = True
+                if data or t.flags & 0x01:
+                    ack = self.synacks[CLIENT_PORT] + 1 + len(self.rcv) + self.fin
+                    w.send(self.frame(CLIENT_PORT, "A", CLIENT_ISN + 1 + len(REQUEST),
+                                      ack % (1 << 32)))
+            self.cond.notify_all()
+
+    def wait(self, pred, timeout=60):
+        with self.cond:
+            if not self.cond.wait_for(pred, timeout):
+                raise TestFailure("wire peer: timed out; synacks %d, %d bytes, fin %s"
+                                  % (len(self.synacks), len(self.rcv), self.fin))
+
+
+CLIENT_PORT = 41000
+CLIENT_ISN = 7000
+REQUEST = b"GET /gen/5000 HTTP/1.0\r\n\r\n"
+
+
+@pytest.mark.netmodes()
+def test_tcp_wire(guest, wire):
+    """On the raw wire: FLOOD SYNs to httpd fill its backlog and no more
+    (one SYN-ACK each for BACKLOG of them, the rest drop_tcp_synq), RSTs
+    clear it; then a scripted client completes a handshake, GETs /gen/5000
+    (HTTP/1.0: the server closes), receives the body byte-identical and a
+    FIN, and closes. Memory and the accounting are back afterwards."""
+    w, q = wire
+    pages0, mbufs0 = guest_mem(q)
+    q.sendline("httpd &")
+    q.expect_bg("httpd: listening on port 80\n")
+    peer = WirePeer(w, 80)
+    before = wire_netstat(guest, q)
+    for i in range(FLOOD):
+        w.send(peer.frame(30000 + i, "S", 1000 * i))
+    w.ping(timeout=10)
+    peer.wait(lambda: len(peer.synacks) >= BACKLOG)
+    w.ping(timeout=10)
+    d = deltas(before, wire_netstat(guest, q))
+    if len(peer.synacks) != BACKLOG or d["drop_tcp_synq"] != FLOOD - BACKLOG \
+            or d["tcp_rx"] != BACKLOG:
+        raise TestFailure("SYN flood: %d SYN-ACKs, drop_tcp_synq %+d, tcp_rx %+d"
+                          % (len(peer.synacks), d["drop_tcp_synq"], d["tcp_rx"]))
+    if "backlog %d pending %d" % (BACKLOG, BACKLOG) not in q.run("netstat"):
+        raise TestFailure("netstat does not show a full backlog")
+    for sport in list(peer.synacks):
+        w.send(peer.frame(sport, "R", 1000 * (sport - 30000) + 1))
+    w.ping(timeout=10)
+    out = q.run("netstat")
+    if "backlog %d pending 0" % BACKLOG not in out:
+        raise TestFailure("RSTs did not clear the backlog:\n" + out[-400:])
+
+    peer.synacks.clear()
+    w.send(peer.frame(CLIENT_PORT, "S", CLIENT_ISN))
+    peer.wait(lambda: CLIENT_PORT in peer.synacks)
+    isn = peer.synacks[CLIENT_PORT]
+    w.send(peer.frame(CLIENT_PORT, "A", CLIENT_ISN + 1, isn + 1))
+    w.send(peer.frame(CLIENT_PORT, "PA", CLIENT_ISN + 1, isn + 1, REQUEST))
+    peer.wait(lambda: peer.fin)
+    body = bytes(peer.rcv).split(b"\r\n\r\n", 1)
+    if len(body) != 2 or body[1] != gen_bytes(5000) or b"200 OK" not in body[0]:
+        raise TestFailure("wire client got %r" % bytes(peer.rcv)[:200])
+    w.send(peer.frame(CLIENT_PORT, "FA", CLIENT_ISN + 1 + len(REQUEST),
+                      (isn + 2 + len(peer.rcv)) % (1 << 32)))
+    w.ping(timeout=10)
+    check_alive(q, w, "TCP on the wire")
+    for _ in range(50):
+        pages, mbufs = guest_mem(q)
+        if mbufs == mbufs0:
+            break
+    if mbufs != mbufs0:
+        raise TestFailure("mbufs in use %d -> %d" % (mbufs0, mbufs))
+    wire_netstat(guest, q)

@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 
-from scapy.layers.inet import ICMP, IP, UDP, in4_chksum
+from scapy.layers.inet import ICMP, IP, TCP, UDP, in4_chksum
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 from scapy.utils import checksum
@@ -156,6 +156,7 @@ class Wire:
         self.bad = []
         self._handlers = {}
         self.dns = Wire._dns               # fn(wire, pkt) for UDP to port 53
+        self.tcp = None                    # fn(wire, pkt) for TCP to the host
         self.dhcp = dhcp or dhcpd.Server(lease=DHCP_LEASE, fixed=GUEST_IP,
                                          log=self._say)
         if echo_port:
@@ -279,6 +280,9 @@ class Wire:
             st["other"] += 1
         elif ICMP in pkt:
             self._icmp(pkt)
+        elif TCP in pkt and self.tcp:
+            st["tcp"] += 1
+            self.tcp(self, pkt)
         elif UDP in pkt:
             fn = self._handlers.get(pkt[UDP].dport)
             st["udp"] += 1

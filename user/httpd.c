@@ -287,7 +287,7 @@ strstr4(char *s)
 
 // Read one request head (to the blank line) into req, after the *have
 // bytes of the previous read that were left over. Returns its length
-// (the head ends with a NUL there), 0 at a clean end, -1 on error or a
+// (a NUL replaces the blank line's CRLF), 0 at a clean end, -1 on error or a
 // head over REQMAX. *have: the bytes at req past the head.
 static int
 readreq(int fd, char *req, int *have)
@@ -299,7 +299,7 @@ readreq(int fd, char *req, int *have)
     req[n] = 0;
     if((end = strstr4(req)) != 0){
       int len = end - req + 4;
-      *end = 0;
+      end[2] = 0;                     // the last header line keeps its CRLF
       *have = n - len;
       return len;
     }
