@@ -6,7 +6,7 @@ server, and the kernel's TCP glue (kernel/tcpsock.c) leaks nothing.
   port HTTPFWDPORT (slirp's hostfwd to guest port 80), GETs a file of the
   xv6 file system and /gen/N for N = 1 MiB: the bytes must be identical
   (SHA-256 compared with the file / the pattern); HEAD, 404, a directory
-  listing, keep-alive (two URLs on one connection) and /netstat; then 8
+  listing, keep-alive (two URLs on one connection) and /netstat; then 32
   curls at once, all served in full.
 - hget: a host HTTP server (http.server on a private directory, on
   SERVERPORT, reached as 10.0.2.2) serves a 1 MiB file; hget prints its
@@ -49,7 +49,7 @@ from wire import GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC
 
 MIB = 1 << 20
 CURL_TIMEOUT = 240          # seconds: a ceiling for one curl
-NCONCURRENT = 8
+NCONCURRENT = 32
 
 
 def gen_bytes(n):
@@ -138,7 +138,7 @@ def test_httpd(guest):
             or b"tcp_rx" not in body:
         raise TestFailure("GET /netstat: %r" % body[:300])
 
-    # NCONCURRENT at once, each 64 KiB.
+    # NCONCURRENT at once (issue 20 asks for 32), each 64 KiB.
     n = 64 * 1024
     with ThreadPoolExecutor(NCONCURRENT) as ex:
         res = list(ex.map(lambda i: curl(port, "/gen/%d" % (n + i)), range(NCONCURRENT)))
