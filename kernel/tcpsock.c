@@ -30,6 +30,7 @@
 #include "kernel/fs.h"
 #include "kernel/file.h"
 #include "kernel/netdefs.h"
+#include "kernel/netif.h"
 #include "kernel/socket.h"
 #include "kernel/tcp.h"
 
@@ -420,16 +421,20 @@ tcpwait(void *chan, struct tcpconn *c, uint deadline)
 
 // Active open to raddr:rport from an ephemeral port. Blocks until the
 // connection is established (returns it, held by the caller's file) or
-// fails (returns 0: refused, timed out, killed, no slot or address).
+// fails (returns 0: refused, timed out, killed, no slot or address, or
+// raddr one no unicast connection can go to: broadcast, multicast, our
+// own, loopback; np_src_ok's list, RFC 1122 4.2.3.10).
 struct tcpconn *
 tcpsock_connect(uint32 raddr, uint16 rport)
 {
   struct tcp_out out;
   struct tcpconn *c;
+  struct ifinfo ifi;
   struct mbufq q;
   int n;
 
-  if(net_addr() == 0 || raddr == 0 || rport == 0)
+  net_ifget(&ifi);
+  if(ifi.addr == 0 || rport == 0 || !np_src_ok(raddr, ifi.addr, ifi.netmask))
     return 0;
   mbufq_init(&q);
   acquire(&tcps.lock);

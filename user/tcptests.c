@@ -45,8 +45,11 @@ badargs(void)
     fail("badargs: accept/shutdown on a non-TCP fd");
   if(tcplisten(0, 1) != -1)
     fail("badargs: tcplisten port 0");
-  if(tcpconnect(HOST, 0) != -1 || tcpconnect(0, 80) != -1)
-    fail("badargs: tcpconnect to port 0 or address 0");
+  if(tcpconnect(HOST, 0) != -1 || tcpconnect(0, 80) != -1 ||
+     tcpconnect(0xFFFFFFFF, 80) != -1 || tcpconnect(0x0A0002FF, 80) != -1 ||
+     tcpconnect(0xE0000001, 80) != -1 || tcpconnect(0x7F000001, 80) != -1 ||
+     tcpconnect(0x0A00020F, 80) != -1)
+    fail("badargs: tcpconnect to port 0, address 0, broadcast, multicast, loopback, ourselves");
   if((lfd = tcplisten(8080, 4)) < 0)
     fail("badargs: tcplisten");
   if(tcplist((struct tcpinfo *)0xfffffffff0, 10) != -1 || tcplist(0, -1) != -1)
