@@ -426,6 +426,7 @@ help:
 	@echo "  make KMAP=split|shared            the kernel's mapping: its own page table, switched on"
 	@echo "                                    every trap (split), or in every process's (shared)"
 	@echo "  make qemu                         boot xv6 in QEMU (Ctrl-a x quits)"
+	@echo "                                    then httpd & in xv6: http://localhost:$(HTTPFWDPORT)/ on the host"
 	@echo "  make qemu-gdb                     boot and wait for gdb-multiarch on port $(GDBPORT)"
 	@echo "  make server                       host UDP echo server for nettests (port $(SERVERPORT))"
 	@echo "  make server LAB=2020              MIT's 2020-23 lab server instead: replies \"$(LAB_REPLY)\""
