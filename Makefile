@@ -93,6 +93,8 @@ NETOBJS = \
   $K/sockwait.o \
   $K/sockfd.o \
   $K/sockport.o \
+  $K/tcp.o \
+  $K/tcpsock.o \
   $K/netceil.o \
   $K/netstage.o \
   $K/sysnet.o
@@ -126,12 +128,12 @@ LDFLAGS = -z max-page-size=4096
 # python3-pytest, -pexpect and -scapy run the tests, python3-matplotlib draws
 # the benchmarks' plots. iproute2, dnsmasq-base and iputils-ping are for
 # NET=tap (test/tapnet.py): the namespace and tap0, DHCP and DNS in it, and
-# Linux's ping of the guest.
+# Linux's ping of the guest; curl talks to httpd in test/test_tcp.py.
 DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python3 tshark \
   clang libclang-rt-14-dev python3-pytest python3-pexpect python3-scapy python3-matplotlib \
-  iproute2 dnsmasq-base iputils-ping
+  iproute2 dnsmasq-base iputils-ping curl
 NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang \
-  ip dnsmasq ping
+  ip dnsmasq ping curl
 PYMODULES = pytest, pexpect, scapy
 
 # The Python that runs every script: Debian's own, which sees the python3-*
@@ -220,6 +222,11 @@ _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
 	$(OBJDUMP) -S $@ > $*.asm
 
+# hget links the SHA-256 code.
+$U/_hget: $U/hget.o $U/sha256.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/hget.o $U/sha256.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/hget.asm
+
 # dhcpc alone links the DHCP message code.
 $U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/dhcpc.o $U/dhcpmsg.o $(ULIB)
@@ -263,7 +270,10 @@ UPROGS = \
 	$U/_ping \
 	$U/_dhcpc \
 	$U/_netfuzz \
-	$U/_cpustat
+	$U/_cpustat \
+	$U/_httpd \
+	$U/_hget \
+	$U/_tcptests
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
@@ -286,6 +296,8 @@ SERVERPORT ?= $(shell expr $(UIDMOD) + 25099)
 FWDPORT ?= $(shell expr $(UIDMOD) + 25999)
 # MIT's 2024-25 lab also forwards a second host port, to the guest's port 2001.
 FWDPORT2 ?= $(shell expr $(UIDMOD) + 30999)
+# A host TCP port QEMU forwards to the guest's port 80 (httpd).
+HTTPFWDPORT ?= $(shell expr $(UIDMOD) + 31999)
 GDBPORT ?= $(shell expr $(UIDMOD) + 25000)
 # NET=wire: test/wire.py listens on WIREPORT, QEMU's end of the wire is WIRE_QEMUPORT.
 WIREPORT ?= $(shell expr $(UIDMOD) + 26099)
@@ -311,6 +323,7 @@ $(error TAPRELAY must be on or off, not '$(TAPRELAY)')
 endif
 TAPDIRECT = $(and $(filter tap,$(NET)),$(filter off,$(TAPRELAY)))
 ##= SERVERPORT=$(SERVERPORT) FWDPORT=$(FWDPORT) (to guest port 2000) FWDPORT2=$(FWDPORT2) (to 2001)
+##= HTTPFWDPORT=$(HTTPFWDPORT) (host TCP port to the guest's port 80: httpd)
 ##= GDBPORT=$(GDBPORT) PYTHON=$(PYTHON)
 ##= NET=$(NET) WIREPORT=$(WIREPORT) WIRE_QEMUPORT=$(WIRE_QEMUPORT)
 ##= LANPORT=$(LANPORT) GUEST=$(GUEST) LEASE=$(LEASE)
@@ -337,7 +350,7 @@ QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.por
 else ifeq ($(NET),lan)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr $(LANPORT) + $(GUEST)),remote.type=inet,remote.host=127.0.0.1,remote.port=$(LANPORT)
 else
-QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000,hostfwd=udp::$(FWDPORT2)-:2001
+QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000,hostfwd=udp::$(FWDPORT2)-:2001,hostfwd=tcp::$(HTTPFWDPORT)-:80
 endif
 ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)
@@ -361,6 +374,7 @@ TAPBED = --port $(TAPPORT) --qemu-port $(TAP_QEMUPORT) --loss $(LOSS) --reorder 
 RUNQEMU = $(if $(filter tap,$(NET)),$(TAPNET) qemu $(TAPBED) $(if $(TAPDIRECT),--direct) --) $(QEMU)
 
 ## make qemu                         boot xv6 in QEMU (Ctrl-a x quits)
+##                                   then httpd & in xv6: http://localhost:$(HTTPFWDPORT)/ on the host
 ## make qemu ICOUNT=on               ... with QEMU counting instructions (-icount shift=0):
 ##                                   cpustat and udpbench report instructions and traps
 ## make qemu NET=tap [LOSS=f REORDER=f DUP=f CORRUPT=f SEED=n]

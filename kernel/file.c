@@ -101,6 +101,10 @@ fileclose(struct file *f)
     end_op();
   } else if(copy.type == FD_SOCK){
     sockclose(copy.sock);
+  } else if(copy.type == FD_TCP){
+    tcpsock_close(copy.tcp);
+  } else if(copy.type == FD_TCPLISTEN){
+    tcpsock_lclose(copy.tcpl);
   }
 }
 
@@ -156,6 +160,10 @@ fileread(struct file *f, uint64 addr, int n)
     return r;
   case FD_SOCK:
     return sockread(f->sock, addr, n);
+  case FD_TCP:
+    return tcpsock_read(f->tcp, addr, n);
+  case FD_TCPLISTEN:
+    return -1;
   default:
     panic("fileread: bad file type");
   }
@@ -204,6 +212,10 @@ filewrite(struct file *f, uint64 addr, int n)
     return write_inode(f, addr, n);
   case FD_SOCK:
     return sockwrite(f->sock, addr, n);
+  case FD_TCP:
+    return tcpsock_write(f->tcp, addr, n);
+  case FD_TCPLISTEN:
+    return -1;
   default:
     panic("filewrite: bad file type");
   }

@@ -1,13 +1,15 @@
 // Open files and in-memory inodes.
 
 struct file {
-  enum { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE, FD_SOCK } type;
+  enum { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE, FD_SOCK, FD_TCP, FD_TCPLISTEN } type;
   int ref;            // reference count
   char readable;
   char writable;
   struct pipe *pipe;  // FD_PIPE
   struct inode *ip;   // FD_INODE and FD_DEVICE
   struct sock *sock;  // FD_SOCK
+  struct tcpconn *tcp;     // FD_TCP
+  struct tcplisten *tcpl;  // FD_TCPLISTEN
   uint off;           // FD_INODE
   short major;        // FD_DEVICE
 };

@@ -52,6 +52,7 @@ net_init(void)
   netif.cur.gateway = IF_BOOT_GATEWAY;
   netif.cur.dns = IF_BOOT_DNS;
   arp_init();
+  tcpsock_init();
 }
 
 // Our IPv4 address now; 0 while we have none (dhcpc asking).
@@ -185,6 +186,11 @@ net_rx(struct mbuf *m)
   case NP_ICMP_REPLY:
     icmp_reply(m, &pi);
     break;
+  case NP_TCP:
+    mbufpull(m, pi.off);                  // keep only the TCP segment
+    m->len = pi.len;
+    tcpsock_rx(m, pi.sip, pi.dip);
+    break;
   case NP_UDP:
     mbufpull(m, pi.off);                  // keep only the payload
     m->len = pi.len;
@@ -228,19 +234,35 @@ net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport)
   return arp_output(m, sip, net_nexthop(dip));
 }
 
-// Send the ICMP message in m (m->head is its first byte, checksum already
-// computed, with ETH_HLEN + IP_HLEN bytes of headroom) to dip. Consumes m;
+// Send the IPv4 payload of protocol proto in m (m->head is its first
+// byte, complete with its checksum, with ETH_HLEN + IP_HLEN bytes of
+// headroom) to dip: the IP header, then the neighbour (arp.c). Consumes m;
 // returns as net_tx_udp. Caller holds no locks.
-int
-net_tx_icmp(struct mbuf *m, uint32 dip)
+static int
+ip_output(struct mbuf *m, uint32 dip, int proto)
 {
   uint16 id = __atomic_fetch_add(&ip_id, 1, __ATOMIC_RELAXED);
   uint len = m->len;      // before mbufpush() adds the IP header to it
   uint32 sip = net_addr();
 
-  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), sip, dip, IPPROTO_ICMP, id, len);
-  NETSTAT_INC(icmp_tx);
+  np_put_ip((uint8 *)mbufpush(m, IP_HLEN), sip, dip, proto, id, len);
   return arp_output(m, sip, net_nexthop(dip));
+}
+
+// Send the ICMP message in m to dip, as ip_output.
+int
+net_tx_icmp(struct mbuf *m, uint32 dip)
+{
+  NETSTAT_INC(icmp_tx);
+  return ip_output(m, dip, IPPROTO_ICMP);
+}
+
+// Send the TCP segment in m (tcpsock.c built it, checksum included) to
+// dip, as ip_output.
+int
+net_tx_tcp(struct mbuf *m, uint32 dip)
+{
+  return ip_output(m, dip, IPPROTO_TCP);
 }
 
 // The neighbour a packet to dip is handed to: dip itself on our subnet
@@ -265,4 +287,5 @@ net_tick(void)
 {
   arp_tick();
   sock_tick();
+  tcp_timer();
 }

@@ -91,6 +91,7 @@ void net_rx(struct mbuf *m);
 int  net_tx_udp(struct mbuf *m, uint32 dip, uint16 sport, uint16 dport);
 void net_put_udp(struct mbuf *m, uint32 sip, uint32 dip, uint16 sport, uint16 dport);
 int  net_tx_icmp(struct mbuf *m, uint32 dip);  // m: an ICMP message, checksum set
+int  net_tx_tcp(struct mbuf *m, uint32 dip);   // m: a TCP segment, checksum set (tcpsock.c)
 uint32 net_addr(void);            // our IPv4 address, 0 if none (kernel/netif.h)
 void net_ifget(struct ifinfo *ifi);
 int  net_ifset(struct ifinfo *ifi);
@@ -168,3 +169,20 @@ void sockrecvudp(struct mbuf *m, uint32 sip, uint16 sport, uint16 dport);
 int  sockallocicmp(struct file **f, uint32 raddr);  // icmpconnect()
 void sockrecvicmp(struct mbuf *m, uint32 sip, uint16 id);
 void sock_tick(void);             // wake readers waiting with a timeout
+
+// tcpsock.c: TCP sockets, the shell around tcp.c's state machine
+struct tcpconn;
+struct tcplisten;
+void tcpsock_init(void);
+void tcpsock_rx(struct mbuf *m, uint32 sip, uint32 dip);  // m: the TCP segment; consumes m
+void tcp_timer(void);             // from net_tick: TCP's timers
+struct tcpconn *tcpsock_connect(uint32 raddr, uint16 rport);
+struct tcplisten *tcpsock_listen(uint16 port, int backlog);
+struct tcpconn *tcpsock_accept(struct tcplisten *l, uint32 *raddr, uint16 *rport);
+void tcpsock_lclose(struct tcplisten *l);
+void tcpsock_close(struct tcpconn *c);
+int  tcpsock_read(struct tcpconn *c, uint64 addr, int n);
+int  tcpsock_write(struct tcpconn *c, uint64 addr, int n);
+int  tcpsock_shutdown(struct tcpconn *c);
+int  tcpsock_setopt(struct tcpconn *c, int opt, int val);
+int  tcpsock_list(uint64 uinfo, int n);

@@ -196,6 +196,8 @@ parse_ip(const uint8 *f, uint len, uint32 myip, uint32 mymask,
     return parse_icmp(f, myip, pi);
   if(ip[IP_F_PROTO] == IPPROTO_UDP)
     return parse_udp(f, pi);
+  if(ip[IP_F_PROTO] == IPPROTO_TCP)   // unicast only (RFC 1122 4.2.3.10)
+    return myip != 0 && pi->dip == myip ? NP_TCP : NP_DROP_IP_HDR;
   return NP_DROP_IP_PROTO;
 }
 

@@ -77,6 +77,7 @@ enum {
   NP_ICMP_ECHO,        // ICMP echo request to us
   NP_UDP,              // UDP datagram
   NP_ICMP_REPLY,       // ICMP echo reply to us (for a ping socket)
+  NP_TCP,             // TCP segment to our own address (pi->off, pi->len: the segment)
   NP_ARP_OTHER,        // ARP from a possible sender, not for us: it may only
                        // refresh the sender's cache entry (RFC 826); the
                        // caller counts it as drop_arp
@@ -154,8 +155,8 @@ void np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
                 uint16 dport, uint datalen);
 
 // ---- TCP (RFC 9293 3.1): the segment header and its options ----------
-// np_parse() does not classify TCP; the TCP glue calls np_tcp_parse() on
-// the IPv4 payload np_parse would have handed it.
+// np_parse() classifies IPv4 protocol 6 to our address as NP_TCP; the TCP
+// glue (kernel/tcpsock.c) calls np_tcp_parse() on that payload.
 #define TCP_HLEN      20      // header without options
 #define TCP_MAXHLEN   60      // data offset 15 words
 #define TCP_MSS_DEFAULT 536   // RFC 9293 3.7.1: when a SYN has no MSS option

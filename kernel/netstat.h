@@ -50,12 +50,33 @@
   X(drop_ip_cksum,   stack,  1, "bad IPv4 header checksum") \
   X(drop_ip_len,     stack,  1, "total length disagrees with the frame") \
   X(drop_ip_frag,    stack,  1, "fragments (not reassembled)") \
-  X(drop_ip_proto,   stack,  1, "protocol other than ICMP/UDP") \
+  X(drop_ip_proto,   stack,  1, "protocol other than ICMP/UDP/TCP") \
   X(drop_icmp,       stack,  1, "malformed or unhandled ICMP, echo replies no socket takes") \
   X(drop_udp_len,    stack,  1, "UDP length field wrong") \
   X(drop_udp_cksum,  stack,  1, "bad UDP checksum") \
   X(drop_udp_noport, stack,  1, "no socket for the datagram") \
   X(drop_udp_qfull,  stack,  1, "socket receive queue full, or mbuf pool low (sock.c)") \
+  X(tcp_rx,          tcp,    1, "segments handed to a connection's state machine") \
+  X(drop_tcp_hdr,    tcp,    1, "TCP header short, data offset wrong (or to a broadcast)") \
+  X(drop_tcp_cksum,  tcp,    1, "bad TCP checksum") \
+  X(drop_tcp_opt,    tcp,    1, "option length byte < 2 or past the header") \
+  X(drop_tcp_noport, tcp,    1, "no connection or listener: answered with a RST (unless a RST)") \
+  X(drop_tcp_synq,   tcp,    1, "SYN to a listener whose backlog (or the table) is full") \
+  X(tcp_tx,          tcp,    0, "segments sent") \
+  X(tcp_rtx,         tcp,    0, "segments retransmitted (timeout, fast retransmit, probe)") \
+  X(tcp_timeouts,    tcp,    0, "retransmission timer expiries") \
+  X(tcp_fastrtx,     tcp,    0, "fast retransmits (3 duplicate ACKs)") \
+  X(tcp_dupacks,     tcp,    0, "duplicate ACKs received") \
+  X(tcp_probes,      tcp,    0, "zero-window probes sent") \
+  X(tcp_rst_in,      tcp,    0, "resets that ended a connection") \
+  X(tcp_rst_out,     tcp,    0, "resets sent") \
+  X(tcp_challenge,   tcp,    0, "challenge ACKs sent (RFC 5961)") \
+  X(tcp_drop_seq,    tcp,    0, "segments outside the receive window (ACKed, data dropped)") \
+  X(tcp_drop_ack,    tcp,    0, "ACK of data never sent, or no ACK bit") \
+  X(tcp_drop_state,  tcp,    0, "segments the connection's state does not accept") \
+  X(tcp_ooo,         tcp,    0, "out-of-order segments kept") \
+  X(tcp_ooo_drop,    tcp,    0, "out-of-order segments dropped: no range left") \
+  X(tcp_giveup,      tcp,    0, "connections that timed out") \
   X(tx_drop_nombuf,  tx,     0, "no mbuf to build an outgoing frame (write returns -1)") \
   X(tx_drop_noarp,   tx,     0, "next hop never answered ARP: queued frame dropped") \
   X(arp_queued,      tx,     0, "frames held waiting for an ARP reply") \
@@ -75,6 +96,7 @@
   X(driver, "driver (e1000.c)") \
   X(thread, "net thread (netthread.c)") \
   X(stack,  "stack (net.c, arp.c, sock.c): where received frames went") \
+  X(tcp,    "TCP (tcpsock.c, tcp.c): received segments end in tcp_rx or a drop_tcp_*") \
   X(tx,     "transmit-side failures") \
   X(limits, "limits a program or a peer ran into (not frame drops)") \
   X(harts,  "harts (proc.c, plic.c; NOTES.md \"IPIs\")")

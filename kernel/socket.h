@@ -10,6 +10,8 @@
 #define SO_BUSY_POLL  2   // a blocking read polls the RX ring itself for up to val us
                           // before it sleeps (as Linux's SO_BUSY_POLL); 0 = off
 
+#define TCP_NODELAY   3   // TCP: 1 = send at once (Nagle off), 0 = Nagle on (the default)
+
 #define SO_MAXTIMEO   3600000   // largest SO_RCVTIMEO: one hour
 #define SO_MAXBUSY    1000000   // largest SO_BUSY_POLL: one second
 
@@ -66,5 +68,22 @@ struct ceiling {
 #define CEIL_TX 0
 #define CEIL_RX 1
 #define CEIL_MAXN 10000000   // most frames one netceiling() call moves
+
+// One TCP listener or connection, as tcplist() reports it (`netstat`,
+// httpd's /netstat page): like Linux's `ss -ti`.
+struct tcpinfo {
+  char state[12];    // "LISTEN", "ESTABLISHED", ... (kernel/tcp.c's names)
+  uint32 laddr, raddr;
+  uint16 lport, rport;
+  uint32 cwnd, ssthresh;   // bytes
+  uint32 srtt_us;    // smoothed RTT; 0 before the first sample
+  uint32 rto_ms;
+  uint32 nrtx;       // segments retransmitted
+  uint32 sndq, rcvq; // bytes in the send and receive buffers
+  uint32 mss;        // effective send MSS
+  uint16 backlog, pending;  // a listener's
+  uint32 orphan;     // closed by the program, still in the table (FIN-WAIT, TIME-WAIT)
+};
+#define TCPINFO_MAX 48   // listeners + connections the kernel holds at most
 
 #endif

@@ -120,6 +120,11 @@ uint64 sys_arpctl(void);
 uint64 sys_icmpconnect(void);
 uint64 sys_netstages(void);
 uint64 sys_cpustat(void);
+uint64 sys_tcpconnect(void);
+uint64 sys_tcplisten(void);
+uint64 sys_tcpaccept(void);
+uint64 sys_tcpshutdown(void);
+uint64 sys_tcplist(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -165,6 +170,11 @@ static uint64 (*syscalls[])(void) = {
   [SYS_icmpconnect] sys_icmpconnect,
   [SYS_netstages] sys_netstages,
   [SYS_cpustat] sys_cpustat,
+  [SYS_tcpconnect] sys_tcpconnect,
+  [SYS_tcplisten] sys_tcplisten,
+  [SYS_tcpaccept] sys_tcpaccept,
+  [SYS_tcpshutdown] sys_tcpshutdown,
+  [SYS_tcplist]  sys_tcplist,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

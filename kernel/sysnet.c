@@ -83,10 +83,13 @@ uint64
 sys_sockopt(void)
 {
   struct sock *so;
+  struct file *f;
   int opt, val;
 
   argint(1, &opt);
   argint(2, &val);
+  if(argfd(0, 0, &f) == 0 && f->type == FD_TCP)
+    return tcpsock_setopt(f->tcp, opt, val);
   if(argsock(0, &so) < 0)
     return -1;
   return socksetopt(so, opt, val);
@@ -329,4 +332,110 @@ sys_icmpconnect(void)
   if(sockallocicmp(&f, (uint32)raddr) < 0)
     return -1;
   return sockfd(f);
+}
+
+// A new file of type (FD_TCP or FD_TCPLISTEN) for p, and a descriptor of
+// the calling process for it; or -1 (then the file is closed, which ends
+// p, or p is ended here if no file was left).
+static int
+tcpfd(int type, struct tcpconn *c, struct tcplisten *l)
+{
+  struct file *f;
+
+  if((f = filealloc()) == 0){
+    if(c)
+      tcpsock_close(c);
+    else
+      tcpsock_lclose(l);
+    return -1;
+  }
+  f->type = type;
+  f->readable = f->writable = (type == FD_TCP);
+  f->tcp = c;
+  f->tcpl = l;
+  return sockfd(f);
+}
+
+// int tcpconnect(uint32 addr, uint16 port): an fd once established, or -1.
+uint64
+sys_tcpconnect(void)
+{
+  struct tcpconn *c;
+  int addr;
+  uint16 port;
+
+  argint(0, &addr);
+  if(argport(1, &port, 0) < 0)
+    return -1;
+  if((c = tcpsock_connect((uint32)addr, port)) == 0)
+    return -1;
+  return tcpfd(FD_TCP, c, 0);
+}
+
+// int tcplisten(uint16 port, int backlog): a listening fd, or -1.
+uint64
+sys_tcplisten(void)
+{
+  struct tcplisten *l;
+  uint16 port;
+  int backlog;
+
+  argint(1, &backlog);
+  if(argport(0, &port, 0) < 0)
+    return -1;
+  if((l = tcpsock_listen(port, backlog)) == 0)
+    return -1;
+  return tcpfd(FD_TCPLISTEN, 0, l);
+}
+
+// int tcpaccept(int lfd, uint32 *addr, uint16 *port): an fd, or -1.
+uint64
+sys_tcpaccept(void)
+{
+  struct file *lf;
+  struct tcpconn *c;
+  uint64 uaddr, uport;
+  uint32 raddr;
+  uint16 rport;
+  int fd;
+
+  argaddr(1, &uaddr);
+  argaddr(2, &uport);
+  if(argfd(0, 0, &lf) < 0 || lf->type != FD_TCPLISTEN)
+    return -1;
+  if((c = tcpsock_accept(lf->tcpl, &raddr, &rport)) == 0)
+    return -1;
+  if((fd = tcpfd(FD_TCP, c, 0)) < 0)
+    return -1;
+  if((uaddr && copyout(myproc()->pagetable, uaddr, (char *)&raddr, 4) < 0) ||
+     (uport && copyout(myproc()->pagetable, uport, (char *)&rport, 2) < 0)){
+    lf = myproc()->ofile[fd];     // a bad pointer: the connection is closed
+    myproc()->ofile[fd] = 0;
+    fileclose(lf);
+    return -1;
+  }
+  return fd;
+}
+
+// int tcpshutdown(int fd): 0 or -1.
+uint64
+sys_tcpshutdown(void)
+{
+  struct file *f;
+
+  if(argfd(0, 0, &f) < 0 || f->type != FD_TCP)
+    return -1;
+  return tcpsock_shutdown(f->tcp);
+}
+
+// int tcplist(struct tcpinfo *ti, int n)
+uint64
+sys_tcplist(void)
+{
+  uint64 ti;
+  int n;
+
+  argaddr(0, &ti);
+  argint(1, &n);
+  return tcpsock_list(ti, n);
 }

@@ -21,7 +21,7 @@ import tempfile
 
 import pytest
 
-from qemu import REPO, Log, Qemu, build, free_udp_ports
+from qemu import REPO, Log, Qemu, build, free_tcp_port, free_udp_ports
 from hostnet import Server, check_pcap
 import tapnet
 
@@ -44,6 +44,8 @@ class Guest:
         # FWDPORT, FWDPORT2: host ports QEMU forwards to the guest's UDP
         # ports 2000 and 2001. SERVERPORT: where server.py listens.
         self.fwdport, self.fwdport2, self.serverport = free_udp_ports(3)
+        # HTTPFWDPORT: the host TCP port QEMU forwards to the guest's port 80.
+        self.httpport = free_tcp_port()
         self._node = node
         self._started = []       # Qemu and Server objects, to stop
         self._nimg = 0
@@ -79,6 +81,7 @@ class Guest:
                                      % self._nboot),
             "FWDPORT": self.fwdport,
             "FWDPORT2": self.fwdport2,
+            "HTTPFWDPORT": self.httpport,
             "SERVERPORT": self.serverport,
         }
         allvars.update(makevars)

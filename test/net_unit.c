@@ -159,7 +159,8 @@ test_malformed(void)
   expect(__LINE__, NP_UDP, 1, n, IPH + IP_F_FRAG, 0x40);                // DF is fine
   expect(__LINE__, NP_DROP_IP_HDR, 1, n, IPH + IP_F_DST + 3, 0x10);     // not our IP
   expect(__LINE__, NP_DROP_IP_HDR, 1, n, IPH + IP_F_TTL, 0);            // TTL 0
-  expect(__LINE__, NP_DROP_IP_PROTO, 1, n, IPH + IP_F_PROTO, 6);        // TCP
+  expect(__LINE__, NP_TCP, 1, n, IPH + IP_F_PROTO, 6);                 // TCP (np_tcp_parse checks it)
+  expect(__LINE__, NP_DROP_IP_PROTO, 1, n, IPH + IP_F_PROTO, 7);        // protocol 7
   expect(__LINE__, NP_DROP_UDP_LEN, 0, n, L4 + UDP_F_LEN + 1, 7);       // UDP length < 8
   expect(__LINE__, NP_DROP_UDP_LEN, 0, n, L4 + UDP_F_LEN + 1, 14);      // UDP length > IP payload
   expect(__LINE__, NP_DROP_UDP_CKSUM, 0, n, DATA + 4, 'O');             // payload corrupted

@@ -99,6 +99,17 @@ def free_udp_ports(n):
             s.close()
 
 
+def free_tcp_port():
+    """A TCP port of this host that was free a moment ago (for QEMU's
+    hostfwd=tcp, HTTPFWDPORT)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
 def free_udp_run(n, tries=50):
     """Return a port p such that p .. p+n-1 were all free UDP ports of
     127.0.0.1 a moment ago: a LAN's switch (p) and its guests' QEMUs (guest

@@ -50,7 +50,7 @@ import threading
 import time
 
 import pytest
-from scapy.layers.inet import ICMP, IP, UDP, IPOption
+from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 from scapy.utils import checksum, rdpcap, wrpcap
@@ -62,7 +62,7 @@ import test_net
 from hostnet import Flooder
 from wire import data as wire_data
 from wire import (Wire, udp_frame, ping_frame, GUEST_IP, GUEST_MAC, HOST_IP, HOST_MAC,
-                  BROADCAST, ETH_IP, ETH_ARP, PROTO_ICMP, PROTO_UDP,
+                  BROADCAST, ETH_IP, ETH_ARP, PROTO_ICMP, PROTO_UDP, PROTO_TCP,
                   ICMP_ECHO, ICMP_ECHO_REPLY)
 
 ECHO_PORT = 7777          # host port the wire echoes (udpecho ping)
@@ -88,7 +88,7 @@ SETTLE_TRIES = 5          # netstat reads before a counter is called wrong
 # netstat counters that say where each delivered frame went: those
 # kernel/netstat.h marks rx (rx_sink stays 0: no ceiling run here).
 RX_WHERE = counters.RX_OUTCOMES
-TX_EFFECTS = counters.known("arp_tx", "icmp_tx", "tx_drop_dev")
+TX_EFFECTS = counters.known("arp_tx", "icmp_tx", "tx_drop_dev", "tcp_rst_out")
 DRIVER_DROPS = counters.known("rx_drop_err", "rx_drop_nombuf", "rx_missed")
 NIC_DROPS = ("nic_oversize", "nic_filter")   # never reach the driver
 
@@ -181,7 +181,34 @@ def _predict_ip(ip, ports):
             return "drop_udp_cksum", None
         dport = struct.unpack("!H", body[2:4])[0]
         return ("udp_rx" if dport in ports else "drop_udp_noport"), None
+    if ip[9] == PROTO_TCP:
+        return _predict_tcp(ip, body)
     return "drop_ip_proto", None
+
+
+def _predict_tcp(ip, body):
+    """A TCP segment to the guest, which listens on no TCP port here:
+    RFC 9293 3.1's header checks, then a RST for the closed port (none
+    for a RST)."""
+    if ip[16:20] != ip_bytes(GUEST_IP):
+        return "drop_ip_hdr", None                # TCP is unicast only
+    off = body[12] >> 4 if len(body) >= 20 else 0
+    if len(body) < 20 or off < 5 or off * 4 > len(body):
+        return "drop_tcp_hdr", None
+    pseudo = ip[12:20] + struct.pack("!BBH", 0, PROTO_TCP, len(body))
+    if checksum(pseudo + body) != 0:
+        return "drop_tcp_cksum", None
+    opts, i = body[20:off * 4], 0
+    while i < len(opts) and opts[i] != 0:         # END
+        if opts[i] == 1:                          # NOP
+            i += 1
+            continue
+        if i + 1 >= len(opts) or opts[i + 1] < 2 or i + opts[i + 1] > len(opts):
+            return "drop_tcp_opt", None
+        if opts[i] == 2 and opts[i + 1] != 4:     # MSS
+            return "drop_tcp_opt", None
+        i += opts[i + 1]
+    return "drop_tcp_noport", (None if body[13] & 0x04 else "tcp_rst_out")
 
 
 # ---- frames for the targeted batches ----------------------------------------
@@ -363,7 +390,9 @@ def targeted():
                          (0x8000, "drop_udp_noport"))]
     b["protocol"] = [
         ("protocol %d" % p, ipf(p, udp(1, 2, PAYLOAD)),
-         "drop_ip_proto") for p in (6, 0, 2, 41, 58, 255)]
+         "drop_ip_proto") for p in (0, 2, 41, 58, 255)] + [
+        ("protocol 6 (TCP) with a UDP body", ipf(PROTO_TCP, udp(1, 2, PAYLOAD)),
+         "drop_tcp_cksum")]
     b["udp"] = [
         ("UDP length %s" % what, udpf(len=n), "drop_udp_len")
         for what, n in (("0", 0), ("7", 7), ("+1", 8 + len(PAYLOAD) + 1),
@@ -421,7 +450,48 @@ def targeted():
         ("unicast to another MAC",
          eth("52:54:00:12:34:57", ETH_IP, big[14:]),
          "nic_filter")]
+    b["tcp"] = tcp_cases()
     return b
+
+
+def tcpf(flags="S", options=(), payload=b"", dport=8080, dst=GUEST_IP, **kw):
+    """A TCP segment to the guest (where nothing listens); kw are scapy
+    TCP fields to get wrong (dataofs, chksum)."""
+    return bytes(Ether(dst=GUEST_MAC, src=HOST_MAC)
+                 / IP(src=HOST_IP, dst=dst, id=0)
+                 / TCP(sport=40000, dport=dport, flags=flags, seq=1000,
+                       options=list(options), **kw) / Raw(payload))
+
+
+def tcp_badopt(opt4):
+    """A SYN whose 4 option bytes are opt4, with a correct checksum."""
+    seg = bytearray(bytes(TCP(sport=40000, dport=8080, flags="S", seq=1000,
+                              options=[("NOP", None)] * 4)))
+    seg[20:24] = opt4
+    seg[16:18] = b"\0\0"
+    pseudo = ip_bytes(HOST_IP) + ip_bytes(GUEST_IP) + struct.pack("!BBH", 0, PROTO_TCP, len(seg))
+    seg[16:18] = struct.pack("!H", checksum(pseudo + bytes(seg)))
+    return ipf(PROTO_TCP, bytes(seg))
+
+
+def tcp_cases():
+    """RFC 9293 3.1's header checks (kernel/netparse.c np_tcp_parse) and
+    closed ports (tcpsock.c: RST, none to a RST)."""
+    return [
+        ("TCP SYN to a closed port", tcpf("S"), "drop_tcp_noport"),
+        ("TCP ACK to a closed port", tcpf("A", payload=PAYLOAD), "drop_tcp_noport"),
+        ("TCP RST to a closed port", tcpf("R"), "drop_tcp_noport"),
+        ("TCP SYN, MSS option", tcpf("S", [("MSS", 1000)]), "drop_tcp_noport"),
+        ("TCP SYN, unknown option", tcpf("S", [(99, b"ab")]), "drop_tcp_noport"),
+        ("TCP checksum wrong", tcpf("S", chksum=0x1234), "drop_tcp_cksum"),
+        ("TCP data offset 4", tcpf("S", dataofs=4), "drop_tcp_hdr"),
+        ("TCP data offset past the end", tcpf("S", dataofs=15), "drop_tcp_hdr"),
+        ("TCP header cut", ipf(PROTO_TCP, tcpf("S")[34:44]), "drop_tcp_hdr"),
+        ("TCP option length 1", tcp_badopt(bytes([99, 1, 0, 0])), "drop_tcp_opt"),
+        ("TCP option past the header", tcp_badopt(bytes([1, 99, 6, 0])), "drop_tcp_opt"),
+        ("TCP MSS length 3", tcp_badopt(bytes([2, 3, 0, 0])), "drop_tcp_opt"),
+        ("TCP to broadcast", tcpf("S", dst="255.255.255.255"), "drop_ip_hdr"),
+    ]
 
 
 # ---- random and mutated frames ----------------------------------------------

@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 
-from scapy.layers.inet import ICMP, IP, UDP, in4_chksum
+from scapy.layers.inet import ICMP, IP, TCP, UDP, in4_chksum
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 from scapy.utils import checksum
@@ -67,6 +67,7 @@ ETH_IP = 0x0800
 ETH_ARP = 0x0806
 PROTO_ICMP = 1
 PROTO_UDP = 17
+PROTO_TCP = 6
 ICMP_ECHO_REPLY = 0
 ICMP_ECHO = 8
 
@@ -198,6 +199,7 @@ class Wire(FrameThread):
         self.bad = []
         self._handlers = {}
         self.dns = Wire._dns               # fn(wire, pkt) for UDP to port 53
+        self.tcp = None                    # fn(wire, pkt) for TCP to the host
         self.dhcp = dhcp or dhcpd.Server(lease=DHCP_LEASE, fixed=GUEST_IP,
                                          log=self._say)
         if echo_port:
@@ -298,6 +300,9 @@ class Wire(FrameThread):
             st["other"] += 1
         elif ICMP in pkt:
             self._icmp(pkt)
+        elif TCP in pkt and self.tcp:
+            st["tcp"] += 1
+            self.tcp(self, pkt)
         elif UDP in pkt:
             fn = self._handlers.get(pkt[UDP].dport)
             st["udp"] += 1

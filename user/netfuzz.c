@@ -5,8 +5,8 @@
 // WORKERS processes (default 4) call every network system call (see
 // calls_table[] below: connect, icmpconnect, bind, unbind, send, recv, sendmsgs,
 // recvmsgs, sockopt, socklist, netstat, netmode, netceiling, ifget, ifset,
-// arplist, arpctl, and read, write, dup and close on the sockets they
-// made) with random and boundary arguments, for SECONDS (default 20).
+// arplist, arpctl, tcpconnect, tcplisten, tcpaccept, tcpshutdown, tcplist,
+// and read, write, dup and close on the sockets they made) with random and boundary arguments, for SECONDS (default 20).
 // Lengths are 0, 1, the largest, one more, negative or random; pointers
 // good, unaligned, null, into the read-only text, across the end of the
 // heap, into unmapped pages, the stack's guard page and the kernel's
@@ -320,6 +320,37 @@ do_icmpconnect(void)
 }
 
 static void
+do_tcpconnect(void)
+{
+  uint64 rport, raddr = anydst(&rport);
+
+  keepfd(call("tcpconnect", tcpconnect, raddr, rport, 0, 0, 0, 0));
+}
+
+static void
+do_tcplisten(void)
+{
+  static uint64 edge[] = { 0, 1, 16, 17, 0x7fffffff, (uint64)-1 };
+
+  keepfd(call("tcplisten", tcplisten, anyport(), PICK(edge), 0, 0, 0, 0));
+}
+
+// Blocks until a connection comes (none does here) or the parent's kill.
+static void
+do_tcpaccept(void)
+{
+  int k;
+
+  keepfd(call("tcpaccept", tcpaccept, anyfd(), anyptr(4, &k), anyptr(2, &k), 0, 0, 0));
+}
+
+static void
+do_tcpshutdown(void)
+{
+  call("tcpshutdown", tcpshutdown, anyfd(), 0, 0, 0, 0, 0);
+}
+
+static void
 do_bind(void)
 {
   uint64 port = anyport();
@@ -488,7 +519,8 @@ do_lists(void)
   static uint64 edge[] = { 0, 1, 16, 17, 170, 171, 0x7fffffff, (uint64)-1 };
   uint64 n = below(2) ? below(20) : PICK(edge);
 
-  switch(below(4)){
+  switch(below(5)){
+  case 4: do_copyout("tcplist", tcplist, n * sizeof(struct tcpinfo), n, 0); break;
   case 0: do_copyout("socklist", socklist, n * sizeof(struct sockinfo), n, 0); break;
   case 1: do_copyout("arplist", arplist, n * sizeof(struct arpinfo), n, 0); break;
   case 2: do_copyout("netstat", netstat, sizeof(struct netstat), 0, 1); break;
@@ -575,7 +607,8 @@ static struct fuzzcall calls_table[] = {
   { do_send, 8 }, { do_recv, 4 }, { do_read, 8 }, { do_write, 8 }, { do_close, 4 },
   { do_dup, 2 }, { do_sendmsgs, 4 }, { do_recvmsgs, 4 }, { do_sockopt, 4 },
   { do_lists, 8 }, { do_arpctl, 1 }, { do_netmode, 1 }, { do_netceiling, 1 },
-  { do_ifset, 1 },
+  { do_ifset, 1 }, { do_tcpconnect, 2 }, { do_tcplisten, 2 }, { do_tcpaccept, 1 },
+  { do_tcpshutdown, 2 },
 };
 #define NCALLS (sizeof(calls_table) / sizeof(calls_table[0]))
 

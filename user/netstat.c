@@ -48,6 +48,52 @@ putname(char *name)
     printf(" ");
 }
 
+// An IPv4 address a.b.c.d:port into a 22-byte buf.
+static char *
+addrport(char *buf, uint32 a, int port)
+{
+  char *p = buf;
+  int v[5] = { a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, port };
+
+  for(int i = 0; i < 5; i++){
+    char d[8];
+    int n = 0, x = v[i];
+    do { d[n++] = '0' + x % 10; x /= 10; } while(x);
+    while(n)
+      *p++ = d[--n];
+    *p++ = i < 3 ? '.' : ':';
+  }
+  p[-1] = 0;
+  return buf;
+}
+
+// TCP listeners and connections, as Linux's `ss -ti` shows them.
+static void
+tcpconns(void)
+{
+  static struct tcpinfo ti[TCPINFO_MAX];
+  char a[24], b[24];
+  int n;
+
+  if((n = tcplist(ti, TCPINFO_MAX)) < 0){
+    fprintf(2, "netstat: tcplist() failed\n");
+    exit(1);
+  }
+  printf("tcp: %d\n", n);
+  for(int i = 0; i < n && i < TCPINFO_MAX; i++){
+    if(strcmp(ti[i].state, "LISTEN") == 0){
+      printf("  LISTEN      *:%d backlog %d pending %d\n", ti[i].lport,
+             ti[i].backlog, ti[i].pending);
+      continue;
+    }
+    printf("  %s %s %s%s\n", ti[i].state, addrport(a, ti[i].laddr, ti[i].lport),
+           addrport(b, ti[i].raddr, ti[i].rport), ti[i].orphan ? " (closed)" : "");
+    printf("    mss %d cwnd %d ssthresh %d srtt %d.%dms rto %dms retrans %d sndq %d rcvq %d\n",
+           ti[i].mss, ti[i].cwnd, ti[i].ssthresh, ti[i].srtt_us / 1000,
+           ti[i].srtt_us % 1000 / 100, ti[i].rto_ms, ti[i].nrtx, ti[i].sndq, ti[i].rcvq);
+  }
+}
+
 // Print each counter of group (0: the state) as "name value".
 static void
 printgroup(char *group)
@@ -124,5 +170,6 @@ main(int argc, char *argv[])
            ns.rx_frames, acc);
 
   printsocks();
+  tcpconns();
   exit(0);
 }

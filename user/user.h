@@ -107,6 +107,29 @@ int icmpconnect(uint32 raddr);
 struct netstages;
 int netstages(struct netstages *ns, int flags);
 
+// TCP (kernel/tcpsock.c; addresses and ports in host byte order). A
+// connection is a file descriptor: read() returns what has arrived (at
+// least 1 byte; 0 at the end of the stream; -1 after a reset or a
+// give-up, or when SO_RCVTIMEO runs out), write() blocks while the send
+// buffer is full and returns n or -1, close() sends FIN (RST if unread
+// data is left). sockopt(fd, SO_RCVTIMEO or TCP_NODELAY, val) works on it.
+// tcpconnect(addr, port): connect from an ephemeral port; blocks until
+// established. An fd, or -1 (refused, timed out, no address).
+int tcpconnect(uint32 addr, uint16 port);
+// tcplisten(port, backlog): an fd for tcpaccept(); at most backlog
+// connections wait for it (more SYNs are dropped, netstat drop_tcp_synq).
+// close() it to stop listening. -1 if the port is taken.
+int tcplisten(uint16 port, int backlog);
+// tcpaccept(lfd, &addr, &port): wait for the next connection on lfd; a
+// new fd, and the peer's address and port (either pointer may be 0).
+int tcpaccept(int lfd, uint32 *addr, uint16 *port);
+// tcpshutdown(fd): no more writes; the peer reads EOF after the data. 0 or -1.
+int tcpshutdown(int fd);
+// tcplist(ti, n): describe up to n TCP listeners and connections (struct
+// tcpinfo, kernel/socket.h). Returns how many there are, or -1.
+struct tcpinfo;
+int tcplist(struct tcpinfo *ti, int n);
+
 // MIT's 2024-25 net lab interface (ports, no descriptors). Addresses and
 // ports in host byte order.
 // bind(port): queue UDP datagrams sent to local port (at most 16; more are
