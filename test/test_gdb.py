@@ -37,7 +37,7 @@ import pytest
 from qemu import REPO, TestFailure
 
 GDB = "gdb-multiarch"
-READY_TIMEOUT = 60      # seconds from QEMU start to gdb's "ready" (boot under gdb)
+READY_TIMEOUT = 180     # seconds from QEMU start to gdb's "ready" (boot under gdb; 60 was too short once on a loaded host)
 FRAME_TIMEOUT = 45      # seconds from "ready" until gdb has seen the payload
 SEND_EVERY = 1.0        # seconds between datagrams (slirp may drop one while
                         # the guest sits at a breakpoint instead of answering ARP)
