@@ -42,10 +42,10 @@
 #define SYS_icmpconnect 41 // ICMP echo socket to an address: an fd
 #define SYS_netstages 42 // per-stage time histograms: netstages(struct netstages*, flags)
 #define SYS_cpustat 43 // traps and instruction counts: cpustat(struct cpustat*)
-#define SYS_tcpconnect 48 // TCP: connect to addr:port, an fd once established
-#define SYS_tcplisten  48 // TCP: listen on a port with a backlog: an fd for tcpaccept
-#define SYS_tcpaccept  48 // TCP: the next connection: an fd, the peer's address and port
-#define SYS_tcpshutdown 48 // TCP: shut down the sending side (FIN)
+#define SYS_tcpconnect 44 // TCP: connect to addr:port, an fd once established
+#define SYS_tcplisten  45 // TCP: listen on a port with a backlog: an fd for tcpaccept
+#define SYS_tcpaccept  46 // TCP: the next connection: an fd, the peer's address and port
+#define SYS_tcpshutdown 47 // TCP: shut down the sending side (FIN)
 #define SYS_tcplist    48 // TCP: describe listeners and connections (struct tcpinfo)
 
 // xv6-riscv's 2025 name for sleep: the same call.
