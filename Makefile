@@ -7,9 +7,10 @@ U = user
 
 # Build-time choices (see `make help`).
 NETMODE ?= intr
-# The kernel's mapping: split (its own page table, switched to on every trap,
-# as xv6-riscv) or shared (mapped in every process's table: no switch on a trap).
-KMAP ?= split
+# The kernel's mapping: shared (mapped in every process's table: no switch
+# on a trap; the default since every test passes with it) or split (its own
+# page table, switched to on every trap, as xv6-riscv).
+KMAP ?= shared
 CPUS ?= 3
 E1000_MITIGATION ?= on
 PCAP ?= on
@@ -142,8 +143,8 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 
 ## make [NETMODE=intr|poll|hybrid]   build kernel/kernel and fs.img (NETMODE: the boot mode;
 ##                                   switch at run time with netmode inside xv6)
-## make KMAP=split|shared            the kernel's mapping: its own page table, switched on
-##                                   every trap (split), or in every process's (shared)
+## make KMAP=shared|split            the kernel's mapping: in every process's page table (shared,
+##                                   the default: a trap switches nothing) or its own (split, xv6-riscv's)
 all: checkdeps $K/kernel fs.img
 
 # ---- dependencies -----------------------------------------------------------

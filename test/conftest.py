@@ -21,7 +21,7 @@ import tempfile
 
 import pytest
 
-from qemu import REPO, Log, Qemu, build, free_tcp_port, free_udp_ports
+from qemu import DEFAULT_KMAP, REPO, Log, Qemu, build, free_tcp_port, free_udp_ports
 from hostnet import Server, check_pcap
 import tapnet
 
@@ -58,7 +58,7 @@ class Guest:
         shutil.copyfile(os.path.join(REPO, "fs.img"), path)
         return path
 
-    def boot(self, cpus=3, fsimg=None, wait=True, kmap="split", **makevars):
+    def boot(self, cpus=3, fsimg=None, wait=True, kmap=DEFAULT_KMAP, **makevars):
         """Start QEMU with this test's NETMODE and return the Qemu.
 
         fsimg: the disk image, by default a fresh copy of fs.img; pass a
@@ -212,7 +212,7 @@ def pytest_collection_modifyitems(items):
     def build(item):
         params = getattr(getattr(item, "callspec", None), "params", {})
         return (MODES.index(params.get("netmode", "intr")),
-                params.get("kmap", "split") != "split")
+                params.get("kmap", DEFAULT_KMAP) != DEFAULT_KMAP)
     items.sort(key=build)
 
 
