@@ -81,6 +81,7 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "test"))
 sys.path.insert(0, BENCH)
 import report  # noqa: E402
+import stages  # noqa: E402
 from lan import Lan  # noqa: E402
 from qemu import (REPO, Log, Qemu, TaggedLog, TestFailure, build,  # noqa: E402
                   free_udp_ports, free_udp_run, make_command)
@@ -115,6 +116,9 @@ class Boot:
 # cpus1-shared the same with KMAP=shared, and the two icount boots count
 # instructions and traps per operation in each layout.
 LAYOUT_PROBES = ("sys", "lat", "busy", "tx", "rx10k")
+# The boots whose visits end with the per-stage breakdown (bench/stages.py):
+# one per layout, so stages.png puts split and shared side by side.
+STAGE_BOOTS = ("cpus1", "cpus1-shared")
 ICOUNT_PROBES = ("sys", "lat", "busy", "tx", "rxslow")
 
 BOOTS = [
@@ -520,6 +524,8 @@ def visit(boot, rounds, plan, root, log, data, layout=None):
         q.run("udpbench lat -n 20 -p %d" % peers.ports["echo"], timeout=RUN_TIMEOUT)
         q.run("udpbench rx -n 20 -r 1000 -p %d" % peers.ports["source"], timeout=RUN_TIMEOUT)
         run_rounds(Guest(boot, q, peers, data), rounds, plan)
+        if boot.name in STAGE_BOOTS:
+            stages.after_rounds(q, peers.ports, boot, data, os.path.dirname(log.path))
     except TestFailure as e:
         data["errors"].append("%s, rounds %s: %s" % (boot.name, list(rounds), e))
         progress("  FAILED: %s (log: %s)" % (e, log.path))
@@ -771,6 +777,9 @@ def main():
         run_all(boots, plan, args, outdir, data)
     finally:
         data["meta"]["seconds"] = round(time.monotonic() - t0, 1)
+        if data.get("stages"):
+            stages.plot(data["stages"], os.path.join(outdir, "stages.png"),
+                        "where the time goes: CPUS=1, mitigation off, each mode and layout")
         report.write(data, outdir, args.save)
     print(open(os.path.join(outdir, "report.md")).read().split("## The ceiling")[0])
     for line in skipped:
