@@ -436,10 +436,5 @@ main(void)
   test_flush();
   test_list();
   test_ttl();
-  if(failures){
-    printf("neigh_unit: %d FAILED\n", failures);
-    return 1;
-  }
-  printf("neigh_unit: OK\n");
-  return 0;
+  return unit_done("neigh_unit");
 }

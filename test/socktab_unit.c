@@ -189,10 +189,5 @@ main(void)
   test_icmp_ids();
   test_admit();
   test_reply_address();
-  if(failures){
-    printf("socktab_unit: %d FAILED\n", failures);
-    return 1;
-  }
-  printf("socktab_unit: OK\n");
-  return 0;
+  return unit_done("socktab_unit");
 }

@@ -1248,10 +1248,5 @@ main(void)
   test_iss();
   test_netparse_tcp();
   test_loopback();
-  if(failures){
-    printf("tcp_unit: %d FAILED\n", failures);
-    return 1;
-  }
-  printf("tcp_unit: OK\n");
-  return 0;
+  return unit_done("tcp_unit");
 }
