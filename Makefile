@@ -525,13 +525,13 @@ NETFUZZSEED ?= $(shell date +%s)
 FUZZ = test/fuzz
 FUZZFLAGS = -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+$(FUZZ)/fuzz_netparse: $(FUZZ)/fuzz_netparse.c $(FUZZ)/fuzz.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_netparse.c $K/netparse.c
 
-$(FUZZ)/fuzz_dhcpmsg: $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
+$(FUZZ)/fuzz_dhcpmsg: $(FUZZ)/fuzz_dhcpmsg.c $(FUZZ)/fuzz.h $U/dhcpmsg.c $U/dhcpmsg.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_dhcpmsg.c $U/dhcpmsg.c
 
-$(FUZZ)/fuzz_tcp: $(FUZZ)/fuzz_tcp.c $K/tcp.c $K/tcp.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
+$(FUZZ)/fuzz_tcp: $(FUZZ)/fuzz_tcp.c $(FUZZ)/fuzz.h $K/tcp.c $K/tcp.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h
 	clang $(FUZZFLAGS) -o $@ $(FUZZ)/fuzz_tcp.c $K/tcp.c $K/netparse.c
 
 ## make fuzz [FUZZTIME=60]           libFuzzer on kernel/netparse.c, user/dhcpmsg.c, kernel/tcp.c,

@@ -40,16 +40,7 @@
 #include "kernel/types.h"
 #include "user/dhcpmsg.h"
 
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void
-check(int ok, const char *what, int line)
-{
-  if(!ok){
-    fprintf(stderr, "fuzz_dhcpmsg.c:%d: broken: %s\n", line, what);
-    abort();
-  }
-}
+#include "test/fuzz/fuzz.h"
 
 static uint32
 be32(const uint8 *p)
@@ -140,11 +131,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint8 *m;
   int ctl, r;
 
-  if(size < 1)
+  if((ctl = fuzz_ctl(&data, &size)) < 0)
     return 0;
-  ctl = data[0];
-  data++;
-  size--;
   len = size > DHCP_MAXMSG ? DHCP_MAXMSG : size;
   m = malloc(len);             // malloc(0) too: ASan then flags any read
   memcpy(m, data, len);

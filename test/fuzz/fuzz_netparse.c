@@ -47,16 +47,7 @@
 
 static const uint8 mymac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void
-check(int ok, const char *what, int line)
-{
-  if(!ok){
-    fprintf(stderr, "fuzz_netparse.c:%d: broken: %s\n", line, what);
-    abort();
-  }
-}
+#include "test/fuzz/fuzz.h"
 
 // The Internet checksum's 16-bit ones'-complement sum of p[0..len-1],
 // written without netparse.c's help.
@@ -240,11 +231,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint8 *f;
   int ctl, v;
 
-  if(size < 1)
+  if((ctl = fuzz_ctl(&data, &size)) < 0)
     return 0;
-  ctl = data[0];
-  data++;
-  size--;
   len = size > MAXFRAME ? MAXFRAME : size;
   if((ctl & 8) && len < ETH_MINLEN)
     len = ETH_MINLEN;

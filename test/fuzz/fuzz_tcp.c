@@ -40,16 +40,7 @@
 #include "kernel/types.h"
 #include "kernel/tcp.h"
 
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void
-check(int ok, const char *what, int line)
-{
-  if(!ok){
-    fprintf(stderr, "fuzz_tcp.c:%d: broken: %s\n", line, what);
-    abort();
-  }
-}
+#include "test/fuzz/fuzz.h"
 
 static const uint sizes[4] = { 1, 100, 1500, 8192 };
 
