@@ -77,6 +77,33 @@ head(struct obuf *o, int code, const char *ctype, uint64 len, int keep)
   oputs(o, keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
 }
 
+// The page buffer, emptied: a page (fd -1) is built whole there first,
+// to know its length.
+static struct obuf *
+pagebegin(void)
+{
+  static struct obuf page;
+
+  page.fd = -1;
+  page.n = page.err = 0;
+  page.b = pagebuf;
+  page.cap = sizeof(pagebuf);
+  return &page;
+}
+
+// Answer on o with the page built since pagebegin(): a 200 head with its
+// length (0 if it did not fit), then the page itself if body.
+static void
+pagesend(struct obuf *o, struct obuf *page, int body, int keep)
+{
+  head(o, 200, "text/html", page->err ? 0 : page->n, keep);
+  if(body && !page->err){
+    oflush(o);
+    if(write(o->fd, page->b, page->n) != page->n)
+      o->err = 1;
+  }
+}
+
 // A short text reply (errors).
 static void
 message(struct obuf *o, int code, const char *text, int body, int keep)
@@ -142,7 +169,7 @@ static void
 netstatpage(struct obuf *o, int body, int keep)
 {
   static struct netstat ns;
-  static struct obuf page;
+  struct obuf *page = pagebegin();
   // Every counter, in kernel/netstat.h's order (its one list).
   static struct { char *name; uint64 *v; } c[] = {
 #define HTTPD_COUNTER(name, group, rx, desc) { #name, &ns.name },
@@ -151,67 +178,49 @@ netstatpage(struct obuf *o, int body, int keep)
   };
 
   netstat(&ns);
-  page.fd = -1;
-  page.n = page.err = 0;
-  page.b = pagebuf;
-  page.cap = sizeof(pagebuf);
-  oputs(&page, "<!DOCTYPE html><html><head><meta http-equiv=\"refresh\" content=\"2\">"
-               "<title>xv6 netstat</title></head><body><h1>xv6-netpoll netstat</h1>\n<p>mode ");
-  oputs(&page, netmode_name(ns.mode));
-  oputs(&page, "</p>\n<h2>Counters</h2><table border=1>\n");
+  oputs(page, "<!DOCTYPE html><html><head><meta http-equiv=\"refresh\" content=\"2\">"
+              "<title>xv6 netstat</title></head><body><h1>xv6-netpoll netstat</h1>\n<p>mode ");
+  oputs(page, netmode_name(ns.mode));
+  oputs(page, "</p>\n<h2>Counters</h2><table border=1>\n");
   for(int i = 0; i < sizeof(c) / sizeof(c[0]); i++){
-    oputs(&page, "<tr><td>");
-    oputs(&page, c[i].name);
-    oputs(&page, "<td>");
-    oputu(&page, *c[i].v);
-    oputs(&page, "</tr>\n");
+    oputs(page, "<tr><td>");
+    oputs(page, c[i].name);
+    oputs(page, "<td>");
+    oputu(page, *c[i].v);
+    oputs(page, "</tr>\n");
   }
-  oputs(&page, "</table>\n");
-  tcprows(&page);
-  head(o, 200, "text/html", page.err ? 0 : page.n, keep);
-  if(body && !page.err){
-    oflush(o);
-    if(write(o->fd, page.b, page.n) != page.n)
-      o->err = 1;
-  }
+  oputs(page, "</table>\n");
+  tcprows(page);
+  pagesend(o, page, body, keep);
 }
 
 // A directory's listing, from the open directory fd.
 static void
 listing(struct obuf *o, int dfd, char *path, int body, int keep)
 {
-  static struct obuf page;
+  struct obuf *page = pagebegin();
   struct dirent de;
   char name[DIRSIZ + 1];
 
-  page.fd = -1;
-  page.n = page.err = 0;
-  page.b = pagebuf;
-  page.cap = sizeof(pagebuf);
-  oputs(&page, "<!DOCTYPE html><html><body><h1>Index of ");
-  oputs(&page, path);
-  oputs(&page, "</h1><ul>\n");
+  oputs(page, "<!DOCTYPE html><html><body><h1>Index of ");
+  oputs(page, path);
+  oputs(page, "</h1><ul>\n");
   while(read(dfd, &de, sizeof(de)) == sizeof(de)){
     if(de.inum == 0)
       continue;
     memmove(name, de.name, DIRSIZ);
     name[DIRSIZ] = 0;
-    oputs(&page, "<li><a href=\"");
-    oputs(&page, path[strlen(path) - 1] == '/' ? "" : path);
+    oputs(page, "<li><a href=\"");
+    oputs(page, path[strlen(path) - 1] == '/' ? "" : path);
     if(path[strlen(path) - 1] != '/')
-      oputs(&page, "/");
-    oputs(&page, name);
-    oputs(&page, "\">");
-    oputs(&page, name);
-    oputs(&page, "</a>\n");
+      oputs(page, "/");
+    oputs(page, name);
+    oputs(page, "\">");
+    oputs(page, name);
+    oputs(page, "</a>\n");
   }
-  oputs(&page, "</ul></body></html>\n");
-  head(o, 200, "text/html", page.err ? 0 : page.n, keep);
-  if(body && !page.err){
-    oflush(o);
-    if(write(o->fd, page.b, page.n) != page.n)
-      o->err = 1;
-  }
+  oputs(page, "</ul></body></html>\n");
+  pagesend(o, page, body, keep);
 }
 
 // A file or directory of the file system.
