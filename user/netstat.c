@@ -67,6 +67,19 @@ addrport(char *buf, uint32 a, int port)
   return buf;
 }
 
+// n, what a list call returned, after printing "what: n"; exits if
+// the call failed.
+static int
+listed(char *what, char *call, int n)
+{
+  if(n < 0){
+    fprintf(2, "netstat: %s failed\n", call);
+    exit(1);
+  }
+  printf("%s: %d\n", what, n);
+  return n;
+}
+
 // TCP listeners and connections, as Linux's `ss -ti` shows them.
 static void
 tcpconns(void)
@@ -75,11 +88,7 @@ tcpconns(void)
   char a[24], b[24];
   int n;
 
-  if((n = tcplist(ti, TCPINFO_MAX)) < 0){
-    fprintf(2, "netstat: tcplist() failed\n");
-    exit(1);
-  }
-  printf("tcp: %d\n", n);
+  n = listed("tcp", "tcplist()", tcplist(ti, TCPINFO_MAX));
   for(int i = 0; i < n && i < TCPINFO_MAX; i++){
     if(strcmp(ti[i].state, "LISTEN") == 0){
       printf("  LISTEN      *:%d backlog %d pending %d\n", ti[i].lport,
@@ -124,11 +133,7 @@ printsocks(void)
   static struct sockinfo si[MAXSOCKS];
   int n;
 
-  if((n = socklist(si, MAXSOCKS)) < 0){
-    fprintf(2, "netstat: socklist() failed\n");
-    exit(1);
-  }
-  printf("sockets: %d\n", n);
+  n = listed("sockets", "socklist()", socklist(si, MAXSOCKS));
   for(int i = 0; i < n && i < MAXSOCKS; i++){
     if(si[i].proto == IPPROTO_ICMP)
       printf("  icmp    id %d raddr %x queued %d/%d rx %lu drops %lu wakeups %lu\n",
