@@ -217,7 +217,7 @@ $K/%.o: $K/%.S
 
 # ---- user programs ----------------------------------------------------------
 
-ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o $U/resolv.o
+ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o $U/resolv.o $U/netlib.o
 
 _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)

@@ -865,7 +865,7 @@ echo_ok(void)
   int fd, n = strlen(msg), ok = 0, r;
   uint64 end = timens() + 10000000000ULL;
 
-  if((fd = connect(HOST_IP, 3999, serverport)) < 0 || sockopt(fd, SO_RCVTIMEO, 500) < 0){
+  if((fd = udpopen(HOST_IP, 3999, serverport, 500)) < 0){
     printf("netfuzz: no socket for the echo\n");
     return 0;
   }

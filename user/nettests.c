@@ -71,10 +71,8 @@ opensock(int lport, int rport, int timeout_ms)
 {
   int fd;
 
-  if((fd = connect(serverip, lport, rport)) < 0)
-    fail("connect");
-  if(sockopt(fd, SO_RCVTIMEO, timeout_ms) < 0)
-    fail("sockopt");
+  if((fd = udpopen(serverip, lport, rport, timeout_ms)) < 0)
+    fail("connect/sockopt");
   return fd;
 }
 
@@ -960,7 +958,7 @@ void
 bindleak(void)
 {
   struct sysinfo before, now;
-  int same = 0;
+  int same;
 
   if(sysinfo(&before) < 0)
     fail("sysinfo");
@@ -971,13 +969,8 @@ bindleak(void)
     waitqueued(3845, 2);
     mustunbind(3845);
   }
-  for(int i = 0; i < 20 && !same; i++){
-    if(sysinfo(&now) < 0)
-      fail("sysinfo");
-    same = now.freepages == before.freepages && now.mbufs_inuse == before.mbufs_inuse;
-    if(!same)
-      sleep(10);
-  }
+  if((same = sysinfo_settled(&before, &now, 20)) < 0)
+    fail("sysinfo");
   if(!same)
     fail("bind/unbind lost pages or mbufs");
 }

@@ -125,7 +125,7 @@ int
 main(int argc, char *argv[])
 {
   struct sysinfo before, now;
-  int same = 0;
+  int same;
 
   if(argc < 2)
     fail("usage: tcptests HOSTPORT [CLOSEDPORT]");
@@ -138,13 +138,8 @@ main(int argc, char *argv[])
   badargs();
   listen();
   fetch();
-  for(int i = 0; i < 50 && !same; i++){
-    if(sysinfo(&now) < 0)
-      fail("sysinfo");
-    same = now.freepages == before.freepages && now.mbufs_inuse == before.mbufs_inuse;
-    if(!same)
-      sleep(10);
-  }
+  if((same = sysinfo_settled(&before, &now, 50)) < 0)
+    fail("sysinfo");
   if(!same){
     printf("tcptests: pages %ld -> %ld, mbufs %ld -> %ld\n", before.freepages,
            now.freepages, before.mbufs_inuse, now.mbufs_inuse);

@@ -297,10 +297,8 @@ opensock(uint32 addr, int lport, int port, int ms)
 {
   int fd;
 
-  if((fd = connect(addr, lport, port)) < 0)
-    die("connect failed (is the port already in use?)");
-  if(sockopt(fd, SO_RCVTIMEO, ms) < 0)
-    die("sockopt failed");
+  if((fd = udpopen(addr, lport, port, ms)) < 0)
+    die("connect/sockopt failed (is the port already in use?)");
   return fd;
 }
 

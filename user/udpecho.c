@@ -53,7 +53,7 @@ opensock(uint32 raddr, int lport, int rport, int ms)
 {
   int fd;
 
-  if((fd = connect(raddr, lport, rport)) < 0 || sockopt(fd, SO_RCVTIMEO, ms) < 0){
+  if((fd = udpopen(raddr, lport, rport, ms)) < 0){
     printf("udpecho: FAILED socket on port %d\n", lport);
     exit(1);
   }

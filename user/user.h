@@ -197,6 +197,10 @@ int memcmp(const void *, const void *, uint);
 void *memcpy(void *, const void *, uint);
 uint64 timens(void);   // nsecs(), from the time CSR without a system call
 
+// netlib.c
+int udpopen(uint32 addr, int lport, int rport, int ms);
+int sysinfo_settled(struct sysinfo *before, struct sysinfo *now, int tries);
+
 // umalloc.c
 void* malloc(uint);
 void free(void*);
