@@ -84,7 +84,7 @@ import report  # noqa: E402
 import stages  # noqa: E402
 from lan import Lan  # noqa: E402
 from qemu import (REPO, Log, Qemu, TaggedLog, TestFailure, build,  # noqa: E402
-                  free_udp_ports, free_udp_run, make_command)
+                  free_udp_ports, free_udp_run, make_command, run_main)
 
 OUT = os.path.join(BENCH, "out")          # untracked: every run's folder
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -789,8 +789,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

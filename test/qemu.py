@@ -14,6 +14,7 @@ import re
 import shlex
 import socket
 import subprocess
+import sys
 import threading
 import time
 import tty
@@ -99,12 +100,12 @@ def free_udp_ports(n):
             s.close()
 
 
-def free_tcp_port():
-    """A TCP port of this host that was free a moment ago (for QEMU's
-    hostfwd=tcp, HTTPFWDPORT)."""
+def free_tcp_port(host=""):
+    """A TCP port of this host ("", every address) that was free a moment
+    ago (for QEMU's hostfwd=tcp, HTTPFWDPORT; its -gdb on 127.0.0.1)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        s.bind(("", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
     finally:
         s.close()
@@ -148,6 +149,16 @@ class TaggedLog:
 
     def flush(self):
         pass
+
+
+def run_main(main):
+    """Run a command-line script's main(): its return value is the exit
+    status; ^C ends it with status 130 and one line, not a traceback."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 def make_command(args):
