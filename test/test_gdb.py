@@ -34,7 +34,7 @@ import threading
 import pexpect
 import pytest
 
-from qemu import REPO, TestFailure
+from qemu import REPO, TestFailure, free_tcp_port
 
 GDB = "gdb-multiarch"
 READY_TIMEOUT = 180     # seconds from QEMU start to gdb's "ready" (boot under gdb; 60 was too short once on a loaded host)
@@ -94,16 +94,6 @@ run("end", "e1000 break off")
 gdb.execute("detach")
 say("GDBTEST done")
 '''
-
-
-def free_tcp_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago, for -gdb."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 class Gdb:
@@ -291,7 +281,7 @@ def test_gdb(guest):
     """The gdb extension's commands and frame breakpoints, on a live kernel."""
     if shutil.which(GDB) is None:
         raise TestFailure("%s is not installed (make deps)" % GDB)
-    gport = free_tcp_port()
+    gport = free_tcp_port("127.0.0.1")
     payload = "gdbtest-%06d" % random.randrange(1000000)
     with open(os.path.join(REPO, "kernel", "gdbinit.tmpl")) as f:
         gdbinit = f.read().replace(":1234", ":%d" % gport)   # as the Makefile does
