@@ -36,16 +36,43 @@ argport(int n, uint16 *port, int zero_ok)
   return 0;
 }
 
+// Fetch syscall argument n as a descriptor of an open file of type
+// (FD_SOCK, FD_TCP, FD_TCPLISTEN). Returns 0 and sets *f, or -1.
+static int
+argfile(int n, int type, struct file **f)
+{
+  if(argfd(n, 0, f) < 0 || (*f)->type != type)
+    return -1;
+  return 0;
+}
+
 // Fetch syscall argument n as a descriptor of a socket file.
 static int
 argsock(int n, struct sock **so)
 {
   struct file *f;
 
-  if(argfd(n, 0, &f) < 0 || f->type != FD_SOCK)
+  if(argfile(n, FD_SOCK, &f) < 0)
     return -1;
   *so = f->sock;
   return 0;
+}
+
+// The arguments (struct X *info, int n) of the listing calls (socklist,
+// arplist, tcplist). Returns 0, or -1 for a negative n.
+static int
+arglist(uint64 *info, int *n)
+{
+  argaddr(0, info);
+  argint(1, n);
+  return *n < 0 ? -1 : 0;
+}
+
+// Copy n bytes at src out to the calling process's address dst. 0 or -1.
+static int
+putuser(uint64 dst, void *src, uint64 n)
+{
+  return copyout(myproc()->pagetable, dst, (char *)src, n);
 }
 
 // A descriptor of the calling process for the new socket file f, or -1
@@ -88,47 +115,42 @@ sys_sockopt(void)
 
   argint(1, &opt);
   argint(2, &val);
-  if(argfd(0, 0, &f) == 0 && f->type == FD_TCP)
+  if(argfile(0, FD_TCP, &f) == 0)
     return tcpsock_setopt(f->tcp, opt, val);
   if(argsock(0, &so) < 0)
     return -1;
   return socksetopt(so, opt, val);
 }
 
-// The arguments (int fd, struct udpmsg *msgs, int n) of the batched calls;
-// n is checked by sock.c. Returns 0, or -1 if fd is not a socket.
-static int
-argbatch(struct sock **so, uint64 *msgs, int *n)
+// The batched calls (int fd, struct udpmsg *msgs, int n): send n
+// datagrams, or receive up to n. n is checked by sock.c. Returns as
+// socksendmsgs/sockrecvmsgs, or -1 if fd is not a socket.
+static uint64
+batch(int send)
 {
-  argaddr(1, msgs);
-  argint(2, n);
-  return argsock(0, so);
+  struct sock *so;
+  uint64 msgs;
+  int n;
+
+  argaddr(1, &msgs);
+  argint(2, &n);
+  if(argsock(0, &so) < 0)
+    return -1;
+  return send ? socksendmsgs(so, msgs, n) : sockrecvmsgs(so, msgs, n);
 }
 
 // int recvmsgs(int fd, struct udpmsg *msgs, int n): receive up to n datagrams.
 uint64
 sys_recvmsgs(void)
 {
-  struct sock *so;
-  uint64 msgs;
-  int n;
-
-  if(argbatch(&so, &msgs, &n) < 0)
-    return -1;
-  return sockrecvmsgs(so, msgs, n);
+  return batch(0);
 }
 
 // int sendmsgs(int fd, struct udpmsg *msgs, int n): send n datagrams.
 uint64
 sys_sendmsgs(void)
 {
-  struct sock *so;
-  uint64 msgs;
-  int n;
-
-  if(argbatch(&so, &msgs, &n) < 0)
-    return -1;
-  return socksendmsgs(so, msgs, n);
+  return batch(1);
 }
 
 // int bind(uint16 port): queue datagrams sent to our UDP port.
@@ -195,9 +217,7 @@ sys_socklist(void)
   uint64 si;
   int n;
 
-  argaddr(0, &si);
-  argint(1, &n);
-  if(n < 0)
+  if(arglist(&si, &n) < 0)
     return -1;
   return socklist(si, n);
 }
@@ -211,7 +231,7 @@ sys_netstat(void)
   argaddr(0, &addr);
   netstats.mode = e1000_mode();   // the mbuf counts are kept current by mbuf.c
   netstats.kmap = KMAP_SHARED;
-  if(copyout(myproc()->pagetable, addr, (char *)&netstats, sizeof(netstats)) < 0)
+  if(putuser(addr, &netstats, sizeof(netstats)) < 0)
     return -1;
   return 0;
 }
@@ -274,7 +294,7 @@ sys_ifget(void)
 
   argaddr(0, &uifi);
   net_ifget(&ifi);
-  if(copyout(myproc()->pagetable, uifi, (char *)&ifi, sizeof(ifi)) < 0)
+  if(putuser(uifi, &ifi, sizeof(ifi)) < 0)
     return -1;
   return 0;
 }
@@ -301,9 +321,7 @@ sys_arplist(void)
   uint64 uai;
   int n;
 
-  argaddr(0, &uai);
-  argint(1, &n);
-  if(n < 0)
+  if(arglist(&uai, &n) < 0)
     return -1;
   return arp_list(uai, n);
 }
@@ -401,14 +419,13 @@ sys_tcpaccept(void)
 
   argaddr(1, &uaddr);
   argaddr(2, &uport);
-  if(argfd(0, 0, &lf) < 0 || lf->type != FD_TCPLISTEN)
+  if(argfile(0, FD_TCPLISTEN, &lf) < 0)
     return -1;
   if((c = tcpsock_accept(lf->tcpl, &raddr, &rport)) == 0)
     return -1;
   if((fd = tcpfd(FD_TCP, c, 0)) < 0)
     return -1;
-  if((uaddr && copyout(myproc()->pagetable, uaddr, (char *)&raddr, 4) < 0) ||
-     (uport && copyout(myproc()->pagetable, uport, (char *)&rport, 2) < 0)){
+  if((uaddr && putuser(uaddr, &raddr, 4) < 0) || (uport && putuser(uport, &rport, 2) < 0)){
     lf = myproc()->ofile[fd];     // a bad pointer: the connection is closed
     myproc()->ofile[fd] = 0;
     fileclose(lf);
@@ -423,7 +440,7 @@ sys_tcpshutdown(void)
 {
   struct file *f;
 
-  if(argfd(0, 0, &f) < 0 || f->type != FD_TCP)
+  if(argfile(0, FD_TCP, &f) < 0)
     return -1;
   return tcpsock_shutdown(f->tcp);
 }
@@ -435,7 +452,7 @@ sys_tcplist(void)
   uint64 ti;
   int n;
 
-  argaddr(0, &ti);
-  argint(1, &n);
+  if(arglist(&ti, &n) < 0)
+    return -1;
   return tcpsock_list(ti, n);
 }
