@@ -50,16 +50,6 @@ now(void)
   return (uint64)__atomic_load_n(&ticks, __ATOMIC_RELAXED) * TICK_MS;
 }
 
-// Move every packet on from to the end of to.
-static void
-moveq(struct mbufq *to, struct mbufq *from)
-{
-  struct mbuf *m;
-
-  while((m = mbufq_pop(from)) != 0)
-    mbufq_push(to, m);
-}
-
 // The queue part of the core's actions o, while arp.lock is held: the
 // packets it drops go to dropq, those it releases to sendq, and m (if
 // o says so) waits on its slot.
@@ -69,9 +59,9 @@ take(struct neigh_out *o, struct mbufq *dropq, struct mbufq *sendq,
 {
   for(int i = 0; i < NEIGH_N; i++)
     if(o->drop & (1u << i))
-      moveq(dropq, &arp.pending[i]);
+      mbufq_concat(dropq, &arp.pending[i]);
   if(o->release >= 0)
-    moveq(sendq, &arp.pending[o->release]);
+    mbufq_concat(sendq, &arp.pending[o->release]);
   if(m && o->pkt == NEIGH_QUEUE)
     mbufq_push(&arp.pending[o->slot], m);
   if(o->full)

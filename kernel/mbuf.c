@@ -184,3 +184,19 @@ mbufq_empty(struct mbufq *q)
 {
   return q->head == 0;
 }
+
+// Move every mbuf of from, in order, to the tail of to; from is left
+// empty.
+void
+mbufq_concat(struct mbufq *to, struct mbufq *from)
+{
+  if(from->head == 0)
+    return;
+  if(to->head == 0)
+    to->head = from->head;
+  else
+    to->tail->next = from->head;
+  to->tail = from->tail;
+  to->len += from->len;
+  mbufq_init(from);
+}

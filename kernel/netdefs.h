@@ -61,6 +61,7 @@ void        mbufq_init(struct mbufq *q);
 void        mbufq_push(struct mbufq *q, struct mbuf *m);
 struct mbuf *mbufq_pop(struct mbufq *q);   // 0 when empty
 int         mbufq_empty(struct mbufq *q);
+void        mbufq_concat(struct mbufq *to, struct mbufq *from); // from's mbufs to to's tail; from empty
 
 // e1000.c: the driver
 extern uint8 e1000_mac[6];         // our Ethernet address, read from the device
