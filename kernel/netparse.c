@@ -51,19 +51,27 @@ np_fold(uint32 sum)
   return ~sum & 0xffff;
 }
 
-// UDP checksum of the len-byte datagram at udp (header included, with
-// whatever its checksum field holds), over the IPv4 pseudo header.
-uint16
-np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len)
+// Checksum of the len bytes at p (a proto header and what follows it)
+// over the IPv4 pseudo header: addresses, protocol, length.
+static uint16
+pseudo_cksum(uint32 sip, uint32 dip, uint8 proto, const uint8 *p, uint len)
 {
   uint8 ph[12];
 
   np_put32(ph, sip);
   np_put32(ph + 4, dip);
   ph[8] = 0;
-  ph[9] = IPPROTO_UDP;
+  ph[9] = proto;
   np_put16(ph + 10, len);
-  return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), udp, len));
+  return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), p, len));
+}
+
+// UDP checksum of the len-byte datagram at udp (header included, with
+// whatever its checksum field holds), over the IPv4 pseudo header.
+uint16
+np_udp_cksum(uint32 sip, uint32 dip, const uint8 *udp, uint len)
+{
+  return pseudo_cksum(sip, dip, IPPROTO_UDP, udp, len);
 }
 
 // May sip be the source of an IPv4 datagram, or the sender of an ARP
@@ -332,14 +340,7 @@ np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
 uint16
 np_tcp_cksum(uint32 sip, uint32 dip, const uint8 *tcp, uint len)
 {
-  uint8 ph[12];
-
-  np_put32(ph, sip);
-  np_put32(ph + 4, dip);
-  ph[8] = 0;
-  ph[9] = IPPROTO_TCP;
-  np_put16(ph + 10, len);
-  return np_fold(np_sum(np_sum(0, ph, sizeof(ph)), tcp, len));
+  return pseudo_cksum(sip, dip, IPPROTO_TCP, tcp, len);
 }
 
 // Walk the options in o[0..n-1]: END stops, NOP is one byte, every other
