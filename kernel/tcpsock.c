@@ -392,14 +392,16 @@ tcp_timer(void)
 // ---- the application's side --------------------------------------------
 
 // Sleep on chan (c or a listener) until woken. Returns 0, or -1 if we
-// were killed or c's receive timeout (deadline in ticks, 0: none) passed.
-// Caller holds tcps.lock.
+// were killed or c's receive timeout (deadline in time_ns, 0: none)
+// passed; a timed sleeper is woken every tick (tcp_timer). The deadline is
+// the time CSR's, not ticks: ticks can lag on one hart and then jump
+// (kernel/sockwait.c says the same). Caller holds tcps.lock.
 static int
-tcpwait(void *chan, struct tcpconn *c, uint deadline)
+tcpwait(void *chan, struct tcpconn *c, uint64 deadline)
 {
   if(killed(myproc()))
     return -1;
-  if(deadline && (int)(ticks - deadline) >= 0)
+  if(deadline && time_ns() >= deadline)
     return -1;
   if(deadline)
     c->timed++;
@@ -598,7 +600,7 @@ tcpsock_read(struct tcpconn *c, uint64 addr, int n)
   struct tcp_out out;
   struct mbufq q;
   char *buf;
-  uint deadline = 0;
+  uint64 deadline = 0;
   int r;
 
   if(n <= 0)
@@ -612,7 +614,7 @@ tcpsock_read(struct tcpconn *c, uint64 addr, int n)
     busy_poll(c);
   acquire(&tcps.lock);
   if(c->rcvtimeo_ms)
-    deadline = ticks + (c->rcvtimeo_ms + TICK_MS - 1) / TICK_MS + 1;
+    deadline = time_ns() + (uint64)c->rcvtimeo_ms * 1000000;
   while((r = tcp_recv(&c->t, now_ms(), (uint8 *)buf, n, &out)) == TCP_AGAIN){
     if(tcpwait(c, c, deadline) < 0){
       r = -1;
