@@ -144,7 +144,7 @@ netstage_mark(struct mbuf *m, int stage)
     return;
   }
   s->t[k] = r_time();
-  s->i[k] = CSR_READ(instret);
+  s->i[k] = r_instret();
   s->n = k + 1;
 }
 

@@ -43,12 +43,6 @@ static uint64 cost_rx, cost_tx;   // instret per datagram, from NETSTAGE_COST
 // Stamping on (1) or off (0); netstages() switches it.
 static int on = 1;
 
-static inline uint64
-inst_now(void)
-{
-  return CSR_READ(instret);   // start.c lets S-mode read it (mcounteren.IR)
-}
-
 // syscall() calls this as a system call enters: the first stamp of any
 // datagram the call sends (netstage_tx_begin). p is the caller.
 void
@@ -57,7 +51,7 @@ netstage_syscall(struct proc *p)
   if(__atomic_load_n(&on, __ATOMIC_RELAXED) == 0)
     return;
   p->sys_time = r_time();
-  p->sys_inst = inst_now();
+  p->sys_inst = r_instret();
 }
 
 static void
@@ -76,7 +70,7 @@ netstage_rx_begin(struct mbuf *m, int mode)
 {
   if(__atomic_load_n(&on, __ATOMIC_RELAXED) == 0)
     return;
-  begin(m, DIR_RX, mode, r_time(), inst_now());
+  begin(m, DIR_RX, mode, r_time(), r_instret());
 }
 
 // m carries the datagram the current process's system call sends: its
@@ -160,7 +154,7 @@ netstage_stamp(struct mbuf *m, int stage)
     return;
   }
   s->t[k] = r_time();
-  s->i[k] = inst_now();
+  s->i[k] = r_instret();
   s->n = k + 1;
   if(stage == (rx ? NS_RX_LAST : NS_TX_LAST)){
     record(s, rx ? NS_RX_FIRST : NS_TX_FIRST);
@@ -181,25 +175,25 @@ cost_measure(void)
 
   if((m = mbufalloc(0)) == 0)
     return -1;
-  i0 = inst_now();
+  i0 = r_instret();
   for(int k = 0; k < COST_ROUNDS; k++){
-    begin(m, DIR_RX, COST_MODE, r_time(), inst_now());
+    begin(m, DIR_RX, COST_MODE, r_time(), r_instret());
     netstage_mark(m, NS_RX_DRIVER);   // constants, as at the real calls
     netstage_mark(m, NS_RX_STACK);
     netstage_mark(m, NS_RX_WAKE);
     netstage_mark(m, NS_RX_COPY);
   }
-  cost_rx = (inst_now() - i0) / COST_ROUNDS;
-  i0 = inst_now();
+  cost_rx = (r_instret() - i0) / COST_ROUNDS;
+  i0 = r_instret();
   for(int k = 0; k < COST_ROUNDS; k++){
     p->sys_time = r_time();
-    p->sys_inst = inst_now();
+    p->sys_inst = r_instret();
     begin(m, DIR_TX, COST_MODE, p->sys_time, p->sys_inst);
     netstage_mark(m, NS_TX_BUILD);
     netstage_mark(m, NS_TX_DRIVER);
     netstage_mark(m, NS_TX_SEND);
   }
-  cost_tx = (inst_now() - i0) / COST_ROUNDS;
+  cost_tx = (r_instret() - i0) / COST_ROUNDS;
   mbuffree(m);
   return 0;
 }

@@ -361,6 +361,18 @@ wait(uint64 addr)
   }
 }
 
+// Wait for an interrupt, interrupts off: the scheduler with nothing to
+// run, and hart_nap. The counter's ticks meanwhile are idle
+// (kernel/cpustat.h), so instruction counts leave them out.
+static void
+idle_wfi(void)
+{
+  uint64 t0 = cpustat_idle_begin();
+
+  asm volatile("wfi");
+  cpustat_idle_end(t0);
+}
+
 // Per-hart scheduler loop, entered once from main(). Picks a RUNNABLE
 // process, switches to it, and takes over again when it calls sched().
 // With nothing to run the hart waits for an interrupt (wfi), so idle harts
@@ -411,11 +423,8 @@ scheduler(void)
     if(!ran){
       kvmdropdead();
       // Interrupts are off: a pending one (an IPI too) still ends the
-      // wfi, and is taken by intr_on() at the top of the loop. The
-      // counter's ticks meanwhile are idle (kernel/cpustat.h).
-      uint64 t0 = cpustat_idle_begin();
-      asm volatile("wfi");
-      cpustat_idle_end(t0);
+      // wfi, and is taken by intr_on() at the top of the loop.
+      idle_wfi();
     }
     // c->idle stays set after a wfi: the traps taken next and the search
     // that follows serve a process made runnable meanwhile as well as an
@@ -457,9 +466,7 @@ hart_nap(uint64 ns)
     until = r_time() + ns / 100;   // the time CSR counts 100 ns
     if(until < tick)
       w_stimecmp(until);
-    uint64 t0 = cpustat_idle_begin();   // idle as the scheduler's wfi is
-    asm volatile("wfi");
-    cpustat_idle_end(t0);
+    idle_wfi();
     w_stimecmp(tick);
   }
   if(__atomic_exchange_n(&c->idle, 0, __ATOMIC_SEQ_CST) == 0)

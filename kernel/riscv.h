@@ -69,6 +69,9 @@ static inline void w_scounteren(uint64 x) { CSR_WRITE(scounteren, x); }
 
 // The time CSR ticks at 10 MHz on QEMU virt.
 static inline uint64 r_time(void) { return CSR_READ(time); }
+// Instructions retired (under QEMU -icount), else host ticks; start.c lets
+// S-mode read it (mcounteren.IR).
+static inline uint64 r_instret(void) { return CSR_READ(instret); }
 
 // satp: Sv39 mode and the physical page number of the root page table.
 #define SATP_SV39 (8L << 60)

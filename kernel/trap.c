@@ -258,14 +258,6 @@ static int nidle;
 static uint64 allidle_from, allidle;
 static int icount_on;   // set once, by the boot probe
 
-static inline uint64
-r_instret(void)
-{
-  uint64 x;
-  asm volatile("csrr %0, instret" : "=r" (x));
-  return x;
-}
-
 // The counter CSR now (instret: instructions under -icount, else host ticks).
 uint64
 cpustat_now(void)
