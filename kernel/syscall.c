@@ -126,6 +126,9 @@ uint64 sys_tcpaccept(void);
 uint64 sys_tcpshutdown(void);
 uint64 sys_tcplist(void);
 
+// Two entries with the same SYS_ number would silently keep the later one
+// (a merge once gave five calls one number): make that a compile error.
+#pragma GCC diagnostic error "-Woverride-init"
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
   [SYS_exit]    sys_exit,
