@@ -228,6 +228,11 @@ $U/_hget: $U/hget.o $U/sha256.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/hget.o $U/sha256.o $(ULIB)
 	$(OBJDUMP) -S $@ > $U/hget.asm
 
+# udpbench and tcpbench link the RESULT line and its counters (benchlib).
+$U/_udpbench $U/_tcpbench: $U/_%: $U/%.o $U/benchlib.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/$*.o $U/benchlib.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/$*.asm
+
 # dhcpc alone links the DHCP message code.
 $U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/dhcpc.o $U/dhcpmsg.o $(ULIB)
@@ -264,6 +269,7 @@ UPROGS = \
 	$U/_netstages \
 	$U/_netmode \
 	$U/_udpbench \
+	$U/_tcpbench \
 	$U/_udpecho \
 	$U/_nslookup \
 	$U/_ifconfig \
