@@ -47,7 +47,7 @@
 #define MAXBYTES   (1 << 30)
 #define MAXN       100000        // round trips or connections we keep for percentiles
 #define WARMUP     10            // rr round trips before measuring
-#define TIMEO_MS   10000         // a read this long without data fails the run
+#define TIMEO_MS   60000         // a read this long without data fails the run (a ceiling)
 #define REPLYMAX   128
 
 struct opts {
