@@ -154,3 +154,16 @@ def test_bench_layout_report():
     assert report.icount_figures(data)["lat"]["intr"]["icount"]["insn_per_op"] == \
         [12000, 12001, 12002, 12003, 12004]
     assert report.layout_targets(synthetic(rounds=3))[0][3].startswith("unclear")
+
+
+def test_bench_tap_skipped(monkeypatch):
+    """No TAP bed on this host (tap_missing() gives a reason): the TAP
+    boots are left out with a line naming them and the reason, and no
+    error; with a bed, nothing is left out."""
+    monkeypatch.setattr(run, "tap_missing", lambda: "open /dev/net/tun: EACCES")
+    boots, lines = run.skip_tap(run.BOOTS)
+    assert names(boots) == [b.name for b in run.BOOTS if not b.tap]
+    assert len(lines) == 1 and "tcp tcp-loss" in lines[0] and "EACCES" in lines[0]
+    assert run.skip_tap([b for b in run.BOOTS if not b.tap]) == (boots, [])
+    monkeypatch.setattr(run, "tap_missing", lambda: None)
+    assert run.skip_tap(run.BOOTS) == (run.BOOTS, [])
