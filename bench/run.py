@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""xv6-netpoll's UDP benchmarks: the three driver modes, paired and interleaved.
+"""xv6-netpoll's UDP and TCP benchmarks: the three driver modes, paired and interleaved.
 
     python3 bench/run.py [--quick] [--rounds N] [--only BOOT ...]
                          [--baseline REV|none] [--save] [--wait-quiet S]
@@ -45,6 +45,17 @@ measures
   gg     udpbench lat -a GUEST2: round trips guest to guest
   gh     udpbench lat to the service node's echo, through the same switch
 and the host CPU each guest's QEMU used meanwhile.
+
+The tcp and tcp-loss boots put the guest on the TAP bed (test/tapnet.py:
+Linux's TCP as 10.0.2.2 in a namespace, bench/tcp.py and peer.py's echo
+and sink running there) and measure per mode
+  tcp_send, tcp_recv   tcpbench send|recv: bulk bytes/s each way
+  tcp_rr               tcpbench rr: 1-byte request/response (p50, p99)
+  tcp_conn             tcpbench conn: connections/s
+  lat, ceiling         udpbench lat (64 B) and the ceiling at 1514-byte frames
+without the relay (tcp: QEMU on tap0 itself), and bulk each way through
+the relay clean and with TCP_LOSS dropped (tcp-loss: tcp_send@loss,
+tcp_recv@loss). A host where no bed comes up skips both (skip_tap).
 
 This file measures and writes every RESULT to results.json; bench/report.py
 turns that into medians with bootstrap intervals, per-round ratios, the
