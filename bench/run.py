@@ -51,7 +51,8 @@ Linux's TCP as 10.0.2.2 in a namespace, bench/tcp.py and peer.py's echo
 and sink running there) and measure per mode
   tcp_send, tcp_recv   tcpbench send|recv: bulk bytes/s each way
   tcp_rr               tcpbench rr: 1-byte request/response (p50, p99)
-  tcp_conn             tcpbench conn: connections/s
+  tcp_conn             tcpbench conn: connections/s (xv6 connects)
+  http_conn            connections/s to xv6's httpd from Linux (GET a small file)
   lat, ceiling         udpbench lat (64 B) and the ceiling at 1514-byte frames
 without the relay (tcp: QEMU on tap0 itself), and bulk each way through
 the relay clean and with TCP_LOSS dropped (tcp-loss: tcp_send@loss,
@@ -114,6 +115,54 @@ TCP_FRAME = 1472          # the TAP ceiling's UDP payload: 1514-byte frames, as 
 # The TAP boots' host side, in the bed's own namespace (so fixed ports):
 # bench/tcp.py, peer.py's echo (udpbench lat) and sink (the ceiling).
 NS_PORTS = dict(tcp=7000, echo=7001, sink=7002)
+HTTP_FILE = "small.txt"   # the file the http_conn probe fetches from the guest's httpd
+HTTP_BODY = "xv6-netpoll"  # its content (echo writes it with a newline)
+
+# The http_conn probe's client, run in the bed's namespace: argv ADDR N
+# PATH. N connections one after another to ADDR:80, each "GET PATH" with
+# keep-alive, the body read to its Content-Length, then closed by the
+# client (so Linux, not xv6, holds the TIME-WAIT). Prints one JSON line.
+HTTP_CLIENT = r"""
+import json, socket, sys, time
+addr, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+req = ("GET %s HTTP/1.1\r\nHost: xv6\r\n\r\n" % path).encode()
+def fetch():
+    with socket.create_connection((addr, 80), timeout=30) as s:
+        s.sendall(req)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            d = s.recv(4096)
+            if not d:
+                return False
+            data += d
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            return False
+        want = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+                if l.lower().startswith(b"content-length:")]
+        while want and len(body) < want[0]:
+            d = s.recv(4096)
+            if not d:
+                return False
+            body += d
+        return bool(want) and len(body) == want[0]
+times, failed, t0 = [], 0, time.monotonic()
+for i in range(n):
+    t = time.monotonic()
+    try:
+        ok = fetch()
+    except OSError:
+        ok = False
+    if ok:
+        times.append(time.monotonic() - t)
+    else:
+        failed += 1
+wall = time.monotonic() - t0
+times.sort()
+pct = lambda p: round(times[(len(times) - 1) * p // 100] * 1e6, 1) if times else 0
+print(json.dumps(dict(n=n, failed=failed, conns_per_s=round(len(times) / wall, 1),
+                      p50_us=pct(50), p99_us=pct(99))))
+"""
 
 
 class Boot:
@@ -157,8 +206,8 @@ BOOTS = [
     Boot("lan", "LAN, two guests, CPUS=1, mitigation off", 1, "off", MODES,
          ("gg", "gh"), lan=True),
     Boot("tcp", "TCP over the TAP bed, no relay (TAPRELAY=off), CPUS=1, mitigation off", 1,
-         "off", MODES, ("tcp_send", "tcp_recv", "tcp_rr", "tcp_conn", "lat", "ceiling"),
-         tap="direct"),
+         "off", MODES, ("tcp_send", "tcp_recv", "tcp_rr", "tcp_conn", "http_conn", "lat",
+                        "ceiling"), tap="direct"),
     Boot("tcp-loss", "TCP over the TAP bed through the relay, lossless and %g%% loss, CPUS=1, "
          "mitigation off" % (100 * TCP_LOSS), 1, "off", MODES, ("tcp_bulk", "tcp_lossy"),
          tap="relay"),
@@ -171,7 +220,7 @@ BOOTS = [
 # and a DHCP lease per visit). tcp_bytes: each way per bulk run in the tcp
 # boot, tcp_loss_bytes in the tcp-loss boot (lossless and lossy alike, so
 # their ratio compares like with like); tcp_rr_n round trips, tcp_conn_n
-# connections; tap_ceiling_n frames each way for the TAP ceiling.
+# connections (xv6 to Linux), http_conn_n (Linux to xv6's httpd); tap_ceiling_n frames each way for the TAP ceiling.
 # sys_n: null system calls per sys probe; icount_*: the icount boots'
 # round trips (to an echo that waits ECHO_DELAY_US, so that every round
 # trip takes the same path), datagrams sent, datagrams received at
@@ -183,13 +232,13 @@ PLANS = {
                  ceiling_n=50000, lan_visits=2, lan_n=1000, sys_n=20000,
                  icount_lat_n=300, icount_tx_n=5000, icount_rx_n=100,
                  tap_visits=2, tcp_bytes=8 << 20, tcp_loss_bytes=4 << 20, tcp_rr_n=1000,
-                 tcp_conn_n=200, tap_ceiling_n=20000),
+                 tcp_conn_n=200, http_conn_n=200, tap_ceiling_n=20000),
     "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
                   rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
                   ceiling_n=20000, lan_visits=1, lan_n=300, sys_n=5000,
                   icount_lat_n=100, icount_tx_n=2000, icount_rx_n=50,
                   tap_visits=1, tcp_bytes=2 << 20, tcp_loss_bytes=1 << 20, tcp_rr_n=300,
-                  tcp_conn_n=50, tap_ceiling_n=10000),
+                  tcp_conn_n=50, http_conn_n=50, tap_ceiling_n=10000),
 }
 ECHO_DELAY_US = 2000      # the icount boots' echo: the guest always waits for it
 ICOUNT_RX_RATE = 50       # datagrams/s offered in the icount boots: one at a time
@@ -507,6 +556,8 @@ def probe(g, name, plan):
                                                              p["sink"]), need="rx_per_s")
     elif name.startswith("tcp_"):
         tcp_probe(g, name, plan)
+    elif name == "http_conn":
+        http_conn(g, plan)
     elif name in ("gg", "gh"):
         far = "-a %s -p %d" % (g.peers.serve_addr, p["serve"]) if name == "gg" \
             else "-p %d" % p["echo"]
@@ -545,6 +596,25 @@ def tcp_probe(g, name, plan):
         finally:
             if tag:
                 g.peers.bed.impair(loss=0)
+
+
+def http_conn(g, plan):
+    """Connections/s to the guest's httpd from Linux in the namespace
+    (HTTP_CLIENT: connect, GET HTTP_FILE, close), recorded as http_conn."""
+    if "http_conn" in g.skip:
+        return
+    try:
+        r = g.peers.bed.run([sys.executable, "-c", HTTP_CLIENT, g.peers.guest_ip,
+                             str(plan["http_conn_n"]), "/" + HTTP_FILE], timeout=RUN_TIMEOUT)
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError) as e:
+        g.record("http_conn", error="the namespace's HTTP client: %r" % e)
+        return
+    if res["failed"]:
+        g.record("http_conn", error="%d of %d connections to httpd failed" %
+                 (res["failed"], res["n"]))
+    else:
+        g.record("http_conn", res)
 
 
 def run_rounds(g, rounds, plan):
@@ -678,6 +748,7 @@ class TapPeers(Peers):
 
     def __init__(self, log, bed):
         self.log, self.bed = log, bed
+        self.guest_ip = None      # the guest's lease from the bed's dnsmasq
         self.ports = dict(NS_PORTS)
         self.procs = []
         self.sock = None
@@ -738,9 +809,14 @@ def visit_tap(boot, rounds, plan, log, data, layout):
                                 E1000_MITIGATION=boot.mitigation),
                       REPO, os.path.join(layout, "kernel"))
         q.start()
-        q.expect(r"dhcpc: 10\.0\.2\.\d+/24 gateway ", DHCP_TIMEOUT,
-                 fail=r"panic: |dhcpc: no DHCP answer")
+        m = q.expect(r"dhcpc: (10\.0\.2\.\d+)/24 gateway ", DHCP_TIMEOUT,
+                     fail=r"panic: |dhcpc: no DHCP answer")
+        peers.guest_ip = m.group(1)
         q.wait_boot()
+        if "http_conn" in boot.probes:
+            q.run("echo %s > %s" % (HTTP_BODY, HTTP_FILE))
+            q.sendline("httpd &")
+            q.expect_bg("httpd: listening on port 80\n")
         # ARP fills on both sides here, and both peers are known to answer.
         q.run("udpbench lat -n 20 -p %d" % peers.ports["echo"], timeout=RUN_TIMEOUT)
         q.run("tcpbench rr -n 10 -p %d" % peers.ports["tcp"], timeout=RUN_TIMEOUT)
