@@ -220,7 +220,8 @@ BOOTS = [
 # and a DHCP lease per visit). tcp_bytes: each way per bulk run in the tcp
 # boot, tcp_loss_bytes in the tcp-loss boot (lossless and lossy alike, so
 # their ratio compares like with like); tcp_rr_n round trips, tcp_conn_n
-# connections (xv6 to Linux), http_conn_n (Linux to xv6's httpd); tap_ceiling_n frames each way for the TAP ceiling.
+# connections (xv6 to Linux), http_conn_n (Linux to xv6's httpd);
+# tap_ceiling_n frames each way for the TAP ceiling.
 # sys_n: null system calls per sys probe; icount_*: the icount boots'
 # round trips (to an echo that waits ECHO_DELAY_US, so that every round
 # trip takes the same path), datagrams sent, datagrams received at
