@@ -600,8 +600,8 @@ def report(data):
                    % ", ".join(str(r + 1) for r in others))
     out.append("## Conclusions\n\n")
     out += ["- %s\n" % line for line in conclusions(data)] or ["- (no paired data)\n"]
-    out.append("\n## Targets (issues 10, 18 and 20)\n\nMet: the whole interval is on the right side "
-               "of the limit; missed: the whole interval is on the wrong side; unclear: it "
+    out.append("\n## Targets (issues 10, 18 and 20)\n\nMet: the whole interval is on the right "
+               "side of the limit; missed: the whole interval is on the wrong side; unclear: it "
                "straddles the limit.\n\n")
     out.append(table(["target", "this run", "limit", "verdict"], targets(data)))
     out.append(lan_section(data))
