@@ -228,6 +228,11 @@ $U/_hget: $U/hget.o $U/sha256.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/hget.o $U/sha256.o $(ULIB)
 	$(OBJDUMP) -S $@ > $U/hget.asm
 
+# udpbench and tcpbench link the RESULT line and its counters (benchlib).
+$U/_udpbench $U/_tcpbench: $U/_%: $U/%.o $U/benchlib.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/$*.o $U/benchlib.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/$*.asm
+
 # dhcpc alone links the DHCP message code.
 $U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/dhcpc.o $U/dhcpmsg.o $(ULIB)
@@ -264,6 +269,7 @@ UPROGS = \
 	$U/_netstages \
 	$U/_netmode \
 	$U/_udpbench \
+	$U/_tcpbench \
 	$U/_udpecho \
 	$U/_nslookup \
 	$U/_ifconfig \
@@ -457,13 +463,17 @@ lan:
 test: checkdeps
 	$(PYTHON) -m pytest test $(if $(T),-k '$(T)')
 
-# make bench [QUICK=1] [SAVE=1] [BASELINE=rev]: the UDP benchmarks of every
-# mode, paired rounds in one boot (bench/README.md) -> bench/out/run-DATE/.
-## make bench [QUICK=1] [SAVE=1]     UDP benchmarks of the modes, paired rounds -> bench/out/
+# make bench [QUICK=1] [SAVE=1] [BASELINE=rev] [ONLY="boot ..."]: the UDP and
+# TCP benchmarks of every mode, paired rounds in one boot (bench/README.md)
+# -> bench/out/run-DATE/. TCP runs over the TAP bed (test/tapnet.py: root,
+# or unshare -rn); without one its boots are skipped with the reason.
+## make bench [QUICK=1] [SAVE=1]     UDP and TCP benchmarks of the modes, paired rounds -> bench/out/
+## make bench ONLY='tcp tcp-loss'    only those boots (bench/run.py's BOOTS), e.g. TCP over the TAP:
+##                                   tcpbench send/recv/rr/conn, the ceiling, 2% loss
 ## python3 bench/stages.py           where the time goes: per-stage means per mode and KMAP,
 ##                                   a stacked plot -> bench/out/stages-DATE/ (netstages in xv6)
 bench: checkdeps
-	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE))
+	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(SAVE),--save) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(ONLY),--only $(ONLY))
 
 # The host unit test of kernel/netparse.c (make test runs it), with sanitizers.
 test/net_unit: test/net_unit.c test/unit.h $K/netparse.c $K/netparse.h $K/net.h $K/types.h

@@ -40,6 +40,7 @@ SEED = 10                 # bootstrap seed (mixed with each statistic's name)
 RESAMPLES = 2000          # bootstrap resamples
 CPUS = {"cpus1": "CPUS=1", "cpus3": "CPUS=3"}   # the two boots the modes are compared in
 MIN_ROUNDS = 5            # fewer rounds give a median but no interval (issue 10: >= 5)
+MSS = 1460                # TCP payload of a full 1514-byte frame, the TAP ceiling's frames
 
 
 def progress(msg):
@@ -103,6 +104,23 @@ METRICS = {
              CHEAP),
     "shell": ("shell", "rtt_us", "shell `echo x` round trip", "us", True, None, FAST),
     "sys": ("sys", "call_us", "null system call (getpid)", "us", True, None, FAST),
+    # The TAP boots (issue 20): tcpbench, and the ceiling at MSS-sized
+    # frames, in bytes/s as MSS bytes per frame.
+    "tcp_send": ("tcp_send", "bytes_per_s", "TCP bulk send", "B/s", False, ("tx_per_s", MSS),
+                 FAST),
+    "tcp_recv": ("tcp_recv", "bytes_per_s", "TCP bulk receive", "B/s", False,
+                 ("rx_per_s", MSS), FAST),
+    "tcp_send_loss": ("tcp_send@loss", "bytes_per_s", "TCP bulk send, lossy wire", "B/s", False,
+                      None, FAST),
+    "tcp_recv_loss": ("tcp_recv@loss", "bytes_per_s", "TCP bulk receive, lossy wire", "B/s",
+                      False, None, FAST),
+    "tcp_rr": ("tcp_rr", "p50_us", "TCP 1-byte request/response, p50", "us", True, None, FAST),
+    "tcp_rr99": ("tcp_rr", "p99_us", "TCP 1-byte request/response, p99", "us", True, None,
+                 FAST),
+    "tcp_conn": ("tcp_conn", "conns_per_s", "TCP connections (connect, request, close)", "/s",
+                 False, None, FAST),
+    "http_conn": ("http_conn", "conns_per_s", "connections to httpd from Linux (GET, close)",
+                  "/s", False, None, FAST),
 }
 
 
@@ -130,8 +148,11 @@ def collapse(data, boot, mode):
 
 def of_ceiling(data, boot, mode, name):
     """({round: METRICS[name]}, {round: the same round's ceiling}), for
-    paired(): the figure in % of the ceiling, round by round."""
-    ceil = values(data, boot, None, "ceiling", METRICS[name][5])
+    paired(): the figure in % of the ceiling, round by round. A ceiling
+    key (KEY, PER) is frames/s times PER bytes (TCP's bytes/s)."""
+    key, per = METRICS[name][5] if isinstance(METRICS[name][5], tuple) else \
+        (METRICS[name][5], 1)
+    ceil = {r: v * per for r, v in values(data, boot, None, "ceiling", key).items()}
     return metric(data, boot, mode, name), ceil
 
 
@@ -187,14 +208,20 @@ def verdict(st, limit, at_most):
     return "met" if ok_all else "**missed**" if ok_none else "unclear"
 
 
+def target(what, st, limit, at_most, unit="", shown_only=False):
+    """One row of the targets table: (target, this run, limit, verdict)."""
+    bound = "%s %s%s" % ("<=" if at_most else ">=", fmt(limit), unit) if limit is not None \
+        else "-"
+    return (what, ci(st) + (unit if st else ""), bound,
+            "(no target)" if shown_only else verdict(st, limit, at_most))
+
+
 def targets(data):
     """(target, read off the run, verdict) rows for issue 10's targets."""
     rows = []
 
-    def add(what, st, limit, at_most, unit="", shown_only=False):
-        bound = "%s %s%s" % ("<=" if at_most else ">=", fmt(limit), unit)
-        rows.append((what, ci(st) + (unit if st else ""), bound,
-                     "(no target)" if shown_only else verdict(st, limit, at_most)))
+    def add(*a, **kw):
+        rows.append(target(*a, **kw))
 
     for b in ("cpus1", "cpus3"):
         add("%s: poll -B p50 RTT / intr p50 RTT" % CPUS[b],
@@ -232,7 +259,60 @@ def targets(data):
             shown_only=mode == "intr")
     add("poll: idle QEMU, % of a host core",
         bootstrap(metric(data, "cpus1", "poll", "idle").values(), "t-idle"), 5, True, "%")
-    return rows + layout_targets(data)
+    return rows + layout_targets(data) + tcp_targets(data)
+
+
+# ---- TCP over the TAP bed (issue 20) --------------------------------------------
+
+def tcp_targets(data):
+    """Issue 20's benchmark goals, per mode: bulk each way >= 50% of the
+    same round's TAP ceiling (bytes/s at MSS-sized frames), each way at
+    the lossy wire >= 50% of lossless (same boot and round), TCP's 1-byte
+    round trip p50 <= 1.2x UDP's 64 B one (same boot, round and mode);
+    connections/s (xv6 to Linux, Linux to httpd) shown, no goal."""
+    rows, loss = [], "%g%%" % (100 * data["plan"].get("tcp_loss", 0.02))
+    for mode in MODES:
+        for n, way in (("tcp_send", "TX"), ("tcp_recv", "RX")):
+            rows.append(target("%s: %s, %% of the TAP %s ceiling" % (mode, METRICS[n][2], way),
+                               paired(*of_ceiling(data, "tcp", mode, n),
+                                      "t-%s-%s" % (n, mode), 100), 50, False, "%"))
+    for mode in MODES:
+        for n in ("tcp_send", "tcp_recv"):
+            rows.append(target("%s: %s at %s loss, %% of lossless" % (mode, METRICS[n][2], loss),
+                               paired(metric(data, "tcp-loss", mode, n + "_loss"),
+                                      metric(data, "tcp-loss", mode, n),
+                                      "t-%s-loss-%s" % (n, mode), 100), 50, False, "%"))
+    for mode in MODES:
+        rows.append(target("%s: TCP 1-byte RR p50 / UDP 64 B RTT p50 (TAP)" % mode,
+                           paired(metric(data, "tcp", mode, "tcp_rr"),
+                                  metric(data, "tcp", mode, "lat"), "t-tcprr-" + mode),
+                           1.2, True))
+    for n in ("tcp_conn", "http_conn"):
+        for mode in MODES:
+            rows.append(target("%s: %s" % (mode, METRICS[n][2]),
+                               bootstrap(metric(data, "tcp", mode, n).values(),
+                                         "t-%s-%s" % (n, mode)), None, False, "/s",
+                               shown_only=True))
+    return rows
+
+
+def tcp_conclusions(data):
+    """Each mode against intr on each TCP figure of the TAP boots (and UDP's
+    round trip there)."""
+    lines = []
+    for boot, names in (("tcp", ("tcp_send", "tcp_recv", "tcp_rr", "tcp_rr99", "tcp_conn",
+                                 "http_conn", "lat")),
+                        ("tcp-loss", ("tcp_send", "tcp_recv", "tcp_send_loss",
+                                      "tcp_recv_loss"))):
+        for n in names:
+            for m in ("poll", "hybrid"):
+                st = paired(metric(data, boot, m, n), metric(data, boot, "intr", n),
+                            "r-%s-%s-%s" % (boot, m, n))
+                what = "TAP %s, %s" % ("no relay" if boot == "tcp" else "relay", METRICS[n][2])
+                line = conclusion(what, m, "intr", st, *METRICS[n][4::2])
+                if line:
+                    lines.append(line)
+    return lines
 
 
 # ---- the two kernel layouts (issue 18) ------------------------------------------
@@ -492,13 +572,13 @@ def conclusions(data):
                           *METRICS[n][4::2])
         if line:
             lines.append(line)
-    return lines + lan_conclusions(data)
+    return lines + lan_conclusions(data) + tcp_conclusions(data)
 
 
 def report(data):
     """The Markdown report."""
     m, plan = data["meta"], data["plan"]
-    out = ["# xv6-netpoll UDP benchmarks\n\n",
+    out = ["# xv6-netpoll UDP and TCP benchmarks\n\n",
            "`%s` on %s (%s, %d cores, %s; %s). Tree: %s. Started %s, took %.0f s; load "
            "average before %s. %d rounds, each boot configuration booted %d time(s) "
            "(the LAN's two guests %s); %d B payloads, busy polling `-B %d`, batches "
@@ -520,16 +600,20 @@ def report(data):
                    % ", ".join(str(r + 1) for r in others))
     out.append("## Conclusions\n\n")
     out += ["- %s\n" % line for line in conclusions(data)] or ["- (no paired data)\n"]
-    out.append("\n## Targets (issues 10 and 18)\n\nMet: the whole interval is on the right side "
-               "of the limit; missed: the whole interval is on the wrong side; unclear: it "
+    out.append("\n## Targets (issues 10, 18 and 20)\n\nMet: the whole interval is on the right "
+               "side of the limit; missed: the whole interval is on the wrong side; unclear: it "
                "straddles the limit.\n\n")
     out.append(table(["target", "this run", "limit", "verdict"], targets(data)))
     out.append(lan_section(data))
-    out.append("\n## The ceiling: the device path alone (`udpbench ceiling`), frames/s\n\n")
+    out.append("\n## The ceiling: the device path alone (`udpbench ceiling`), frames/s\n\n"
+               "cpus1: %d B payloads through slirp; tcp: %d B payloads (1514-byte frames, "
+               "as a full TCP segment's) over the TAP bed without the relay, whose TCP "
+               "figures compare with it as %d bytes per frame.\n\n"
+               % (plan["size"], plan.get("tcp_frame", 1472), MSS))
     out.append(table(["boot", "TX", "RX"], [
         (b, *(ci(bootstrap(values(data, b, None, "ceiling", k).values(), "ceil-%s-%s" % (k, b)))
               for k in ("tx_per_s", "rx_per_s")))
-        for b in ("cpus1",)]))
+        for b in ("cpus1", "tcp") if values(data, b, None, "ceiling", "tx_per_s")]))
     out.append(layout_section(data))
     out.append(icount_section(data))
     for boot in data["boots"]:

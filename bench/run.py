@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""xv6-netpoll's UDP benchmarks: the three driver modes, paired and interleaved.
+"""xv6-netpoll's UDP and TCP benchmarks: the three driver modes, paired and interleaved.
 
     python3 bench/run.py [--quick] [--rounds N] [--only BOOT ...]
                          [--baseline REV|none] [--save] [--wait-quiet S]
@@ -46,6 +46,18 @@ measures
   gh     udpbench lat to the service node's echo, through the same switch
 and the host CPU each guest's QEMU used meanwhile.
 
+The tcp and tcp-loss boots put the guest on the TAP bed (test/tapnet.py:
+Linux's TCP as 10.0.2.2 in a namespace, bench/tcp.py and peer.py's echo
+and sink running there) and measure per mode
+  tcp_send, tcp_recv   tcpbench send|recv: bulk bytes/s each way
+  tcp_rr               tcpbench rr: 1-byte request/response (p50, p99)
+  tcp_conn             tcpbench conn: connections/s (xv6 connects)
+  http_conn            connections/s to xv6's httpd from Linux (GET a small file)
+  lat, ceiling         udpbench lat (64 B) and the ceiling at 1514-byte frames
+without the relay (tcp: QEMU on tap0 itself), and bulk each way through
+the relay clean and with TCP_LOSS dropped (tcp-loss: tcp_send@loss,
+tcp_recv@loss). A host where no bed comes up skips both (skip_tap).
+
 This file measures and writes every RESULT to results.json; bench/report.py
 turns that into medians with bootstrap intervals, per-round ratios, the
 conclusions, the targets and the plots, from the JSON alone.
@@ -83,6 +95,7 @@ sys.path.insert(0, BENCH)
 import report  # noqa: E402
 import stages  # noqa: E402
 from lan import Lan  # noqa: E402
+import tapnet  # noqa: E402
 from qemu import (REPO, Log, Qemu, TaggedLog, TestFailure, build,  # noqa: E402
                   free_udp_ports, free_udp_run, make_command, run_main)
 
@@ -97,6 +110,59 @@ RUN_TIMEOUT = 120         # seconds for one udpbench command, a ceiling
 LAN_GUESTS = (1, 2)       # the lan boot: guest 1 measures, guest 2 echoes
 SERVE_PORT = 2000         # guest 2's `udpecho serve` port
 DHCP_TIMEOUT = 90         # seconds for both LAN guests' dhcpc lines (a ceiling)
+TCP_LOSS = 0.02           # the tcp-loss boot's lossy rounds: this fraction dropped, each way
+TCP_FRAME = 1472          # the TAP ceiling's UDP payload: 1514-byte frames, as a full TCP segment
+# The TAP boots' host side, in the bed's own namespace (so fixed ports):
+# bench/tcp.py, peer.py's echo (udpbench lat) and sink (the ceiling).
+NS_PORTS = dict(tcp=7000, echo=7001, sink=7002)
+HTTP_FILE = "small.txt"   # the file the http_conn probe fetches from the guest's httpd
+HTTP_BODY = "xv6-netpoll"  # its content (echo writes it with a newline)
+
+# The http_conn probe's client, run in the bed's namespace: argv ADDR N
+# PATH. N connections one after another to ADDR:80, each "GET PATH" with
+# keep-alive, the body read to its Content-Length, then closed by the
+# client (so Linux, not xv6, holds the TIME-WAIT). Prints one JSON line.
+HTTP_CLIENT = r"""
+import json, socket, sys, time
+addr, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+req = ("GET %s HTTP/1.1\r\nHost: xv6\r\n\r\n" % path).encode()
+def fetch():
+    with socket.create_connection((addr, 80), timeout=30) as s:
+        s.sendall(req)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            d = s.recv(4096)
+            if not d:
+                return False
+            data += d
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            return False
+        want = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+                if l.lower().startswith(b"content-length:")]
+        while want and len(body) < want[0]:
+            d = s.recv(4096)
+            if not d:
+                return False
+            body += d
+        return bool(want) and len(body) == want[0]
+times, failed, t0 = [], 0, time.monotonic()
+for i in range(n):
+    t = time.monotonic()
+    try:
+        ok = fetch()
+    except OSError:
+        ok = False
+    if ok:
+        times.append(time.monotonic() - t)
+    else:
+        failed += 1
+wall = time.monotonic() - t0
+times.sort()
+pct = lambda p: round(times[(len(times) - 1) * p // 100] * 1e6, 1) if times else 0
+print(json.dumps(dict(n=n, failed=failed, conns_per_s=round(len(times) / wall, 1),
+                      p50_us=pct(50), p99_us=pct(99))))
+"""
 
 
 class Boot:
@@ -106,10 +172,11 @@ class Boot:
     (ICOUNT=on: the probes then report instructions and traps per op)."""
 
     def __init__(self, name, title, cpus, mitigation, modes, probes, tree="current",
-                 lan=False, kmap="split", icount=False):
+                 lan=False, kmap="split", icount=False, tap=None):
         self.name, self.title, self.cpus, self.mitigation = name, title, cpus, mitigation
         self.modes, self.probes, self.tree, self.lan = modes, probes, tree, lan
         self.kmap, self.icount = kmap, icount
+        self.tap = tap            # None (slirp), "direct" or "relay": the TAP bed
 
 
 # The points measured in both kernel layouts (issue 18): cpus1 is split,
@@ -138,12 +205,23 @@ BOOTS = [
          ("poll",), ("tx",), tree="baseline"),
     Boot("lan", "LAN, two guests, CPUS=1, mitigation off", 1, "off", MODES,
          ("gg", "gh"), lan=True),
+    Boot("tcp", "TCP over the TAP bed, no relay (TAPRELAY=off), CPUS=1, mitigation off", 1,
+         "off", MODES, ("tcp_send", "tcp_recv", "tcp_rr", "tcp_conn", "http_conn", "lat",
+                        "ceiling"), tap="direct"),
+    Boot("tcp-loss", "TCP over the TAP bed through the relay, lossless and %g%% loss, CPUS=1, "
+         "mitigation off" % (100 * TCP_LOSS), 1, "off", MODES, ("tcp_bulk", "tcp_lossy"),
+         tap="relay"),
 ]
 
 # How much of everything: full run and --quick. A boot runs `rounds/visits`
 # rounds per visit; visits interleave the boots. The lan boot (two guests,
 # a slower boot) has visits of its own, lan_visits, and lan_n round trips
-# per gg and gh.
+# per gg and gh; so do the TAP boots (tap_visits: a namespace, dnsmasq
+# and a DHCP lease per visit). tcp_bytes: each way per bulk run in the tcp
+# boot, tcp_loss_bytes in the tcp-loss boot (lossless and lossy alike, so
+# their ratio compares like with like); tcp_rr_n round trips, tcp_conn_n
+# connections (xv6 to Linux), http_conn_n (Linux to xv6's httpd);
+# tap_ceiling_n frames each way for the TAP ceiling.
 # sys_n: null system calls per sys probe; icount_*: the icount boots'
 # round trips (to an echo that waits ECHO_DELAY_US, so that every round
 # trip takes the same path), datagrams sent, datagrams received at
@@ -153,11 +231,15 @@ PLANS = {
     "full": dict(rounds=8, visits=4, lat_n=1000, tx_n=20000, rx_s=1.0,
                  rx_rates=(5000, 10000, 20000, 40000), settle_s=1.0, idle_s=3.0,
                  ceiling_n=50000, lan_visits=2, lan_n=1000, sys_n=20000,
-                 icount_lat_n=300, icount_tx_n=5000, icount_rx_n=100),
+                 icount_lat_n=300, icount_tx_n=5000, icount_rx_n=100,
+                 tap_visits=2, tcp_bytes=8 << 20, tcp_loss_bytes=4 << 20, tcp_rr_n=1000,
+                 tcp_conn_n=200, http_conn_n=200, tap_ceiling_n=20000),
     "quick": dict(rounds=5, visits=2, lat_n=300, tx_n=5000, rx_s=0.3,
                   rx_rates=(10000, 20000, 40000), settle_s=0.5, idle_s=1.0,
                   ceiling_n=20000, lan_visits=1, lan_n=300, sys_n=5000,
-                  icount_lat_n=100, icount_tx_n=2000, icount_rx_n=50),
+                  icount_lat_n=100, icount_tx_n=2000, icount_rx_n=50,
+                  tap_visits=1, tcp_bytes=2 << 20, tcp_loss_bytes=1 << 20, tcp_rr_n=300,
+                  tcp_conn_n=50, http_conn_n=50, tap_ceiling_n=10000),
 }
 ECHO_DELAY_US = 2000      # the icount boots' echo: the guest always waits for it
 ICOUNT_RX_RATE = 50       # datagrams/s offered in the icount boots: one at a time
@@ -368,14 +450,15 @@ class Guest:
         self.data["runs"].append(entry)
         return result
 
-    def udpbench(self, point, args, need=None):
-        """Run `udpbench ARGS` and record its RESULT under point; need: a
-        key the RESULT must have (the mark of a feature)."""
+    def udpbench(self, point, args, need=None, prog="udpbench"):
+        """Run `udpbench ARGS` (or `PROG ARGS`: tcpbench) and record its
+        RESULT under point; need: a key the RESULT must have (the mark of
+        a feature)."""
         if point in self.skip:
             return None
         if not self.q.alive():
             raise TestFailure("QEMU is gone")
-        cmd = "udpbench " + args
+        cmd = "%s %s" % (prog, args)
         t0 = time.monotonic()
         try:
             out = self.q.run(cmd, timeout=RUN_TIMEOUT)
@@ -466,9 +549,16 @@ def probe(g, name, plan):
         g.idle(plan["settle_s"], plan["idle_s"])
     elif name == "shell":
         g.shell()
+    elif name == "ceiling" and g.boot.tap:
+        g.udpbench("ceiling", "ceiling -n %d -s %d -p %d" % (plan["tap_ceiling_n"], TCP_FRAME,
+                                                             p["sink"]), need="rx_per_s")
     elif name == "ceiling":
         g.udpbench("ceiling", "ceiling -n %d -s %d -p %d" % (plan["ceiling_n"], SIZE,
                                                              p["sink"]), need="rx_per_s")
+    elif name.startswith("tcp_"):
+        tcp_probe(g, name, plan)
+    elif name == "http_conn":
+        http_conn(g, plan)
     elif name in ("gg", "gh"):
         far = "-a %s -p %d" % (g.peers.serve_addr, p["serve"]) if name == "gg" \
             else "-p %d" % p["echo"]
@@ -480,6 +570,52 @@ def probe(g, name, plan):
             # Host CPU of each guest's QEMU (guest 1's first) during the run.
             g.data["runs"][-1]["qemu_cpu"] = [cpu_delta(c, thread_times(pid), wall)
                                               for c, pid in zip(c0, pids)]
+
+
+def tcp_probe(g, name, plan):
+    """The TAP boots' TCP probes (tcpbench against bench/tcp.py in the
+    namespace). tcp_bulk: send and receive at tcp_loss_bytes on the clean
+    relay; tcp_lossy: the same with TCP_LOSS set on the relay (each way),
+    recorded as tcp_send@loss and tcp_recv@loss, the relay clean again
+    after."""
+    port = g.peers.ports["tcp"]
+    tcp = lambda point, args: g.udpbench(point, "%s -p %d" % (args, port),  # noqa: E731
+                                         prog="tcpbench")
+    if name in ("tcp_send", "tcp_recv"):
+        tcp(name, "%s -n %d" % (name[4:], plan["tcp_bytes"]))
+    elif name == "tcp_rr":
+        tcp(name, "rr -n %d" % plan["tcp_rr_n"])
+    elif name == "tcp_conn":
+        tcp(name, "conn -n %d" % plan["tcp_conn_n"])
+    elif name in ("tcp_bulk", "tcp_lossy"):
+        tag = "@loss" if name == "tcp_lossy" else ""
+        if tag:
+            g.peers.bed.impair(loss=TCP_LOSS)
+        try:
+            for d in ("send", "recv"):
+                tcp("tcp_%s%s" % (d, tag), "%s -n %d" % (d, plan["tcp_loss_bytes"]))
+        finally:
+            if tag:
+                g.peers.bed.impair(loss=0)
+
+
+def http_conn(g, plan):
+    """Connections/s to the guest's httpd from Linux in the namespace
+    (HTTP_CLIENT: connect, GET HTTP_FILE, close), recorded as http_conn."""
+    if "http_conn" in g.skip:
+        return
+    try:
+        r = g.peers.bed.run([sys.executable, "-c", HTTP_CLIENT, g.peers.guest_ip,
+                             str(plan["http_conn_n"]), "/" + HTTP_FILE], timeout=RUN_TIMEOUT)
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError) as e:
+        g.record("http_conn", error="the namespace's HTTP client: %r" % e)
+        return
+    if res["failed"]:
+        g.record("http_conn", error="%d of %d connections to httpd failed" %
+                 (res["failed"], res["n"]))
+    else:
+        g.record("http_conn", res)
 
 
 def run_rounds(g, rounds, plan):
@@ -605,6 +741,100 @@ def visit_lan(boot, rounds, plan, root, log, data):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class TapPeers(Peers):
+    """The TAP boots' far ends, in the bed's namespace (Linux as 10.0.2.2):
+    bench/tcp.py and peer.py's echo and sink on NS_PORTS, bound to every
+    address there. With no slirp in the way the sink's answer to the
+    ceiling's ?rx goes straight back to the guest's port 2000."""
+
+    def __init__(self, log, bed):
+        self.log, self.bed = log, bed
+        self.guest_ip = None      # the guest's lease from the bed's dnsmasq
+        self.ports = dict(NS_PORTS)
+        self.procs = []
+        self.sock = None
+
+    def start(self):
+        with open(self.log.path + ".peers", "a") as out:
+            for role, port in self.ports.items():
+                argv = [sys.executable, "-u", os.path.join(BENCH, "tcp.py")] \
+                    if role == "tcp" else \
+                    [sys.executable, os.path.join(BENCH, "peer.py"), role]
+                argv += [str(port), "--host", "0.0.0.0"]
+                self.log.line("[bench] in %s: %s" % (self.bed.name, " ".join(argv)))
+                self.procs.append(self.bed.popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=subprocess.STDOUT, start_new_session=True))
+        time.sleep(0.5)
+        if any(p.poll() is not None for p in self.procs):
+            raise TestFailure("a host role exited at start (see %s.peers)" % self.log.path)
+
+    def echo_ask(self, verb, tag):
+        """The echo is in the namespace, out of this process's reach: no
+        arrival record (no CDF for the TAP boots' round trips)."""
+        return False
+
+
+def tap_missing():
+    """Why the TAP bed cannot be brought up here (test/tapnet.py needs
+    root, or unshare -rn and a /dev/net/tun this user may open), in
+    words; None if it can: a bed is brought up and down to find out."""
+    port, qport = free_udp_ports(2)
+    try:
+        tapnet.TapBed(port, qport, dhcp=False, log=lambda line: None).start().close()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        return str(e).strip().splitlines()[-1][:300] if str(e).strip() else repr(e)
+    return None
+
+
+def visit_tap(boot, rounds, plan, log, data, layout):
+    """A TAP boot's visit: a bed of its own (direct: QEMU on tap0 itself;
+    relay: through test/tapnet.py's relay, clean until tcp_lossy impairs
+    it), the host roles in its namespace, one guest with its DHCP lease
+    from the bed's dnsmasq, then the rounds. Errors are recorded, not
+    raised."""
+    port, qport = free_udp_ports(2)
+    bed = peers = q = None
+    tmp = tempfile.mkdtemp(prefix="xv6bench-tap-")
+    try:
+        img = os.path.join(tmp, "fs.img")
+        shutil.copyfile(os.path.join(layout, "fs.img"), img)
+        bed = tapnet.TapBed(port, qport, log=lambda line: log.line("[tap] " + line),
+                            relay_log=log.path + ".relay",
+                            direct=boot.tap == "direct").start()
+        peers = TapPeers(log, bed)
+        peers.start()
+        q = BenchQemu(log, dict(NETMODE=boot.modes[0], CPUS=boot.cpus, FSIMG=img, PCAP="off",
+                                NET="tap", TAPPORT=port, TAP_QEMUPORT=qport,
+                                TAPRELAY="off" if bed.direct else "on",
+                                E1000_MITIGATION=boot.mitigation),
+                      REPO, os.path.join(layout, "kernel"))
+        q.start()
+        m = q.expect(r"dhcpc: (10\.0\.2\.\d+)/24 gateway ", DHCP_TIMEOUT,
+                     fail=r"panic: |dhcpc: no DHCP answer")
+        peers.guest_ip = m.group(1)
+        q.wait_boot()
+        if "http_conn" in boot.probes:
+            q.run("echo %s > %s" % (HTTP_BODY, HTTP_FILE))
+            q.sendline("httpd &")
+            q.expect_bg("httpd: listening on port 80\n")
+        # ARP fills on both sides here, and both peers are known to answer.
+        q.run("udpbench lat -n 20 -p %d" % peers.ports["echo"], timeout=RUN_TIMEOUT)
+        q.run("tcpbench rr -n 10 -p %d" % peers.ports["tcp"], timeout=RUN_TIMEOUT)
+        run_rounds(Guest(boot, q, peers, data), rounds, plan)
+    except (TestFailure, RuntimeError, OSError, ValueError) as e:
+        data["errors"].append("%s, rounds %s: %s" % (boot.name, list(rounds), e))
+        progress("  FAILED: %s (log: %s)" % (e, log.path))
+    finally:
+        if q is not None:
+            q.quit()
+        if peers is not None:
+            peers.stop()
+        if bed is not None:
+            bed.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def build_layouts(kmaps, tmp, log):
     """Build this tree's kernel (NETMODE=intr) for each KMAP in kmaps and
     keep each kernel and fs.img in a folder of its own, tmp/kmap-K, so
@@ -683,6 +913,18 @@ def choose_boots(args, root=REPO):
     return boots, skipped
 
 
+def skip_tap(boots):
+    """(boots, lines): the TAP boots left out, with a line saying why, if
+    no TAP bed can be brought up here (tap_missing)."""
+    tap = [b.name for b in boots if b.tap]
+    why = tap and tap_missing()
+    if not why:
+        return boots, []
+    return [b for b in boots if not b.tap], [
+        "%s: no TAP bed here (%s), so the TCP rows are skipped; test/tapnet.py needs "
+        "root, or unshare -rn and a /dev/net/tun this user may open" % (" ".join(tap), why)]
+
+
 def run_all(boots, plan, args, outdir, data):
     """Build, then visit the boots in turn; the boot order rotates per visit."""
     log = Log(os.path.join(outdir, "bench.log"))
@@ -698,7 +940,8 @@ def run_all(boots, plan, args, outdir, data):
                 boots = [b for b in boots if b.tree != "baseline"]
         for v in range(plan["visits"]):
             for boot in boots[v % len(boots):] + boots[:v % len(boots)]:
-                nv = min(plan["lan_visits"] if boot.lan else plan["visits"], plan["rounds"])
+                nv = min(plan["lan_visits"] if boot.lan else
+                         plan["tap_visits"] if boot.tap else plan["visits"], plan["rounds"])
                 if v >= nv:
                     continue
                 per = plan["rounds"] // nv
@@ -707,6 +950,8 @@ def run_all(boots, plan, args, outdir, data):
                 progress("visit %d/%d: %s" % (v + 1, nv, boot.title))
                 if boot.lan:
                     visit_lan(boot, rounds, plan, roots[boot.tree], log, data)
+                elif boot.tap:
+                    visit_tap(boot, rounds, plan, log, data, layouts[boot.kmap])
                 else:
                     visit(boot, rounds, plan, roots[boot.tree], log, data,
                           layouts.get(boot.kmap) if boot.tree == "current" else None)
@@ -753,15 +998,20 @@ def main():
     args = ap.parse_args()
 
     plan = dict(PLANS["quick" if args.quick else "full"], size=SIZE, busy_us=BUSY_US,
-                batch=BATCH)
+                batch=BATCH, tcp_loss=TCP_LOSS, tcp_frame=TCP_FRAME)
     if args.rounds:
         plan["rounds"] = args.rounds
         plan["visits"] = min(plan["visits"], args.rounds)
         plan["lan_visits"] = min(plan["lan_visits"], args.rounds)
+        plan["tap_visits"] = min(plan["tap_visits"], args.rounds)
     try:
         boots, skipped = choose_boots(args)
     except ValueError as e:
         ap.error(str(e))
+    boots, more = skip_tap(boots)
+    skipped += more
+    if not boots:
+        ap.error(skipped[-1])
     for line in skipped:
         progress(line)
     subprocess.run(make_command(["checkdeps"]), cwd=REPO, check=True)

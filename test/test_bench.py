@@ -154,3 +154,67 @@ def test_bench_layout_report():
     assert report.icount_figures(data)["lat"]["intr"]["icount"]["insn_per_op"] == \
         [12000, 12001, 12002, 12003, 12004]
     assert report.layout_targets(synthetic(rounds=3))[0][3].startswith("unclear")
+
+
+def test_bench_tap_skipped(monkeypatch):
+    """No TAP bed on this host (tap_missing() gives a reason): the TAP
+    boots are left out with a line naming them and the reason, and no
+    error; with a bed, nothing is left out."""
+    monkeypatch.setattr(run, "tap_missing", lambda: "open /dev/net/tun: EACCES")
+    boots, lines = run.skip_tap(run.BOOTS)
+    assert names(boots) == [b.name for b in run.BOOTS if not b.tap]
+    assert len(lines) == 1 and "tcp tcp-loss" in lines[0] and "EACCES" in lines[0]
+    assert run.skip_tap([b for b in run.BOOTS if not b.tap]) == (boots, [])
+    monkeypatch.setattr(run, "tap_missing", lambda: None)
+    assert run.skip_tap(run.BOOTS) == (run.BOOTS, [])
+
+
+def synthetic_tcp(rounds=5):
+    """A results.json of the two TAP boots only, made up: per round, a TX
+    ceiling of 10000 frames/s and TCP send at 7.3 MB/s (50% of 10000 x
+    1460 B), lossy send at a quarter of lossless, TCP's round trip 1.1x
+    UDP's in intr, 1.5x in poll; poll sends 2x intr's rate."""
+    data = synthetic(rounds)
+    data["plan"].update(tcp_loss=0.02, tcp_frame=1472)
+    runs = []
+    for r in range(rounds):
+        runs.append(dict(boot="tcp", round=r, mode="hybrid", point="ceiling", others=0,
+                         result=dict(tx_per_s=10000, rx_per_s=20000)))
+        for mode in run.MODES:
+            f = 2 if mode == "poll" else 1
+            add = lambda boot, point, **res: runs.append(  # noqa: E731
+                dict(boot=boot, round=r, mode=mode, point=point, others=0, result=res))
+            add("tcp", "tcp_send", bytes_per_s=7300000 * f + r)
+            add("tcp", "tcp_rr", p50_us=110.0 + (40 if mode == "poll" else 0), p99_us=300.0)
+            add("tcp", "lat", p50_us=100.0, p99_us=200.0)
+            add("tcp", "tcp_conn", conns_per_s=500 + r)
+            add("tcp-loss", "tcp_send", bytes_per_s=8000000 + r)
+            add("tcp-loss", "tcp_send@loss", bytes_per_s=2000000 + r)
+    data["runs"] = runs
+    data["boots"] = [dict(name=b.name, title=b.title, modes=b.modes, kmap=b.kmap,
+                          icount=b.icount) for b in run.BOOTS if b.tap]
+    return data
+
+
+def test_bench_tcp_report():
+    """report.py's issue 20 rows on a made-up run of the TAP boots: bulk in
+    % of the ceiling counted as 1460 B per frame, lossy over lossless and
+    TCP over UDP round trips paired by round, with verdicts; a mode
+    comparison among the conclusions."""
+    data = synthetic_tcp()
+    rows = {r[0]: r for r in report.tcp_targets(data)}
+    row = rows["intr: TCP bulk send, % of the TAP TX ceiling"]
+    assert row[1].startswith("50.0 [") and row[3] == "met"
+    assert rows["poll: TCP bulk send, % of the TAP TX ceiling"][1].startswith("100 [")
+    row = rows["hybrid: TCP bulk send at 2% loss, % of lossless"]
+    assert row[1].startswith("25.0 [") and row[3] == "**missed**"
+    assert rows["intr: TCP bulk receive, % of the TAP RX ceiling"][3] == "no data"
+    row = rows["intr: TCP 1-byte RR p50 / UDP 64 B RTT p50 (TAP)"]
+    assert row[1].startswith("1.10 [") and row[3] == "met"
+    assert rows["poll: TCP 1-byte RR p50 / UDP 64 B RTT p50 (TAP)"][3] == "**missed**"
+    assert rows["intr: TCP connections (connect, request, close)"][3] == "(no target)"
+    lines = report.tcp_conclusions(data)
+    assert any(l.startswith("TAP no relay, TCP bulk send: poll is 100% faster than intr")
+               for l in lines), lines
+    text = report.report(data)
+    assert "## TCP over the TAP bed, no relay" in text and "| tcp | 10000 [" in text

@@ -63,6 +63,7 @@
 #include "kernel/cpustat.h"
 #include "user/user.h"
 #include "user/serverport.h"
+#include "user/benchlib.h"
 
 #define PEER_IP      ((10 << 24) | (0 << 16) | (2 << 8) | 2)   // 10.0.2.2, the host (default)
 #define RX_LPORT     2000        // the guest port QEMU's hostfwd delivers to
@@ -88,17 +89,8 @@ struct opts {
 static struct udpmsg msgs[UDP_BATCH_MAX];
 static char bbuf[UDP_BATCH_MAX][MAXSIZE + 1];   // buffers of a batch (+1 for a NUL)
 
-// One output line, built up and written with a single write() so that
-// lines from concurrent runs never interleave.
-struct line {
-  char buf[448];
-  int n;
-};
-
 static char sbuf[MAXSIZE];       // datagram being sent
 static char rbuf[MAXSIZE + 1];   // datagram received (+1 for a NUL)
-static struct netstat ns0, ns1;  // counters before and after a run
-static struct cpustat cs0, cs1;  // CPU work before and after a run
 
 static void
 usage(void)
@@ -113,71 +105,6 @@ die(char *why)
 {
   fprintf(2, "udpbench: %s\n", why);
   exit(1);
-}
-
-// ---- output -------------------------------------------------------------
-
-static void
-lput(struct line *l, const char *s)
-{
-  while(*s && l->n < sizeof(l->buf) - 2)
-    l->buf[l->n++] = *s++;
-}
-
-static void
-lnum(struct line *l, uint64 v)
-{
-  char d[24];
-  int i = 0;
-
-  do {
-    d[i++] = '0' + v % 10;
-    v /= 10;
-  } while(v);
-  while(i > 0 && l->n < sizeof(l->buf) - 2)
-    l->buf[l->n++] = d[--i];
-}
-
-// Append " key=v".
-static void
-lkv(struct line *l, char *key, uint64 v)
-{
-  lput(l, " ");
-  lput(l, key);
-  lput(l, "=");
-  lnum(l, v);
-}
-
-// Append " key=U.D", a time in ns shown as microseconds with one decimal.
-static void
-lus(struct line *l, char *key, uint64 ns)
-{
-  uint64 tenths = (ns + 50) / 100;
-
-  lkv(l, key, tenths / 10);
-  lput(l, ".");
-  lnum(l, tenths % 10);
-}
-
-// Start a RESULT line for test name, with the kernel's NETMODE and KMAP.
-static void
-lstart(struct line *l, char *name)
-{
-  l->n = 0;
-  lput(l, "RESULT test=");
-  lput(l, name);
-  lput(l, " mode=");
-  lput(l, netmode_name(ns0.mode));
-  lput(l, " kmap=");
-  lput(l, ns0.kmap ? "shared" : "split");
-}
-
-// Finish the line and write it to fd in one piece.
-static void
-lwrite(struct line *l, int fd)
-{
-  l->buf[l->n++] = '\n';
-  write(fd, l->buf, l->n);
 }
 
 // ---- helpers ------------------------------------------------------------
@@ -216,79 +143,6 @@ static uint32
 newrun(void)
 {
   return (timens() / 1000 + getpid()) % 1000000000;
-}
-
-// rate = count per second over dt ns (0 if dt is 0).
-static uint64
-persec(uint64 count, uint64 dt)
-{
-  return dt ? count * 1000000000ULL / dt : 0;
-}
-
-static void
-getstats(struct netstat *ns)
-{
-  if(netstat(ns) < 0)
-    die("netstat failed");
-}
-
-// The counters before (begin) and after (end) a measured stretch.
-static void
-begin(void)
-{
-  getstats(&ns0);
-  if(cpustat(&cs0) < 0)
-    die("cpustat failed");
-}
-
-static void
-end(void)
-{
-  if(cpustat(&cs1) < 0)
-    die("cpustat failed");
-  getstats(&ns1);
-}
-
-// Sum of the per-kind trap counts in k[0..CPUSTAT_NKIND).
-static uint64
-ksum(uint64 *k)
-{
-  uint64 s = 0;
-
-  for(int i = 0; i < CPUSTAT_NKIND; i++)
-    s += k[i];
-  return s;
-}
-
-// Append " key=U.D": count / ops with one decimal, rounded.
-static void
-lper(struct line *l, char *key, uint64 count, uint64 ops)
-{
-  uint64 tenths = ops ? (count * 10 + ops / 2) / ops : 0;
-
-  lkv(l, key, tenths / 10);
-  lput(l, ".");
-  lnum(l, tenths % 10);
-}
-
-// Append the CPU work between begin() and end() per op (see the top).
-static void
-lwork(struct line *l, uint64 ops)
-{
-  uint64 spin = cs1.spin - cs0.spin, tick = cs1.tick - cs0.tick;
-  uint64 busy = (cs1.counter - cs0.counter) - (cs1.allidle - cs0.allidle);
-  uint64 traps = ksum(cs1.utrap) + ksum(cs1.ktrap) - ksum(cs0.utrap) - ksum(cs0.ktrap);
-  uint64 sys = cs1.utrap[CPUSTAT_SYSCALL] - cs0.utrap[CPUSTAT_SYSCALL];
-  uint64 irq = cs1.utrap[CPUSTAT_DEVICE] + cs1.ktrap[CPUSTAT_DEVICE] -
-               cs0.utrap[CPUSTAT_DEVICE] - cs0.ktrap[CPUSTAT_DEVICE];
-
-  busy = busy > spin + tick ? busy - spin - tick : 0;
-  lkv(l, "icount", cs1.icount);
-  lkv(l, "insn_per_op", ops ? (busy + ops / 2) / ops : 0);
-  lkv(l, "spin_per_op", ops ? (spin + ops / 2) / ops : 0);
-  lper(l, "traps_per_op", traps, ops);
-  lper(l, "sys_per_op", sys, ops);
-  lper(l, "irq_per_op", irq, ops);
 }
 
 // A socket to addr:port, from lport, with receive timeout ms.
@@ -355,28 +209,6 @@ ping(int fd, uint32 seq, int size)
     }
   }
   return 0;
-}
-
-// Shell sort, ascending.
-static void
-sort64(uint64 *a, int n)
-{
-  for(int gap = n / 2; gap > 0; gap /= 2){
-    for(int i = gap; i < n; i++){
-      uint64 v = a[i];
-      int j = i;
-      for(; j >= gap && a[j - gap] > v; j -= gap)
-        a[j] = a[j - gap];
-      a[j] = v;
-    }
-  }
-}
-
-// The pct-th percentile of the sorted a[0..n-1] (nearest rank below).
-static uint64
-pctl(uint64 *a, int n, int pct)
-{
-  return n ? a[(n - 1) * pct / 100] : 0;
 }
 
 static void
