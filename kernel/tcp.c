@@ -44,6 +44,7 @@ tcp_defaults(struct tcp_params *p)
   p->rto_max = 60000;
   p->max_retries = 8;
   p->syn_retries = 7;                 // 1+2+...+60+60 s: >= 3 min (MUST-23)
+  p->synack_retries = 5;              // 1+2+...+32 s: 63 s (RFC 4987 3.2)
   p->delack = 200;
   p->fin2 = 60000;
 }
@@ -935,13 +936,16 @@ tcp_input(struct tcb *t, uint64 now, const struct tcp_seg *seg, struct tcp_out *
 }
 
 // The retransmission timer fired (RFC 6298 5.4-5.7): give up past the
-// retry limit; else back off, shrink cwnd to one segment (RFC 5681 3.1,
-// equation 4) and resend from snd_una.
+// retry limit (a passive open's SYN-ACK has its own, shorter one: a
+// half-open connection holds a backlog slot); else back off, shrink
+// cwnd to one segment (RFC 5681 3.1, equation 4), resend from snd_una.
 static void
 rtx_timeout(struct tcb *t, struct tcp_out *out)
 {
-  uint limit = t->state <= TCP_SYN_RCVD ? t->p.syn_retries : t->p.max_retries;
+  uint limit = t->p.max_retries;
 
+  if(t->state <= TCP_SYN_RCVD)
+    limit = t->passive ? t->p.synack_retries : t->p.syn_retries;
   t->t_rtx = 0;
   out->count[TCP_C_TIMEOUT]++;
   if(++t->retries > limit){
@@ -1033,6 +1037,7 @@ tcp_listen(struct tcb *t, uint32 iss)
     return -1;
   t->iss = iss;
   t->state = TCP_LISTEN;
+  t->passive = 1;
   return 0;
 }
 
