@@ -223,10 +223,14 @@ _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
 	$(OBJDUMP) -S $@ > $*.asm
 
-# hget links the SHA-256 code.
+# hget and tcpcat link the SHA-256 code.
 $U/_hget: $U/hget.o $U/sha256.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/hget.o $U/sha256.o $(ULIB)
 	$(OBJDUMP) -S $@ > $U/hget.asm
+
+$U/_tcpcat: $U/tcpcat.o $U/sha256.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/tcpcat.o $U/sha256.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/tcpcat.asm
 
 # dhcpc alone links the DHCP message code.
 $U/_dhcpc: $U/dhcpc.o $U/dhcpmsg.o $(ULIB) $U/user.ld
@@ -274,7 +278,8 @@ UPROGS = \
 	$U/_cpustat \
 	$U/_httpd \
 	$U/_hget \
-	$U/_tcptests
+	$U/_tcptests \
+	$U/_tcpcat
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c
