@@ -697,6 +697,9 @@ def case_syn_flood(x):
     if len(ports) != BACKLOG or listener(x.q, 7070) != (BACKLOG, BACKLOG):
         raise TestFailure("flood: SYN-ACKs to %d ports, listener %r"
                           % (len(ports), listener(x.q, 7070)))
+    half = sorted(st for st, lport, _ in conns(x.q) if lport == 7070)
+    if half != ["SYN-RECEIVED"] * BACKLOG:
+        raise TestFailure("netstat lists the half-open connections as %r" % half)
     t0 = time.monotonic()
     while listener(x.q, 7070)[1] != 0:
         if time.monotonic() - t0 > 90:
