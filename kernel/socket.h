@@ -72,7 +72,7 @@ struct ceiling {
 // One TCP listener or connection, as tcplist() reports it (`netstat`,
 // httpd's /netstat page): like Linux's `ss -ti`.
 struct tcpinfo {
-  char state[12];    // "LISTEN", "ESTABLISHED", ... (kernel/tcp.c's names)
+  char state[16];    // "LISTEN", "SYN-RECEIVED", ... (kernel/tcp.c's names, the longest 12)
   uint32 laddr, raddr;
   uint16 lport, rport;
   uint32 cwnd, ssthresh;   // bytes
