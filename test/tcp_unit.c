@@ -644,6 +644,19 @@ test_zero_window(void)
   in(2100, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
   CHECK(O.nseg == 1);
   SEG(0, ISS + 2, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 99);
+
+  // The peer dropped the probe byte (its window was zero) and now opens
+  // the window: sending resumes at that byte, not after it (a hole the
+  // peer could only fill by dup ACKs or our retransmission timeout).
+  BEGIN("zero_window_opens_probe_byte_not_taken");
+  established(0);
+  tcp_send(&T, 0, pat, 100, &O);
+  tcp_tick(&T, 1000, &O);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 1);
+  in(1050, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1 && O.count[TCP_C_DUPACK] == 0);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 100);
+  CHECK(T.snd_nxt == ISS + 101 && tcp_deadline(&T) > 1050);
 }
 
 static void

@@ -557,7 +557,18 @@ def case_zero_window(x):
         raise TestFailure("probes do not back off: gaps %r" % gaps)
     c.auto = True
     c.wnd = 65535
+    m = x.p.mark()
+    at = c.nxt()
     c.seg(ACK)                                              # window opens
+    # The window update itself must restart sending, at the byte we did
+    # not take; a ping right behind it is answered after that data (the
+    # guest handles frames in order), unless it waits for a timeout.
+    if x.w.ping(timeout=10) is None:
+        raise TestFailure("the guest does not answer ping")
+    got = x.p.since(m, lambda s: s.sport == c.gport and s.dport == 9040 and s.data)
+    if not got or got[0].seq != at:
+        raise TestFailure("the window opened, but the guest sent %r before our next ping's "
+                          "reply: want data from %d (the byte we did not take)" % (got[:3], at))
     c.wait_rcv(n, fin=True)
     c.seg(FIN | ACK)
     out = x.g.done()
