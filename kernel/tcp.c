@@ -582,6 +582,7 @@ static int
 ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *out)
 {
   int dup, partial = 0;
+  uint32 oldwnd = t->snd_wnd;
 
   if(t->state == TCP_SYN_RCVD){
     if(!seq_gt(s->ack, t->snd_una) || seq_gt(s->ack, t->snd_max)){
@@ -613,6 +614,11 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
   update_window(t, s);
   if(s->wnd == 0)
     t->retries = 0;                   // the peer answers our probes
+  // A zero window opened: the peer dropped what went past it (a probe's
+  // byte), so send again from snd_una now rather than leave a hole for
+  // the retransmission timer.
+  if(oldwnd == 0 && t->snd_wnd != 0 && seq_gt(t->snd_nxt, t->snd_una))
+    t->snd_nxt = t->snd_una;
   if(partial)
     retransmit_first(t, now, out);
   return ack_state(t, now, out);
