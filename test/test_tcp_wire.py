@@ -10,7 +10,9 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   then connect() returns -1 (tcp_giveup).
 - mss: the guest's SYN and SYN-ACK carry the MSS option (1460); a peer
   saying MSS 200 gets no segment over 200 bytes; a peer saying nothing
-  gets none over 536 (RFC 9293 3.7.1); every stream byte-identical.
+  gets none over 536 (RFC 9293 3.7.1); a SYN with Linux's options (SACK
+  permitted, timestamps, window scale) gets a SYN-ACK with MSS alone;
+  every stream byte-identical.
 - rst_synsent: a RST whose ACK does not acknowledge the SYN is ignored;
   one that does refuses the connect (-1).
 - rst_synrcvd: a RST in the window but not at rcv_nxt gets a challenge
@@ -36,6 +38,8 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   and forgets the connection after 2 MSL.
 - fin_peer_first: our FIN: the reader sees EOF, closes, the guest's FIN
   (LAST-ACK) is acknowledged: no TIME-WAIT on the guest.
+- half_close: the guest shuts down its side first and still reads 5120
+  bytes in FIN-WAIT-2 byte-identical, then our FIN: TIME-WAIT.
 - fin_both: the FINs cross (CLOSING): the guest acknowledges ours and
   ends in TIME-WAIT.
 - malformed: to a live connection's ports: data offset 4, data offset
@@ -106,6 +110,7 @@ class Seg:
         self.seq, self.ack, self.flags, self.wnd = t.seq, t.ack, int(t.flags), t.window
         self.data = body[t.dataofs * 4:]
         self.mss = dict((k, v) for k, v in t.options if isinstance(k, str)).get("MSS")
+        self.optlen = t.dataofs * 4 - 20
         self.cksum_ok = in4_chksum(PROTO_TCP, ip, body) == 0
 
     def __repr__(self):
@@ -233,11 +238,13 @@ class Conn:
             self.p.send(self.hport, self.gport, flags, seq, ack or 0, data,
                         self.wnd if window is None else window, options)
 
-    def connect(self, mss=None):
-        """Active open to the guest's listening port: SYN, its SYN-ACK, ACK.
-        Returns the SYN-ACK."""
+    def connect(self, mss=None, options=None):
+        """Active open to the guest's listening port: SYN (with MSS option
+        mss, or the given options), its SYN-ACK, ACK. Returns the SYN-ACK."""
         m = self.p.mark()
-        self.seg(SYN, options=[("MSS", mss)] if mss else [])
+        if options is None:
+            options = [("MSS", mss)] if mss else []
+        self.seg(SYN, options=options)
         sa = self.p.wait(m, lambda s: s.sport == self.gport and s.dport == self.hport
                          and s.flags & (SYN | ACK) == SYN | ACK, "SYN-ACK")
         self.irs = sa.seq
@@ -385,12 +392,17 @@ def case_mss(x):
     c = Conn(x.p, 30004, 7004)
     x.g.start("tcpcat accept 7004 send 1000 close")
     x.g.expect("tcpcat: listening on 7004")
-    sa = c.connect(mss=300)
+    # Linux's SYN options: the ones we do not implement are skipped and
+    # not answered (MUST-5, 6): the SYN-ACK carries only MSS.
+    sa = c.connect(options=[("MSS", 300), ("SAckOK", b""), ("Timestamp", (12345, 0)),
+                            ("NOP", None), ("WScale", 7)])
     c.wait_rcv(1000, fin=True)
     c.seg(FIN | ACK)
     x.g.done()
     if sa.mss != OUR_MSS or c.maxlen != 300 or bytes(c.rcv) != gen_bytes(1000):
         raise TestFailure("SYN-ACK mss %s, largest segment %d" % (sa.mss, c.maxlen))
+    if sa.optlen != 4:
+        raise TestFailure("the SYN-ACK has %d bytes of options, want MSS alone" % sa.optlen)
 
 
 def case_rst_synsent(x):
@@ -643,6 +655,23 @@ def case_fin_peer_first(x):
         raise TestFailure("the peer closed first, yet the guest holds %r" % left)
 
 
+def case_half_close(x):
+    c = Conn(x.p, 30053, 7053)
+    x.g.start("tcpcat accept 7053 shut recv close")
+    x.g.expect("tcpcat: listening on 7053")
+    c.connect()
+    c.wait_rcv(0, fin=True)                                 # its FIN, ACKed: FIN-WAIT-2
+    data = bytes(range(256)) * 20
+    for i in range(0, len(data), 1000):
+        c.seg(PSH | ACK, data[i:i + 1000])
+    c.seg(FIN | ACK)
+    out = x.g.done()
+    if recv_line(out) != (len(data), sha(data), 0):
+        raise TestFailure("half-closed reader: %r" % out[-200:])
+    if ("TIME-WAIT", 7053, 30053) not in conns(x.q):
+        raise TestFailure("after a half-close and our FIN: %r" % conns(x.q))
+
+
 def case_fin_both(x):
     c = Conn(x.p, 30052, 7052)
     c.auto = False
@@ -766,7 +795,8 @@ def case_syn_flood(x):
 
 CASES = [case_syn_backoff, case_mss, case_rst_synsent, case_rst_synrcvd,
          case_rst_established, case_rst_closed_port, case_out_of_window,
-         case_zero_window, case_fin_guest_first, case_fin_peer_first, case_fin_both,
+         case_zero_window, case_fin_guest_first, case_fin_peer_first, case_half_close,
+         case_fin_both,
          case_malformed, case_syn_flood]
 
 
