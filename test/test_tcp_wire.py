@@ -46,6 +46,9 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   past the segment, a bad checksum, option lengths 0, 1 and past the
   header: each dropped with no reply and counted (drop_tcp_hdr,
   drop_tcp_cksum, drop_tcp_opt); the connection then works on.
+- data_giveup: the peer stops answering after the handshake: the first
+  data segment goes R2+1 times (tcpctl retries), the gaps growing, then
+  the blocked read returns -1 (tcp_giveup; MUST-20, 21).
 - syn_flood: SYNs from many ports to a listener with backlog 4: 4
   SYN-ACKs, the rest drop_tcp_synq; the half-open connections give up
   after synack_retries (tcpctl) and leave the backlog empty; free pages
@@ -82,6 +85,7 @@ DEFAULT_MSS = 536         # RFC 9293 3.7.1, when the peer sends none
 RTO_MS = 500              # tcpctl rto for this run (less waiting)
 SYN_RETRIES = 3           # tcpctl syn for syn_backoff
 SYNACK_RETRIES = 2        # tcpctl synack for syn_flood
+DATA_RETRIES = 2          # tcpctl retries (R2) for data_giveup
 MSL_MS = 2000             # tcpctl msl: TIME-WAIT holds 4 s
 FLOOD = 12                # SYNs of syn_flood
 BACKLOG = 4               # tcpcat's tcplisten backlog
@@ -742,6 +746,33 @@ def case_malformed(x):
         raise TestFailure("drop counters %r, want %r" % (got, want))
 
 
+def case_data_giveup(x):
+    x.g.set("retries", DATA_RETRIES)
+    before = x.netstat()
+    c = Conn(x.p, 9080, 0)
+    c.auto = False                                          # the peer has vanished
+    m = x.p.mark()
+    x.g.start("tcpcat connect 10.0.2.2 9080 send 3000 recv")
+    c.accept()
+    c.acked(m, "ACK of the SYN-ACK")
+    out = x.g.done(timeout=120)
+    if recv_line(out)[::2] != (0, -1) or "tcpcat: sent 3000" not in out:
+        raise TestFailure("after the give-up: %r" % out[-300:])
+    first = x.p.since(m, lambda s: s.sport == c.gport and s.data)
+    if not first:
+        raise TestFailure("the guest sent no data")
+    again = [s for s in first if s.seq == first[0].seq]
+    gaps = [b.when - a.when for a, b in zip(again, again[1:])]
+    if len(again) != DATA_RETRIES + 1 or any(b < 1.4 * a for a, b in zip(gaps, gaps[1:])):
+        raise TestFailure("the first segment went %d times (want %d), gaps %r"
+                          % (len(again), DATA_RETRIES + 1, gaps))
+    d = deltas(before, x.netstat())
+    if d["tcp_giveup"] != 1 or d["tcp_timeouts"] != DATA_RETRIES + 1:
+        raise TestFailure("tcp_giveup %+d, tcp_timeouts %+d"
+                          % (d["tcp_giveup"], d["tcp_timeouts"]))
+    x.g.set("retries", 8)
+
+
 def case_syn_flood(x):
     x.g.set("synack", SYNACK_RETRIES)
     mem0 = guest_mem(x.q)
@@ -797,7 +828,7 @@ CASES = [case_syn_backoff, case_mss, case_rst_synsent, case_rst_synrcvd,
          case_rst_established, case_rst_closed_port, case_out_of_window,
          case_zero_window, case_fin_guest_first, case_fin_peer_first, case_half_close,
          case_fin_both,
-         case_malformed, case_syn_flood]
+         case_malformed, case_data_giveup, case_syn_flood]
 
 
 @pytest.mark.netmodes()
