@@ -32,6 +32,11 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   the guest sends persist probes (at least 3, counted in tcp_probes,
   each a byte at snd_una), the peer opens the window and all 20000
   bytes arrive byte-identical.
+- zero_window_recv: the guest's reader sleeps; its buffer fills and it
+  advertises window 0; a 1-byte probe is ACKed, not taken; a window
+  update follows the first read; the whole stream arrives.
+- reorder: five segments in the order 4 2 0 3 1: out-of-order ones are
+  kept and ACKed at once with rcv_nxt, holes filled, the stream exact.
 - fin_guest_first: the guest closes first (FIN-WAIT-1, -2, TIME-WAIT),
   holds TIME-WAIT (tcpctl MSL), answers our FIN again with an ACK, a new
   SYN in TIME-WAIT with a challenge ACK (NOTES "TCP": MAY-2 not taken),
@@ -604,6 +609,57 @@ def case_zero_window(x):
         raise TestFailure("tcp_probes %+d, 3 probes seen" % d["tcp_probes"])
 
 
+def case_zero_window_recv(x):
+    """The guest as the receiver whose buffer fills: window 0, a probe
+    ACKed and not taken, a window update once the reader reads."""
+    bufsz = 16384                                           # tcpsock.c TCP_BUFSZ
+    data = bytes((i * 7 + 3) % 251 for i in range(bufsz + 4000))
+    c = Conn(x.p, 30090, 7090)
+    x.g.start("tcpcat accept 7090 sleep 200 recv")
+    x.g.expect("tcpcat: listening on 7090")
+    c.connect()
+    m = x.p.mark()
+    for i in range(0, bufsz, 1000):
+        c.seg(PSH | ACK, data[i:min(i + 1000, bufsz)])
+    z = x.p.wait(m, lambda s: s.sport == 7090 and s.ack == c.snd % MOD and s.wnd == 0,
+                 "window 0 once the buffer is full")
+    m = x.p.mark()
+    c.p.send(c.hport, c.gport, PSH | ACK, c.snd, c.nxt(), data[bufsz:bufsz + 1])   # a probe
+    a = x.p.wait(m, lambda s: s.sport == 7090, "answer to a zero-window probe")
+    if a.ack != c.snd % MOD or a.wnd != 0:
+        raise TestFailure("probe answered %r, want an ACK of %d, window 0 (after %r)"
+                          % (a, c.snd, z))
+    u = x.p.wait(m, lambda s: s.sport == 7090 and s.wnd > 0, "window update", timeout=60)
+    if u.ack != c.snd % MOD:
+        raise TestFailure("window update %r" % u)
+    for i in range(bufsz, len(data), 1000):
+        c.seg(PSH | ACK, data[i:i + 1000])
+    c.seg(FIN | ACK)
+    out = x.g.done()
+    if recv_line(out) != (len(data), sha(data), 0):
+        raise TestFailure("reader after the zero window: %r" % out[-200:])
+
+
+def case_reorder(x):
+    """Out-of-order segments are kept and merged (TCP_OOO_MAX ranges);
+    each is ACKed at once with rcv_nxt (a duplicate ACK for the sender)."""
+    c = established_reader(x, 9095)
+    chunks = [bytes([65 + i]) * 300 for i in range(5)]
+    base = c.snd
+    for i in (4, 2, 0, 3, 1):
+        m = x.p.mark()
+        c.seg(PSH | ACK, chunks[i], seq=base + 300 * i)
+        a = x.p.wait(m, lambda s: s.sport == c.gport and s.flags & ACK, "ACK of chunk %d" % i)
+        expect = {4: base, 2: base, 0: base + 300, 3: base + 300, 1: base + 1500}[i]
+        if a.ack != expect % MOD:
+            raise TestFailure("chunk %d: ACK %d, want %d" % (i, a.ack, expect))
+    c.snd = base + 1500
+    c.seg(FIN | ACK)
+    out = x.g.done()
+    if recv_line(out) != (1500, sha(b"".join(chunks)), 0):
+        raise TestFailure("reader after reordering: %r" % out[-200:])
+
+
 def case_fin_guest_first(x):
     before = x.netstat()
     c = Conn(x.p, 30050, 7050)
@@ -834,7 +890,7 @@ def case_syn_flood(x):
 
 CASES = [case_syn_backoff, case_mss, case_rst_synsent, case_rst_synrcvd,
          case_rst_established, case_rst_closed_port, case_out_of_window,
-         case_zero_window, case_fin_guest_first, case_fin_peer_first, case_half_close,
+         case_zero_window, case_zero_window_recv, case_reorder, case_fin_guest_first, case_fin_peer_first, case_half_close,
          case_fin_both,
          case_malformed, case_data_giveup, case_syn_flood]
 
