@@ -543,15 +543,26 @@ peer_syn(struct tcb *t, const struct tcp_seg *s)
   t->snd_wl2 = s->ack;
 }
 
+// The send window from an acceptable segment s (RFC 9293 3.10.7.4, step
+// five: only from a segment newer than the last update). A zero window
+// that opens means the peer dropped what went past it (a probe's
+// byte): sending starts again from snd_una at once rather than leave a
+// hole for the retransmission timer.
 static void
 update_window(struct tcb *t, const struct tcp_seg *s)
 {
+  uint32 old = t->snd_wnd;
+
   if(seq_lt(t->snd_wl1, s->seq) || (t->snd_wl1 == s->seq && seq_le(t->snd_wl2, s->ack))){
     t->snd_wnd = s->wnd;
     t->snd_wl1 = s->seq;
     t->snd_wl2 = s->ack;
     t->max_sndwnd = umax(t->max_sndwnd, s->wnd);
   }
+  if(old == 0 && t->snd_wnd != 0 && seq_gt(t->snd_nxt, t->snd_una))
+    t->snd_nxt = t->snd_una;
+  if(s->wnd == 0)
+    t->retries = 0;                   // the peer answers our probes
 }
 
 // ---- segment arrival (RFC 9293 3.10.7) ---------------------------------
@@ -582,7 +593,6 @@ static int
 ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *out)
 {
   int dup, partial = 0;
-  uint32 oldwnd = t->snd_wnd;
 
   if(t->state == TCP_SYN_RCVD){
     if(!seq_gt(s->ack, t->snd_una) || seq_gt(s->ack, t->snd_max)){
@@ -612,13 +622,6 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
     cc_dupack(t, now, s->ack, out);
   }
   update_window(t, s);
-  if(s->wnd == 0)
-    t->retries = 0;                   // the peer answers our probes
-  // A zero window opened: the peer dropped what went past it (a probe's
-  // byte), so send again from snd_una now rather than leave a hole for
-  // the retransmission timer.
-  if(oldwnd == 0 && t->snd_wnd != 0 && seq_gt(t->snd_nxt, t->snd_una))
-    t->snd_nxt = t->snd_una;
   if(partial)
     retransmit_first(t, now, out);
   return ack_state(t, now, out);

@@ -124,13 +124,31 @@ steps(int fd, int argc, char *argv[])
   }
 }
 
+// Listen on port (backlog 4), take one connection, stop listening.
+// Returns the connection's fd; exits on failure.
+static int
+acceptone(int port)
+{
+  uint32 addr;
+  uint16 rport;
+  int fd, lfd;
+  char ip[IPSTR_LEN];
+
+  if((lfd = tcplisten(port, 4)) < 0)
+    die("listen -1");
+  printf("tcpcat: listening on %d\n", port);
+  if((fd = tcpaccept(lfd, &addr, &rport)) < 0)
+    die("accept -1");
+  close(lfd);
+  printf("tcpcat: accepted %s:%d\n", ipfmt(addr, ip), rport);
+  return fd;
+}
+
 int
 main(int argc, char *argv[])
 {
   uint32 addr;
-  uint16 port;
-  int fd, lfd;
-  char ip[IPSTR_LEN];
+  int fd;
 
   if(argc == 4 && strcmp(argv[1], "set") == 0)
     setparam(argv[2], atoi(argv[3]));
@@ -142,13 +160,7 @@ main(int argc, char *argv[])
     printf("tcpcat: connected\n");
     steps(fd, argc - 4, argv + 4);
   } else if(argc >= 3 && strcmp(argv[1], "accept") == 0){
-    if((lfd = tcplisten(atoi(argv[2]), 4)) < 0)
-      die("listen -1");
-    printf("tcpcat: listening on %d\n", atoi(argv[2]));
-    if((fd = tcpaccept(lfd, &addr, &port)) < 0)
-      die("accept -1");
-    close(lfd);
-    printf("tcpcat: accepted %s:%d\n", ipfmt(addr, ip), port);
+    fd = acceptone(atoi(argv[2]));
     steps(fd, argc - 3, argv + 3);
   } else {
     die("usage: tcpcat set NAME VALUE | connect ADDR PORT STEP... | accept PORT STEP...");
