@@ -918,6 +918,8 @@ def test_tcp_wire_conformance(guest, wire):
             case(x)
         except TestFailure as e:
             raise TestFailure("case %s: %s" % (name, e)) from e
+    if w.stats["bad"]:
+        raise TestFailure("the guest sent %d malformed frames (wire.well_formed)" % w.stats["bad"])
     bad = [s for s in x.p.segs if not s.cksum_ok]
     if bad:
         raise TestFailure("the guest sent %d segments with a bad checksum: %r" % (len(bad), bad[:4]))
