@@ -13,11 +13,12 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   gets none over 536 (RFC 9293 3.7.1); a SYN with Linux's options (SACK
   permitted, timestamps, window scale) gets a SYN-ACK with MSS alone;
   every stream byte-identical.
-- rst_synsent: a RST whose ACK does not acknowledge the SYN is ignored;
-  one that does refuses the connect (-1).
-- rst_synrcvd: a RST in the window but not at rcv_nxt gets a challenge
-  ACK (RFC 5961 3.2); one at rcv_nxt frees the half-open connection (the
-  backlog shows 0 pending) and the listener takes the next SYN.
+- rst_synsent: a RST whose ACK does not acknowledge the SYN, and one
+  with no ACK, are ignored; one that does refuses the connect (-1).
+- rst_synrcvd: a RST outside the window is dropped silently; one in the
+  window but not at rcv_nxt gets a challenge ACK (RFC 5961 3.2); one at
+  rcv_nxt frees the half-open connection (the handshake's ACK after it
+  gets a RST) and the listener takes the next SYN.
 - rst_established: a RST outside the window is dropped without a reply;
   one in the window off rcv_nxt gets a challenge ACK and the connection
   lives; one at rcv_nxt kills it and the blocked read returns -1 (what
@@ -26,12 +27,15 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   ack = its seq + 1; an ACK gets a RST with seq = its ack and no ACK
   bit; a FIN with data gets ack = seq + len + 1; a RST gets nothing.
 - out_of_window: data past the window and data wholly before rcv_nxt
-  are each answered with an ACK of rcv_nxt and dropped (tcp_drop_seq);
+  are each answered with an ACK of rcv_nxt and dropped (tcp_drop_seq),
+  and so is data whose ACK covers bytes never sent (tcp_drop_ack);
   what the reader gets is exactly the in-window stream.
 - zero_window: the peer takes 1000 bytes and then advertises window 0;
   the guest sends persist probes (at least 3, counted in tcp_probes,
-  each a byte at snd_una), the peer opens the window and all 20000
-  bytes arrive byte-identical.
+  each a byte at snd_una, backing off), the peer opens the window and
+  the guest answers that update itself with data from the byte the peer
+  did not take (before a ping sent right behind it comes back); all
+  20000 bytes arrive byte-identical.
 - zero_window_recv: the guest's reader sleeps; its buffer fills and it
   advertises window 0; a 1-byte probe is ACKed, not taken; a window
   update follows the first read; the whole stream arrives.
@@ -40,31 +44,35 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
 - fin_guest_first: the guest closes first (FIN-WAIT-1, -2, TIME-WAIT),
   holds TIME-WAIT (tcpctl MSL), answers our FIN again with an ACK, a new
   SYN in TIME-WAIT with a challenge ACK (NOTES "TCP": MAY-2 not taken),
-  and forgets the connection after 2 MSL.
+  and forgets the connection after 2 MSL and not before.
 - fin_peer_first: our FIN: the reader sees EOF, closes, the guest's FIN
   (LAST-ACK) is acknowledged: no TIME-WAIT on the guest.
 - half_close: the guest shuts down its side first and still reads 5120
   bytes in FIN-WAIT-2 byte-identical, then our FIN: TIME-WAIT.
 - fin_both: the FINs cross (CLOSING): the guest acknowledges ours and
-  ends in TIME-WAIT.
+  ends in TIME-WAIT, which a RST at rcv_nxt ends (RFC 1337 not taken).
 - malformed: to a live connection's ports: data offset 4, data offset
   past the segment, a bad checksum, option lengths 0, 1 and past the
-  header: each dropped with no reply and counted (drop_tcp_hdr,
-  drop_tcp_cksum, drop_tcp_opt); the connection then works on.
+  header, an MSS option of length 3: each dropped with no reply and
+  counted (drop_tcp_hdr, drop_tcp_cksum, drop_tcp_opt); a segment with
+  an unknown option is taken (MUST-6); the connection then works on.
 - data_giveup: the peer stops answering after the handshake: the first
   data segment goes R2+1 times (tcpctl retries), the gaps growing, then
   the blocked read returns -1 (tcp_giveup; MUST-20, 21).
 - syn_flood: SYNs from many ports to a listener with backlog 4: 4
-  SYN-ACKs, the rest drop_tcp_synq; the half-open connections give up
-  after synack_retries (tcpctl) and leave the backlog empty; free pages
-  and mbufs in use are back; a real connection is then accepted.
+  SYN-ACKs, the rest drop_tcp_synq, netstat lists 4 SYN-RECEIVED; the
+  half-open connections send synack_retries+1 SYN-ACKs each (tcpctl),
+  give up and leave the backlog empty; free pages and mbufs in use are
+  back; a stray ACK to the listener gets a RST; a real connection is
+  then accepted.
 At the end every connection leaves the table (TIME-WAIT is 2 MSL with
 MSL 2 s here: nothing may linger in FIN-WAIT-2, CLOSE-WAIT or LAST-ACK),
 every segment the guest sent had a good checksum and the MSS option
 only on a SYN, and the frame accounting in `netstat` still adds up.
 
-No timing decides a result beyond ratios and ordering; timeouts are
-ceilings.  TCP_WIRE_CASES=name,name in the environment runs only those
+No timing decides a result beyond ratios and ordering (and one
+one-sided bound a slow host can only pass: TIME-WAIT seen gone no sooner
+than 2 MSL after our FIN); timeouts are ceilings.  TCP_WIRE_CASES=name,name in the environment runs only those
 cases (in their usual order).
 """
 
