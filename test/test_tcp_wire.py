@@ -13,6 +13,8 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   gets none over 536 (RFC 9293 3.7.1); a SYN with Linux's options (SACK
   permitted, timestamps, window scale) gets a SYN-ACK with MSS alone;
   every stream byte-identical.
+- simultaneous_open: our SYN crosses the guest's: it answers with a
+  SYN-ACK (MSS option), takes ours, and sends its data (MUST-10).
 - rst_synsent: a RST whose ACK does not acknowledge the SYN, and one
   with no ACK, are ignored; one that does refuses the connect (-1).
 - rst_synrcvd: a RST outside the window is dropped silently; one in the
@@ -428,6 +430,27 @@ def case_mss(x):
         raise TestFailure("SYN-ACK mss %s, largest segment %d" % (sa.mss, c.maxlen))
     if sa.optlen != 4:
         raise TestFailure("the SYN-ACK has %d bytes of options, want MSS alone" % sa.optlen)
+
+
+def case_simultaneous_open(x):
+    """MUST-10: the guest's SYN crosses ours: SYN-RECEIVED, its SYN-ACK,
+    ours, ESTABLISHED; then data and both FINs."""
+    c = Conn(x.p, 9100, 0)
+    x.g.start("tcpcat connect 10.0.2.2 9100 send 500 close")
+    syn = x.p.wait(0, lambda s: s.dport == 9100 and s.flags == SYN, "SYN")
+    c.gport, c.irs = syn.sport, syn.seq
+    x.p.conns[(c.gport, c.hport)] = c
+    m = x.p.mark()
+    c.seg(SYN, ack=0)                                       # ours, no ACK
+    sa = x.p.wait(m, lambda s: s.sport == c.gport and s.flags & SYN, "the guest's SYN-ACK")
+    if sa.flags != SYN | ACK or sa.seq != syn.seq or sa.ack != c.snd % MOD or sa.mss != OUR_MSS:
+        raise TestFailure("simultaneous open: the guest answered our SYN with %r" % sa)
+    c.seg(SYN | ACK, seq=c.snd - 1)                         # our SYN again, with the ACK
+    c.wait_rcv(500, fin=True)
+    c.seg(FIN | ACK)
+    out = x.g.done()
+    if "tcpcat: connected" not in out or bytes(c.rcv) != gen_bytes(500):
+        raise TestFailure("simultaneous open: %r, %d bytes" % (out[-200:], len(c.rcv)))
 
 
 def case_rst_synsent(x):
@@ -896,7 +919,7 @@ def case_syn_flood(x):
         raise TestFailure("free pages, mbufs %r, before the flood %r" % (guest_mem(x.q), mem0))
 
 
-CASES = [case_syn_backoff, case_mss, case_rst_synsent, case_rst_synrcvd,
+CASES = [case_syn_backoff, case_mss, case_simultaneous_open, case_rst_synsent, case_rst_synrcvd,
          case_rst_established, case_rst_closed_port, case_out_of_window,
          case_zero_window, case_zero_window_recv, case_reorder, case_fin_guest_first, case_fin_peer_first, case_half_close,
          case_fin_both,
