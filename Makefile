@@ -223,10 +223,14 @@ _%: %.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
 	$(OBJDUMP) -S $@ > $*.asm
 
-# hget links the SHA-256 code.
+# hget and tcpcat link the SHA-256 code.
 $U/_hget: $U/hget.o $U/sha256.o $(ULIB) $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/hget.o $U/sha256.o $(ULIB)
 	$(OBJDUMP) -S $@ > $U/hget.asm
+
+$U/_tcpcat: $U/tcpcat.o $U/sha256.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $U/tcpcat.o $U/sha256.o $(ULIB)
+	$(OBJDUMP) -S $@ > $U/tcpcat.asm
 
 # udpbench and tcpbench link the RESULT line and its counters (benchlib).
 $U/_udpbench $U/_tcpbench: $U/_%: $U/%.o $U/benchlib.o $(ULIB) $U/user.ld
@@ -280,7 +284,8 @@ UPROGS = \
 	$U/_cpustat \
 	$U/_httpd \
 	$U/_hget \
-	$U/_tcptests
+	$U/_tcptests \
+	$U/_tcpcat
 
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h
 	gcc -Werror -Wall -I. -o mkfs/mkfs mkfs/mkfs.c

@@ -187,3 +187,4 @@ int  tcpsock_write(struct tcpconn *c, uint64 addr, int n);
 int  tcpsock_shutdown(struct tcpconn *c);
 int  tcpsock_setopt(struct tcpconn *c, int opt, int val);
 int  tcpsock_list(uint64 uinfo, int n);
+int  tcpsock_ctl(int op, int val);  // tcpctl()

@@ -72,7 +72,7 @@ struct ceiling {
 // One TCP listener or connection, as tcplist() reports it (`netstat`,
 // httpd's /netstat page): like Linux's `ss -ti`.
 struct tcpinfo {
-  char state[12];    // "LISTEN", "ESTABLISHED", ... (kernel/tcp.c's names)
+  char state[16];    // "LISTEN", "SYN-RECEIVED", ... (kernel/tcp.c's names, the longest 12)
   uint32 laddr, raddr;
   uint16 lport, rport;
   uint32 cwnd, ssthresh;   // bytes
@@ -85,5 +85,14 @@ struct tcpinfo {
   uint32 orphan;     // closed by the program, still in the table (FIN-WAIT, TIME-WAIT)
 };
 #define TCPINFO_MAX 48   // listeners + connections the kernel holds at most
+
+// tcpctl(op, val): a parameter every new TCP connection gets (kernel/tcp.h
+// struct tcp_params). val 0 only reads it. Returns the old value, or -1
+// for an unknown op or a value out of its range.
+#define TCPCTL_MSL            1  // maximum segment lifetime, ms (TIME-WAIT is 2 MSL): 10..120000
+#define TCPCTL_RETRIES        2  // R2: timeouts in a row before data gives up (MUST-21): 1..30
+#define TCPCTL_SYN_RETRIES    3  // the same for our SYN (active open): 1..30
+#define TCPCTL_SYNACK_RETRIES 4  // the same for a SYN-ACK (passive open): 1..30
+#define TCPCTL_RTO            5  // initial and least RTO, ms (RFC 6298: 1000): 100..60000
 
 #endif

@@ -125,6 +125,7 @@ uint64 sys_tcplisten(void);
 uint64 sys_tcpaccept(void);
 uint64 sys_tcpshutdown(void);
 uint64 sys_tcplist(void);
+uint64 sys_tcpctl(void);
 
 // Two entries with the same SYS_ number would silently keep the later one
 // (a merge once gave five calls one number): make that a compile error.
@@ -178,6 +179,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_tcpaccept] sys_tcpaccept,
   [SYS_tcpshutdown] sys_tcpshutdown,
   [SYS_tcplist]  sys_tcplist,
+  [SYS_tcpctl]   sys_tcpctl,
 };
 
 // Run the system call numbered in a7; its result goes back in a0.

@@ -47,6 +47,7 @@
 #define SYS_tcpaccept  46 // TCP: the next connection: an fd, the peer's address and port
 #define SYS_tcpshutdown 47 // TCP: shut down the sending side (FIN)
 #define SYS_tcplist    48 // TCP: describe listeners and connections (struct tcpinfo)
+#define SYS_tcpctl     49 // TCP: read or set a parameter of new connections (MSL, retries, RTO)
 
 // xv6-riscv's 2025 name for sleep: the same call.
 #define SYS_pause  SYS_sleep

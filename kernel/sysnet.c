@@ -456,3 +456,15 @@ sys_tcplist(void)
     return -1;
   return tcpsock_list(ti, n);
 }
+
+// int tcpctl(int op, int val): read or set a parameter of new TCP
+// connections (kernel/socket.h TCPCTL_*). The old value, or -1.
+uint64
+sys_tcpctl(void)
+{
+  int op, val;
+
+  argint(0, &op);
+  argint(1, &val);
+  return tcpsock_ctl(op, val);
+}

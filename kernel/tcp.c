@@ -44,6 +44,7 @@ tcp_defaults(struct tcp_params *p)
   p->rto_max = 60000;
   p->max_retries = 8;
   p->syn_retries = 7;                 // 1+2+...+60+60 s: >= 3 min (MUST-23)
+  p->synack_retries = 5;              // 1+2+...+32 s: 63 s (RFC 4987 3.2)
   p->delack = 200;
   p->fin2 = 60000;
 }
@@ -542,15 +543,26 @@ peer_syn(struct tcb *t, const struct tcp_seg *s)
   t->snd_wl2 = s->ack;
 }
 
+// The send window from an acceptable segment s (RFC 9293 3.10.7.4, step
+// five: only from a segment newer than the last update). A zero window
+// that opens means the peer dropped what went past it (a probe's
+// byte): sending starts again from snd_una at once rather than leave a
+// hole for the retransmission timer.
 static void
 update_window(struct tcb *t, const struct tcp_seg *s)
 {
+  uint32 old = t->snd_wnd;
+
   if(seq_lt(t->snd_wl1, s->seq) || (t->snd_wl1 == s->seq && seq_le(t->snd_wl2, s->ack))){
     t->snd_wnd = s->wnd;
     t->snd_wl1 = s->seq;
     t->snd_wl2 = s->ack;
     t->max_sndwnd = umax(t->max_sndwnd, s->wnd);
   }
+  if(old == 0 && t->snd_wnd != 0 && seq_gt(t->snd_nxt, t->snd_una))
+    t->snd_nxt = t->snd_una;
+  if(s->wnd == 0)
+    t->retries = 0;                   // the peer answers our probes
 }
 
 // ---- segment arrival (RFC 9293 3.10.7) ---------------------------------
@@ -610,8 +622,6 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
     cc_dupack(t, now, s->ack, out);
   }
   update_window(t, s);
-  if(s->wnd == 0)
-    t->retries = 0;                   // the peer answers our probes
   if(partial)
     retransmit_first(t, now, out);
   return ack_state(t, now, out);
@@ -935,13 +945,16 @@ tcp_input(struct tcb *t, uint64 now, const struct tcp_seg *seg, struct tcp_out *
 }
 
 // The retransmission timer fired (RFC 6298 5.4-5.7): give up past the
-// retry limit; else back off, shrink cwnd to one segment (RFC 5681 3.1,
-// equation 4) and resend from snd_una.
+// retry limit (a passive open's SYN-ACK has its own, shorter one: a
+// half-open connection holds a backlog slot); else back off, shrink
+// cwnd to one segment (RFC 5681 3.1, equation 4), resend from snd_una.
 static void
 rtx_timeout(struct tcb *t, struct tcp_out *out)
 {
-  uint limit = t->state <= TCP_SYN_RCVD ? t->p.syn_retries : t->p.max_retries;
+  uint limit = t->p.max_retries;
 
+  if(t->state <= TCP_SYN_RCVD)
+    limit = t->passive ? t->p.synack_retries : t->p.syn_retries;
   t->t_rtx = 0;
   out->count[TCP_C_TIMEOUT]++;
   if(++t->retries > limit){
@@ -1033,6 +1046,7 @@ tcp_listen(struct tcb *t, uint32 iss)
     return -1;
   t->iss = iss;
   t->state = TCP_LISTEN;
+  t->passive = 1;
   return 0;
 }
 

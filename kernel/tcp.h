@@ -33,7 +33,8 @@ struct tcp_params {
   uint rto_min;      // lower bound of the RTO (RFC 6298 2.4: 1 s)
   uint rto_max;      // upper bound, backoff included (>= 60 s)
   uint max_retries;  // timeouts in a row before giving up (data, FIN)
-  uint syn_retries;  // the same for SYN and SYN-ACK
+  uint syn_retries;  // the same for our SYN (active open)
+  uint synack_retries; // the same for a SYN-ACK to a passive open's peer
   uint delack;       // delayed-ACK timer (RFC 1122: <= 500 ms)
   uint fin2;         // FIN-WAIT-2 after tcp_close: give up after this
 };
@@ -102,6 +103,7 @@ struct tcb {
   uint8 fin_queued;      // the application shut down sending
   uint8 fin_rcvd;        // the peer's FIN is in: EOF after rlen bytes
   uint8 app_closed;      // tcp_close called: no reads, data is reset
+  uint8 passive;         // opened from LISTEN (tcp_listen)
 
   // Send side (RFC 9293 3.3.1). The send buffer holds the bytes from
   // sbufseq (the first unacknowledged data byte) on: slen bytes at

@@ -64,6 +64,7 @@ static struct {
   struct tcpconn c[NTCP];
   struct tcplisten l[NTCPLISTEN];
   uint32 key[4];               // tcp_iss's secret, from the boot clock
+  struct tcp_params params;    // what a new connection gets (tcpctl)
   uint16 nextport;             // next ephemeral port to try
   uint64 nborn;
   int nused;                   // slots in use: tcp_timer skips an empty table
@@ -104,6 +105,7 @@ tcpsock_init(void)
   uint64 t = r_time();
 
   initlock(&tcps.lock, "tcp");
+  tcp_defaults(&tcps.params);
   // Not secret against someone who can time our boot: no entropy source.
   tcps.key[0] = t * 0x9E3779B9u;
   tcps.key[1] = (t >> 32) ^ 0x85EBCA6Bu;
@@ -203,7 +205,6 @@ static struct tcpconn *
 connalloc(void)
 {
   struct tcpconn *c, *tw = 0;
-  struct tcp_params p;
   int i;
 
   for(c = tcps.c; c < tcps.c + NTCP; c++){
@@ -220,8 +221,7 @@ connalloc(void)
   }
   i = c - tcps.c;
   memset(c, 0, sizeof(*c));
-  tcp_defaults(&p);
-  tcp_init(&c->t, &p, tcpbuf[i][0], TCP_BUFSZ, tcpbuf[i][1], TCP_BUFSZ);
+  tcp_init(&c->t, &tcps.params, tcpbuf[i][0], TCP_BUFSZ, tcpbuf[i][1], TCP_BUFSZ);
   c->used = 1;
   c->born = tcps.nborn++;
   tcps.nused++;
@@ -717,6 +717,41 @@ tcpsock_setopt(struct tcpconn *c, int opt, int val)
   else
     return -1;
   return 0;
+}
+
+// tcpctl(): read (val 0) or set one of the parameters new connections
+// get (kernel/socket.h TCPCTL_*). Returns the old value, or -1 for an
+// unknown op or a value out of range.
+int
+tcpsock_ctl(int op, int val)
+{
+  static const struct { int op; uint off; int lo, hi; } ctl[] = {
+    { TCPCTL_MSL, __builtin_offsetof(struct tcp_params, msl), 10, 120000 },
+    { TCPCTL_RETRIES, __builtin_offsetof(struct tcp_params, max_retries), 1, 30 },
+    { TCPCTL_SYN_RETRIES, __builtin_offsetof(struct tcp_params, syn_retries), 1, 30 },
+    { TCPCTL_SYNACK_RETRIES, __builtin_offsetof(struct tcp_params, synack_retries), 1, 30 },
+    { TCPCTL_RTO, __builtin_offsetof(struct tcp_params, rto_init), 100, 60000 },
+  };
+  uint *v;
+  int old;
+
+  for(int i = 0; i < NELEM(ctl); i++){
+    if(ctl[i].op != op)
+      continue;
+    if(val != 0 && (val < ctl[i].lo || val > ctl[i].hi))
+      return -1;
+    acquire(&tcps.lock);
+    v = (uint *)((char *)&tcps.params + ctl[i].off);
+    old = *v;
+    if(val != 0){
+      *v = val;
+      if(op == TCPCTL_RTO)
+        tcps.params.rto_min = val;    // one value: the first RTO and the least
+    }
+    release(&tcps.lock);
+    return old;
+  }
+  return -1;
 }
 
 static void

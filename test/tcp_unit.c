@@ -61,6 +61,7 @@ setup(void)
   P.msl = 500;
   P.max_retries = 5;
   P.syn_retries = 3;
+  P.synack_retries = 2;
   P.fin2 = 5000;
   tcp_init(&T, &P, sbuf, SSIZE, rbuf, RSIZE);
 }
@@ -228,10 +229,11 @@ test_passive_open(void)
   tcp_tick(&T, 1000, &O);
   SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
   tcp_tick(&T, 3000, &O);
-  tcp_tick(&T, 7000, &O);
-  CHECK(T.state == TCP_SYN_RCVD);
-  tcp_tick(&T, 15000, &O);
-  CHECK(T.state == TCP_CLOSED && (O.events & TCP_EV_TIMEOUT));
+  SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
+  CHECK(T.state == TCP_SYN_RCVD && tcp_deadline(&T) == 7000);
+  tcp_tick(&T, 7000, &O);            // synack_retries (2), not syn_retries (3)
+  CHECK(T.state == TCP_CLOSED && O.nseg == 0);
+  CHECK(O.events == (TCP_EV_TIMEOUT | TCP_EV_CLOSED) && O.count[TCP_C_GIVEUP] == 1);
 
   BEGIN("synrcvd_rst_closes");
   setup();
@@ -269,6 +271,19 @@ test_simultaneous_open(void)
   SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
   in(20, IRS, ISS + 1, TCP_SYN | TCP_ACK, 20000, 0, 0);   // the peer's SYN-ACK
   CHECK(T.state == TCP_ESTABLISHED && O.events == TCP_EV_CONNECTED);
+
+  BEGIN("simultaneous_open_synack_keeps_syn_retries");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  in(0, IRS, 0, TCP_SYN, 20000, 0, 0);
+  for(uint64 at = 1000, gap = 1000; at < 15000; gap *= 2, at += gap){
+    CHECK(tcp_deadline(&T) == at);
+    tcp_tick(&T, at, &O);              // an active open: syn_retries (3)
+    SEG(0, ISS, IRS + 1, TCP_SYN | TCP_ACK, RSIZE, 0);
+  }
+  CHECK(T.state == TCP_SYN_RCVD && tcp_deadline(&T) == 15000);
+  tcp_tick(&T, 15000, &O);
+  CHECK(T.state == TCP_CLOSED && (O.events & TCP_EV_TIMEOUT));
 
   BEGIN("simultaneous_open_syn_then_ack");
   setup();
@@ -629,6 +644,19 @@ test_zero_window(void)
   in(2100, IRS + 1, ISS + 2, TCP_ACK, 30000, 0, 0);
   CHECK(O.nseg == 1);
   SEG(0, ISS + 2, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 99);
+
+  // The peer dropped the probe byte (its window was zero) and now opens
+  // the window: sending resumes at that byte, not after it (a hole the
+  // peer could only fill by dup ACKs or our retransmission timeout).
+  BEGIN("zero_window_opens_probe_byte_not_taken");
+  established(0);
+  tcp_send(&T, 0, pat, 100, &O);
+  tcp_tick(&T, 1000, &O);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 1);
+  in(1050, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 0);
+  CHECK(O.nseg == 1 && O.count[TCP_C_DUPACK] == 0);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK | TCP_PSH, RSIZE, 100);
+  CHECK(T.snd_nxt == ISS + 101 && tcp_deadline(&T) > 1050);
 }
 
 static void

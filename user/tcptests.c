@@ -5,6 +5,8 @@
 //   refused   tcpconnect to CLOSEDPORT returns -1 (slirp answers with RST)
 //   badargs   every TCP call with a wrong descriptor, port or pointer is -1
 //   listen    a port listens once; close frees it for the next tcplisten
+//   ctl       tcpctl reads and sets each parameter, refuses bad ops and
+//             values, and the old values come back
 //   fetch     20 GETs of /small in a row, each read to EOF, then tcplist,
 //             read after EOF, write after tcpshutdown
 //   leak      after all of it, free pages and mbufs in use are back
@@ -78,6 +80,27 @@ listen(void)
   close(b);
 }
 
+static void
+ctl(void)
+{
+  int ops[] = { TCPCTL_MSL, TCPCTL_RETRIES, TCPCTL_SYN_RETRIES,
+                TCPCTL_SYNACK_RETRIES, TCPCTL_RTO };
+  int vals[] = { 1500, 20, 20, 20, 2500 };   // each in its range
+  int old;
+
+  if(tcpctl(0, 0) != -1 || tcpctl(99, 1) != -1 || tcpctl(TCPCTL_MSL, 9) != -1 ||
+     tcpctl(TCPCTL_MSL, 120001) != -1 || tcpctl(TCPCTL_RETRIES, 31) != -1 ||
+     tcpctl(TCPCTL_RTO, 99) != -1 || tcpctl(TCPCTL_SYN_RETRIES, -1) != -1)
+    fail("ctl: a bad op or value accepted");
+  for(int i = 0; i < 5; i++){
+    if((old = tcpctl(ops[i], 0)) <= 0)
+      fail("ctl: reading a parameter");
+    if(tcpctl(ops[i], vals[i]) != old || tcpctl(ops[i], 0) != vals[i] ||
+       tcpctl(ops[i], old) != vals[i] || tcpctl(ops[i], 0) != old)
+      fail("ctl: setting a parameter and back");
+  }
+}
+
 // One GET of /small, read to EOF; returns the bytes of the response.
 static int
 get(void)
@@ -137,6 +160,7 @@ main(int argc, char *argv[])
   refused();
   badargs();
   listen();
+  ctl();
   fetch();
   if((same = sysinfo_settled(&before, &now, 50)) < 0)
     fail("sysinfo");

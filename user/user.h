@@ -129,6 +129,9 @@ int tcpshutdown(int fd);
 // tcpinfo, kernel/socket.h). Returns how many there are, or -1.
 struct tcpinfo;
 int tcplist(struct tcpinfo *ti, int n);
+// tcpctl(op, val): read (val 0) or set a parameter of new TCP connections
+// (TCPCTL_*, kernel/socket.h: MSL, retry limits, RTO). The old value, or -1.
+int tcpctl(int op, int val);
 
 // MIT's 2024-25 net lab interface (ports, no descriptors). Addresses and
 // ports in host byte order.
