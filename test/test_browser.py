@@ -27,6 +27,7 @@ import html.parser
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 from scapy.layers.inet import TCP
@@ -98,13 +99,18 @@ def load(guest, url):
             "--disable-dev-shm-usage", "--user-data-dir=" + profile,
             "--dump-dom", url]
     guest.log.line("[harness] " + " ".join(argv))
+    # Its own session, so that on a timeout the whole group (renderer,
+    # GPU and zygote processes too) is killed, not only the browser.
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
     try:
-        p = subprocess.run(argv, capture_output=True, timeout=BROWSER_TIMEOUT,
-                           stdin=subprocess.DEVNULL)
+        out, err = p.communicate(timeout=BROWSER_TIMEOUT)
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
         raise TestFailure("chromium did not load %s in %d s" % (url, BROWSER_TIMEOUT))
-    err = p.stderr.decode(errors="replace")
-    dom = p.stdout.decode(errors="replace")
+    err = err.decode(errors="replace")
+    dom = out.decode(errors="replace")
     guest.log.line("[chromium] exit %d; stderr's end:\n%s\n[chromium] DOM:\n%s"
                    % (p.returncode, err[-1000:], dom))
     if p.returncode != 0 or "<body" not in dom:
