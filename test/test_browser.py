@@ -6,8 +6,9 @@ does after `make qemu` and `httpd &` (README's quick tour).
 - test_browser: the guest boots in intr mode and runs `httpd &`; Chromium
   loads http://localhost:HTTPFWDPORT/ and its DOM (--dump-dom) must list
   README (linked, a file, its size that of the README.md mkfs copied in)
-  and httpd; a directory made in the guest, /www, lists its file with
-  links under /www/; then /netstat: the mode, the counters (tcp_rx and rx_frames
+  and httpd; a directory made in the guest, /www, lists its files with
+  links under /www/ (a name with "%" escaped, and the link works); then
+  /netstat: the mode, the counters (tcp_rx and rx_frames
   non-zero numbers) and the connection table with the columns issue 20
   asks for and a row ESTABLISHED from the guest's port 80 to slirp's
   10.0.2.2: Chromium's own connection, which carried the request.
@@ -147,12 +148,19 @@ def check_types(port):
         raise TestFailure("GET /console: %r %s" % (body, err))
 
 
-def check_subdir(page):
+def check_subdir(page, port):
     """/www (made in the test, no trailing slash) lists its file f, linked
-    as /www/f with its size, and its parent ../ as a directory."""
+    as /www/f with its size, and its parent ../ as a directory; the file
+    50% is linked as /www/50%25, and that link serves it."""
     row = page.row("f")
     if row is None or row[1:] != ["file", "3"] or "/www/f" not in page.links:
         raise TestFailure("listing of /www: f row %r, links %r" % (row, page.links))
+    if page.row("50%") is None or "/www/50%25" not in page.links:
+        raise TestFailure("listing of /www: 50%% not linked as /www/50%%25: %r"
+                          % page.links)
+    rc, body, err = curl(port, "/www/50%25")
+    if rc != 0 or body != b"pct\n":
+        raise TestFailure("GET /www/50%%25: rc %d %r %s" % (rc, body, err))
     row = page.row("../")
     if row is None or row[1] != "directory" or "/www/../" not in page.links:
         raise TestFailure("listing of /www: parent row %r" % row)
@@ -224,7 +232,8 @@ def test_browser(guest):
     check_listing(load(guest, url + "/"))
     q.run("mkdir www")
     q.run("echo hi > www/f")
-    check_subdir(load(guest, url + "/www"))
+    q.run("echo pct > www/50%")
+    check_subdir(load(guest, url + "/www"), guest.httpport)
     check_netstat(load(guest, url + "/netstat"), guest.mode)
     for mode in ("poll", "hybrid"):
         out = q.run("netmode " + mode)

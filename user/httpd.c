@@ -9,7 +9,8 @@
 //   /netstat   the driver's mode, TCP's connections (state, cwnd, srtt, rto,
 //              retransmits, queues) and every counter with what it counts,
 //              in HTML that reloads itself every REFRESH_S seconds
-// A query (?...) is ignored. A device (console) is 403: reading it would
+// A path's %XX escapes are decoded (listings escape their links) and a
+// query (?...) is ignored. A device (console) is 403: reading it would
 // wait for input. Anything else is 404 (a browser's /favicon.ico too);
 // a request httpd cannot parse is 400.
 
@@ -146,6 +147,27 @@ oputh(struct obuf *o, const char *s)
     char c[2] = { *s, 0 };
     oputs(o, *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;" :
              *s == '"' ? "&quot;" : c);
+  }
+}
+
+// s as a URL path in an href: bytes other than letters, digits, "/" and
+// "-._~" become %XX (RFC 3986 2.1), so a name with "%", "#", "?", a
+// space or a quote still links to itself.
+static void
+oputurl(struct obuf *o, const char *s)
+{
+  static char hex[] = "0123456789ABCDEF";
+
+  for(; *s; s++){
+    unsigned char c = *s;
+    char e[4] = { c, 0 };
+    if(!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+       !strchr("/-._~", c)){
+      e[0] = '%';
+      e[1] = hex[c >> 4];
+      e[2] = hex[c & 15];
+    }
+    oputs(o, e);
   }
 }
 
@@ -327,10 +349,10 @@ listrow(struct obuf *o, char *dir, char *name, struct stat *st)
     return;
   }
   oputs(o, "<tr><td><a href=\"");
-  oputh(o, dir);
+  oputurl(o, dir);
   if(dir[strlen(dir) - 1] != '/')
     oputs(o, "/");
-  oputh(o, name);
+  oputurl(o, name);
   if(st->type == T_DIR)
     oputs(o, "/");
   oputs(o, "\">");
@@ -485,6 +507,36 @@ readreq(int fd, char *req, int *have)
   }
 }
 
+static int
+hexval(int c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+         c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+// Decode the %XX escapes of a URL path in place (RFC 3986 2.1), as a
+// browser sends a name with a space or a "%". Returns -1 for a malformed
+// escape or an encoded NUL.
+static int
+pathdecode(char *p)
+{
+  char *w = p;
+  int h, l;
+
+  for(; *p; p++){
+    if(*p != '%'){
+      *w++ = *p;
+      continue;
+    }
+    if((h = hexval(p[1])) < 0 || (l = hexval(p[2])) < 0 || h + l == 0)
+      return -1;
+    *w++ = h * 16 + l;
+    p += 2;
+  }
+  *w = 0;
+  return 0;
+}
+
 // Answer one request head req. Returns 1 to keep the connection open.
 static int
 answer(struct obuf *o, char *req)
@@ -507,6 +559,8 @@ answer(struct obuf *o, char *req)
     goto bad;
   if((q = strchr(path, '?')) != 0)
     *q = 0;
+  if(pathdecode(path) < 0)
+    goto bad;
   keep = strcmp(ver + 7, "1") == 0;   // HTTP/1.1: keep-alive unless told
   *sp = '\r';                         // headers follow the request line
   if(keep)
