@@ -76,7 +76,8 @@ head(struct obuf *o, int code, const char *ctype, uint64 len, int keep)
   oputs(o, "HTTP/1.1 ");
   oputu(o, code);
   oputs(o, code == 200 ? " OK" : code == 404 ? " Not Found" : code == 403 ? " Forbidden" :
-           code == 400 ? " Bad Request" : " Not Implemented");
+           code == 400 ? " Bad Request" : code == 500 ? " Internal Server Error" :
+           " Not Implemented");
   oputs(o, "\r\nServer: xv6-netpoll httpd\r\nContent-Type: ");
   oputs(o, ctype);
   oputs(o, "\r\nContent-Length: ");
@@ -98,19 +99,6 @@ pagebegin(void)
   return &page;
 }
 
-// Answer on o with the page built since pagebegin(): a 200 head with its
-// length (0 if it did not fit), then the page itself if body.
-static void
-pagesend(struct obuf *o, struct obuf *page, int body, int keep)
-{
-  head(o, 200, "text/html", page->err ? 0 : page->n, keep);
-  if(body && !page->err){
-    oflush(o);
-    if(write(o->fd, page->b, page->n) != page->n)
-      o->err = 1;
-  }
-}
-
 // A short text reply (errors).
 static void
 message(struct obuf *o, int code, const char *text, int body, int keep)
@@ -118,6 +106,23 @@ message(struct obuf *o, int code, const char *text, int body, int keep)
   head(o, code, "text/plain", strlen(text), keep);
   if(body)
     oputs(o, text);
+}
+
+// Answer on o with the page built since pagebegin(): a 200 head with its
+// length, then the page itself if body; a 500 if it did not fit.
+static void
+pagesend(struct obuf *o, struct obuf *page, int body, int keep)
+{
+  if(page->err){
+    message(o, 500, "page larger than httpd's page buffer\n", body, keep);
+    return;
+  }
+  head(o, 200, "text/html; charset=utf-8", page->n, keep);
+  if(body){
+    oflush(o);
+    if(write(o->fd, page->b, page->n) != page->n)
+      o->err = 1;
+  }
 }
 
 // /gen/N
