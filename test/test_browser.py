@@ -13,7 +13,8 @@ does after `make qemu` and `httpd &` (README's quick tour).
   asks for and a row ESTABLISHED from the guest's port 80 to slirp's
   10.0.2.2: Chromium's own connection, which carried the request.
   `netmode poll` and `netmode hybrid` in the guest, and /netstat shows
-  each.  Chromium opens several connections, keeps them alive and asks
+  each.  Chromium left on /netstat (no --dump-dom) asks for it again by
+  itself (the meta refresh), counted by a relay between it and the port.  Chromium opens several connections, keeps them alive and asks
   for /favicon.ico; httpd must serve through all that.  A /favicon.ico
   from curl is a 404 with a length, on a connection that stays usable
   (the next request is served on it).  Content types: README is text,
@@ -29,7 +30,9 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 
 from scapy.layers.inet import TCP
 from scapy.utils import rdpcap
@@ -90,20 +93,24 @@ def browser():
     return path
 
 
-def load(guest, url):
-    """Load url in headless Chromium with a private profile; return its
-    DOM after the load (--dump-dom) as a Page."""
+def chromium(guest, *args):
+    """Start headless Chromium with a private profile and args, in a
+    session of its own: os.killpg(p.pid) stops the whole group (renderer,
+    GPU and zygote processes too), not only the browser."""
     profile = os.path.join(guest.tmp, "chromium-profile")
     argv = [browser(), "--headless", "--no-sandbox", "--disable-gpu",
             "--no-proxy-server", "--no-first-run", "--disable-extensions",
             "--disable-background-networking", "--disable-component-update",
-            "--disable-dev-shm-usage", "--user-data-dir=" + profile,
-            "--dump-dom", url]
+            "--disable-dev-shm-usage", "--user-data-dir=" + profile, *args]
     guest.log.line("[harness] " + " ".join(argv))
-    # Its own session, so that on a timeout the whole group (renderer,
-    # GPU and zygote processes too) is killed, not only the browser.
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def load(guest, url):
+    """Load url in headless Chromium; return its DOM after the load
+    (--dump-dom) as a Page."""
+    p = chromium(guest, "--dump-dom", url)
     try:
         out, err = p.communicate(timeout=BROWSER_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -118,6 +125,65 @@ def load(guest, url):
         raise TestFailure("chromium on %s: exit %d, DOM %r, stderr %s"
                           % (url, p.returncode, dom[:200], err[-500:]))
     return Page(dom)
+
+
+class CountingRelay:
+    """A TCP relay on 127.0.0.1 (port) to 127.0.0.1:dst, in threads, that
+    counts the requests for path the browser sends through it and sets
+    `seen` once it has counted want of them."""
+
+    def __init__(self, dst, path, want):
+        self.dst, self.pattern, self.want = dst, b"GET " + path + b" ", want
+        self.count, self.seen = 0, threading.Event()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.server.accept()
+                s = socket.create_connection(("127.0.0.1", self.dst))
+            except OSError:
+                return                      # closed
+            threading.Thread(target=self._pump, args=(c, s, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(s, c, False), daemon=True).start()
+
+    def _pump(self, src, dst, count):
+        try:
+            while (data := src.recv(65536)):
+                if count:
+                    self.count += data.count(self.pattern)
+                    if self.count >= self.want:
+                        self.seen.set()
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sk in (src, dst):
+            try:
+                sk.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.server.close()
+
+
+def check_refresh(guest):
+    """The browser reloads /netstat by itself: Chromium, left on the page
+    (no --dump-dom), asks for it a second time through a counting relay."""
+    relay = CountingRelay(guest.httpport, b"/netstat", 2)
+    p = chromium(guest, "http://127.0.0.1:%d/netstat" % relay.port)
+    try:
+        seen = relay.seen.wait(BROWSER_TIMEOUT)
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        relay.close()
+    guest.log.line("[harness] /netstat requests through the relay: %d" % relay.count)
+    if not seen:
+        raise TestFailure("chromium asked for /netstat %d time(s) in %d s: "
+                          "the page does not reload itself" % (relay.count, BROWSER_TIMEOUT))
 
 
 def check_listing(page):
@@ -240,6 +306,7 @@ def test_browser(guest):
         if "-> " + mode not in out:
             raise TestFailure("netmode %s: %r" % (mode, out))
         check_netstat(load(guest, url + "/netstat"), mode)
+    check_refresh(guest)
     check_favicon(guest.httpport)
     check_types(guest.httpport)
     rc, body, err = curl(guest.httpport, "/README")
