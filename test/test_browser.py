@@ -134,7 +134,7 @@ class CountingRelay:
 
     def __init__(self, dst, path, want):
         self.dst, self.pattern, self.want = dst, b"GET " + path + b" ", want
-        self.count, self.seen = 0, threading.Event()
+        self.count, self.seen, self.lock = 0, threading.Event(), threading.Lock()
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -153,17 +153,19 @@ class CountingRelay:
         try:
             while (data := src.recv(65536)):
                 if count:
-                    self.count += data.count(self.pattern)
-                    if self.count >= self.want:
-                        self.seen.set()
+                    with self.lock:
+                        self.count += data.count(self.pattern)
+                        if self.count >= self.want:
+                            self.seen.set()
                 dst.sendall(data)
         except OSError:
             pass
-        for sk in (src, dst):
+        for sk in (src, dst):           # ends the other direction's pump too
             try:
                 sk.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        src.close()                     # each socket is one pump's src
 
     def close(self):
         self.server.close()
