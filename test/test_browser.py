@@ -3,24 +3,25 @@
 pages from the guest through slirp's forwarded port, as a user's browser
 does after `make qemu` and `httpd &` (README's quick tour).
 
-- test_browser: the guest boots in intr mode and runs `httpd &`; Chromium
-  loads http://localhost:HTTPFWDPORT/ and its DOM (--dump-dom) must list
-  README (linked, a file, its size that of the README.md mkfs copied in)
-  and httpd; a directory made in the guest, /www, lists its files with
-  links under /www/ (a name with "%" escaped, and the link works); then
-  /netstat: the mode, the counters (tcp_rx and rx_frames
-  non-zero numbers) and the connection table with the columns issue 20
-  asks for and a row ESTABLISHED from the guest's port 80 to slirp's
-  10.0.2.2: Chromium's own connection, which carried the request.
-  `netmode poll` and `netmode hybrid` in the guest, and /netstat shows
-  each.  Chromium left on /netstat (no --dump-dom) asks for it again by
-  itself (the meta refresh), counted by a relay between it and the port.  Chromium opens several connections, keeps them alive and asks
-  for /favicon.ico; httpd must serve through all that.  A /favicon.ico
-  from curl is a 404 with a length, on a connection that stays usable
-  (the next request is served on it).  Content types: README is text,
-  a program octets; /console is 403 (and unlinked in the listing: a read
-  of it would wait for the guest's keyboard).  The guest's rx accounting
-  still adds up afterwards.
+- test_browser: the guest boots in intr mode and runs `httpd &`.
+  Chromium loads http://localhost:HTTPFWDPORT/ and its DOM (--dump-dom)
+  must list README (linked, a file, the size of the README.md mkfs copied
+  in), httpd, and the console as an unlinked device; a directory made in
+  the guest, /www, lists its files with links under /www/ (a name with
+  "%" escaped, and the link works).  /netstat shows the mode, the
+  counters (tcp_rx and rx_frames non-zero numbers) and the connection
+  table with the columns issue 20 asks for and a row ESTABLISHED from the
+  guest's port 80 to slirp's 10.0.2.2: Chromium's own connection, which
+  carried the request; after `netmode poll` and `netmode hybrid` in the
+  guest it shows each.  Chromium left on /netstat (no --dump-dom) asks
+  for it again by itself (the meta refresh), counted by a relay between
+  it and the port.  Chromium opens several connections, keeps them alive
+  and asks for /favicon.ico; httpd must serve through all that.  A
+  /favicon.ico from curl is a 404 with a length, on a connection that
+  stays usable (the next request is served on it).  Content types:
+  README is text, a program octets; /console is 403 (a read of it would
+  wait for the guest's keyboard).  The guest's rx accounting still adds
+  up afterwards, and the capture is clean.
 
 Chromium missing is a failure, not a skip.  No timing decides a result.
 """
