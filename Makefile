@@ -136,6 +136,11 @@ DEBPKGS = make gcc gcc-riscv64-unknown-elf qemu-system-misc gdb-multiarch python
 NEEDCMDS = gcc riscv64-unknown-elf-gcc qemu-system-riscv64 gdb-multiarch python3 tshark clang \
   ip dnsmasq ping curl
 PYMODULES = pytest, pexpect, scapy
+# Only `make test` needs these: chromium, the browser test/test_browser.py
+# runs headless against httpd. checkdeps (make, make qemu) leaves them out,
+# so a first `make qemu` does not pull a browser in; checktestdeps adds them.
+TESTPKGS = chromium
+TESTCMDS = chromium
 
 # The Python that runs every script: Debian's own, which sees the python3-*
 # packages (a python3 first on PATH may be a build that does not).
@@ -149,25 +154,38 @@ all: checkdeps $K/kernel fs.img
 
 # ---- dependencies -----------------------------------------------------------
 
-## make deps                         install the Debian packages: $(DEBPKGS)
+## make deps                         install the Debian packages: $(DEBPKGS) $(TESTPKGS)
+# DEPPKGS: what to install (checkdeps and checktestdeps pass their own part).
+DEPPKGS ?= $(DEBPKGS) $(TESTPKGS)
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
 	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
-	else echo "make deps: run as root: apt-get install -y $(DEBPKGS)"; exit 1; fi; \
-	echo "installing: $(DEBPKGS)"; \
+	else echo "make deps: run as root: apt-get install -y $(DEPPKGS)"; exit 1; fi; \
+	echo "installing: $(DEPPKGS)"; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBPKGS)
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPPKGS)
 
-# Runs `make deps` when a needed command or Python module is missing
-# (ip and dnsmasq live in /usr/sbin, on no PATH of an ordinary user).
-checkdeps:
-	@missing=; for c in $(NEEDCMDS); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
-	$(PYTHON) -c 'import $(PYMODULES)' >/dev/null 2>&1 || missing="$$missing python:($(PYMODULES))"; \
-	if [ -n "$$missing" ]; then \
+# Shell snippets for the two checks below. findmissing adds to $$missing
+# each command of $(1) not found (ip and dnsmasq live in /usr/sbin, on no
+# PATH of an ordinary user); installmissing runs `make deps` for the
+# packages $(1) when $$missing is not empty.
+findmissing = for c in $(1); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done
+installmissing = if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then $(MAKE) --no-print-directory deps; \
-	  else echo "run as root: apt-get install -y $(DEBPKGS)"; exit 1; fi; \
+	  if [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory deps DEPPKGS='$(1)'; \
+	  else echo "run as root: apt-get install -y $(1)"; exit 1; fi; \
 	fi
+
+# Runs `make deps` for DEBPKGS when a needed command or Python module is missing.
+checkdeps:
+	@missing=; $(call findmissing,$(NEEDCMDS)); \
+	$(PYTHON) -c 'import $(PYMODULES)' >/dev/null 2>&1 || missing="$$missing python:($(PYMODULES))"; \
+	$(call installmissing,$(DEBPKGS))
+
+# The same for what only `make test` needs (TESTPKGS).
+checktestdeps: checkdeps
+	@missing=; $(call findmissing,$(TESTCMDS)); $(call installmissing,$(TESTPKGS))
 
 # ---- kernel -----------------------------------------------------------------
 
@@ -465,7 +483,7 @@ lan:
 # make test [T=name] runs the whole suite with pytest, or the tests whose
 # names match T (pytest -k: T=nettests, T=poll, T="wire and not flood").
 ## make test [T=name]                run the test suite with pytest (or tests matching -k T)
-test: checkdeps
+test: checktestdeps
 	$(PYTHON) -m pytest test $(if $(T),-k '$(T)')
 
 # make bench [QUICK=1] [SAVE=1] [BASELINE=rev] [ONLY="boot ..."]: the UDP and
@@ -580,4 +598,4 @@ help:
 	  $(MAKE) --no-print-directory -s -f $(HELPSRC) -f - help-text
 
 FORCE:
-.PHONY: all deps checkdeps qemu qemu-cmd qemu-gdb tapsh server wire lan fuzz test bench coverage clean help FORCE
+.PHONY: all deps checkdeps checktestdeps qemu qemu-cmd qemu-gdb tapsh server wire lan fuzz test bench coverage clean help FORCE
