@@ -27,6 +27,7 @@ check_rx_matches).  No timing decides a result: every wait is a ceiling.
 import hashlib
 import random
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -205,6 +206,7 @@ def test_tcp_tap_clean(guest, tapbed):
     if rc != 7 or r.stdout.strip() != "refused":
         raise TestFailure("connect to closed port %d: curl rc %d %r, Python %r"
                           % (CLOSED_PORT, rc, err, r.stdout))
+    guest.note("%s: closed port: %s" % (guest.mode, err.strip()))
     if c["drop_tcp_noport"] - c1["drop_tcp_noport"] != 2 or \
             c["tcp_rst_out"] - c1["tcp_rst_out"] != 2:
         raise TestFailure("closed port: drop_tcp_noport %+d tcp_rst_out %+d, "
@@ -271,7 +273,8 @@ def test_tcp_tap_vanish(guest, tapbed):
     try:
         q.sendline("hget -t %d http://%s:%d/stall" % (HGET_IDLE, HOST_IP,
                                                      SERVER_PORT))
-        if srv.stdout.readline().strip() != "stalled":
+        ready, _, _ = select.select([srv.stdout], [], [], XFER_TIMEOUT)
+        if not ready or srv.stdout.readline().strip() != "stalled":
             raise TestFailure("the server never reached its stall")
         bed.impair(loss=1.0)
     finally:
