@@ -3,10 +3,11 @@
 
 - tcp-tap-clean: on a clean wire, xv6's hget fetches BIG (4 MiB) from a
   Linux HTTP server in the namespace (SERVER below) and prints its SHA-256,
-  which must be the body's; Linux's curl fetches /gen/BIG from xv6's httpd,
-  byte-identical; NCONC curls at once, all served in full; curl to a port
-  nobody listens on is refused (the guest's RST: drop_tcp_noport and
-  tcp_rst_out rise).
+  which must be the body's; a fetch the server resets midway fails with
+  hget naming the reset (SO_ERROR); Linux's curl fetches /gen/BIG from
+  xv6's httpd, byte-identical; NCONC curls at once, all served in full;
+  curl and Python's connect() to a port nobody listens on are refused (the
+  guest's RST: drop_tcp_noport and tcp_rst_out rise).
 - tcp-tap-lossy: the same two 4 MiB transfers with LOSSY (5% loss plus
   reordering and duplication, both directions, seeded) from the relay,
   set at run time after a clean boot; the relay's counters must show it
@@ -67,7 +68,8 @@ def sha(b):
 # Linux's HTTP server: GET /big sends body(); GET /stall sends the same
 # head and STALL bytes of the body, waits until the guest has acknowledged
 # them all (TIOCOUTQ: nothing left in the send queue), prints "stalled"
-# and sends nothing more.  One thread per connection; "Connection: close".
+# and sends nothing more; GET /reset does the same up to the wait, then
+# resets the connection.  One thread per connection; "Connection: close".
 SERVER = r"""
 import fcntl, random, socket, socketserver, struct, sys, termios, time
 BIG, STALL = %d, %d
@@ -78,7 +80,7 @@ class H(socketserver.StreamRequestHandler):
         while self.rfile.readline() not in (b"\r\n", b"\n", b""):
             pass
         path = line[1] if len(line) > 1 else b""
-        if path not in (b"/big", b"/stall"):
+        if path not in (b"/big", b"/stall", b"/reset"):
             self.wfile.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
                              b"Connection: close\r\n\r\n")
             return
@@ -94,6 +96,11 @@ class H(socketserver.StreamRequestHandler):
             if struct.unpack("i", q)[0] == 0:
                 break
             time.sleep(0.01)
+        if path == b"/reset":     # close with a RST (SO_LINGER 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            return
         print("stalled", flush=True)
         threading_event.wait()
 import threading
@@ -169,11 +176,18 @@ def tcp_conns(q):
             if re.match(r"^  [A-Z][A-Z_0-9-]+ \d", ln) and "LISTEN" not in ln]
 
 
-def both_ways(bed, q, what):
-    """4 MiB each way: hget from SERVER, curl from httpd (running)."""
+def both_ways(bed, q, what, reset=False):
+    """4 MiB each way: hget from SERVER, curl from httpd (running).  With
+    reset, also hget of /reset, which must fail naming the reset."""
     srv = linux_server(bed)
     try:
         hget_big(q, what)
+        if reset:
+            out = q.run("hget http://%s:%d/reset" % (HOST_IP, SERVER_PORT),
+                        timeout=XFER_TIMEOUT)
+            if not re.search(r"hget: read failed after %d of %d bytes: "
+                             r"connection reset\r?\n" % (STALL, BIG), out):
+                raise TestFailure("hget of a reset connection: %r" % out)
     finally:
         stop(srv)
     curl_gen(bed, BIG, what)
@@ -181,14 +195,14 @@ def both_ways(bed, q, what):
 
 @pytest.mark.netmodes()
 def test_tcp_tap_clean(guest, tapbed):
-    """Clean wire: 4 MiB each way byte-identical, NCONC curls at once all
-    served, a closed port refused with RST; the relay changed nothing and
+    """Clean wire: 4 MiB each way byte-identical, a reset mid-transfer
+    named by hget, NCONC curls at once all served, a closed port refused with RST; the relay changed nothing and
     every frame it sent the guest is counted, accounting adds up."""
     bed, q = tapbed
     st0, c0 = settle(bed, guest, q)
     start_httpd(q)
     t0 = time.monotonic()
-    both_ways(bed, q, "clean")
+    both_ways(bed, q, "clean", reset=True)
     t1 = time.monotonic()
 
     with ThreadPoolExecutor(NCONC) as ex:
