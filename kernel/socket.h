@@ -11,6 +11,16 @@
                           // before it sleeps (as Linux's SO_BUSY_POLL); 0 = off
 
 #define TCP_NODELAY   3   // TCP: 1 = send at once (Nagle off), 0 = Nagle on (the default)
+#define TCP_MAXRTX    4   // TCP: retransmission timeouts in a row (data, FIN) before the
+                          // connection gives up (RFC 1122 4.2.3.5's R2, per connection);
+                          // 1..TCP_MAXRTX_MAX, default 8 (about 4 minutes)
+#define SO_ERROR      5   // TCP: val ignored; returns the connection's error, SOERR_*
+
+#define TCP_MAXRTX_MAX 16
+#define SOERR_NONE    0   // none (a read's -1 was SO_RCVTIMEO or a kill)
+#define SOERR_RESET   1   // the peer reset the connection (or refused it)
+#define SOERR_TIMEOUT 2   // retransmissions gave up (TCP_MAXRTX)
+#define SOERR_ABORTED 3   // the connection was aborted here
 
 #define SO_MAXTIMEO   3600000   // largest SO_RCVTIMEO: one hour
 #define SO_MAXBUSY    1000000   // largest SO_BUSY_POLL: one second

@@ -105,7 +105,7 @@ sys_connect(void)
 }
 
 // int sockopt(int fd, int opt, int val): set a socket option
-// (kernel/socket.h). Returns 0 or -1.
+// (kernel/socket.h). Returns 0 or -1 (SO_ERROR: the TCP error).
 uint64
 sys_sockopt(void)
 {

@@ -72,6 +72,10 @@ static struct {
 
 static uint8 tcpbuf[NTCP][2][TCP_BUFSZ];
 
+// SO_ERROR hands the core's error to user programs as it is.
+_Static_assert(SOERR_RESET == TCP_ERR_RESET && SOERR_TIMEOUT == TCP_ERR_TIMEOUT &&
+               SOERR_ABORTED == TCP_ERR_ABORTED, "SOERR_* are TCP_ERR_*");
+
 // The netstat counter each TCP_C_* of the core bumps.
 static const uint tcp_ctr[TCP_C_N] = {
   [TCP_C_SEG_OUT]   = __builtin_offsetof(struct netstat, tcp_tx),
@@ -703,20 +707,29 @@ tcpsock_shutdown(struct tcpconn *c)
   return r;
 }
 
-// sockopt() on a TCP connection: SO_RCVTIMEO, SO_BUSY_POLL, TCP_NODELAY
-// (kernel/socket.h). 0 or -1.
+// sockopt() on a TCP connection: SO_RCVTIMEO, SO_BUSY_POLL, TCP_NODELAY,
+// TCP_MAXRTX (kernel/socket.h): 0, or -1 for a bad option or value.
+// SO_ERROR returns the connection's error (SOERR_*, tcp.h's TCP_ERR_*).
 int
 tcpsock_setopt(struct tcpconn *c, int opt, int val)
 {
+  int r = 0;
+
+  acquire(&tcps.lock);
   if(opt == SO_RCVTIMEO && val >= 0 && val <= SO_MAXTIMEO)
     c->rcvtimeo_ms = val;
   else if(opt == SO_BUSY_POLL && val >= 0 && val <= SO_MAXBUSY)
     c->busy_us = val;
   else if(opt == TCP_NODELAY && (val == 0 || val == 1))
     c->t.nodelay = val;
+  else if(opt == TCP_MAXRTX && val >= 1 && val <= TCP_MAXRTX_MAX)
+    c->t.p.max_retries = val;         // read at the next timeout
+  else if(opt == SO_ERROR)
+    r = c->t.err;
   else
-    return -1;
-  return 0;
+    r = -1;
+  release(&tcps.lock);
+  return r;
 }
 
 // tcpctl(): read (val 0) or set one of the parameters new connections

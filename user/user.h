@@ -112,7 +112,8 @@ int netstages(struct netstages *ns, int flags);
 // least 1 byte; 0 at the end of the stream; -1 after a reset or a
 // give-up, or when SO_RCVTIMEO runs out), write() blocks while the send
 // buffer is full and returns n or -1, close() sends FIN (RST if unread
-// data is left). sockopt(fd, SO_RCVTIMEO or TCP_NODELAY, val) works on it.
+// data is left). sockopt(fd, SO_RCVTIMEO, TCP_NODELAY or TCP_MAXRTX, val)
+// works on it; sockopt(fd, SO_ERROR, 0) returns why it failed (SOERR_*).
 // tcpconnect(addr, port): connect from an ephemeral port; blocks until
 // established. An fd, or -1 (refused, timed out, no address).
 int tcpconnect(uint32 addr, uint16 port);
