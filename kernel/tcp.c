@@ -16,6 +16,7 @@ const char *tcp_state_names[TCP_NSTATES] = {
 
 #define CWND_MAX (1U << 30)
 #define BACKOFF_MAX 16
+#define PEER_DELACK 200   // the longest a peer may delay an ACK (RFC 8985 7.2)
 
 // Sequence-space comparisons, modulo 2^32 (RFC 9293 3.4).
 static int seq_lt(uint32 a, uint32 b) { return (int)(a - b) < 0; }
@@ -45,6 +46,7 @@ tcp_defaults(struct tcp_params *p)
   p->max_retries = 8;
   p->syn_retries = 7;                 // 1+2+...+60+60 s: >= 3 min (MUST-23)
   p->delack = 200;
+  p->pto_min = 10;
   p->fin2 = 60000;
 }
 
@@ -137,7 +139,7 @@ static void
 to_closed(struct tcb *t, struct tcp_out *out)
 {
   t->state = TCP_CLOSED;
-  t->t_rtx = t->t_persist = t->t_delack = t->t_wait = 0;
+  t->t_rtx = t->t_persist = t->t_delack = t->t_wait = t->t_probe = 0;
   t->ack_now = 0;
   out->events |= TCP_EV_CLOSED;
 }
@@ -146,7 +148,7 @@ static void
 to_time_wait(struct tcb *t, uint64 now)
 {
   t->state = TCP_TIME_WAIT;
-  t->t_rtx = t->t_persist = 0;
+  t->t_rtx = t->t_persist = t->t_probe = 0;
   t->t_wait = now + 2 * (uint64)t->p.msl;
 }
 
@@ -334,6 +336,29 @@ send_one(struct tcb *t, uint64 now, struct tcp_out *out, int force)
   return !fin;
 }
 
+// May a loss probe be due: data or a FIN outstanding under the
+// retransmission timer, an open window, an RTT sample to scale the wait,
+// and no probe yet since snd_una last moved?
+static int
+probe_ok(const struct tcb *t)
+{
+  return can_send(t->state) && t->snd_max != t->snd_una && t->snd_wnd != 0 &&
+         t->rtt_valid && !t->probed && t->t_rtx != 0;
+}
+
+// The loss-probe timeout (RFC 8985 7.2's PTO): 2 SRTT, at least pto_min,
+// plus the peer's longest delayed ACK when at most one segment is out
+// (its ACK may wait for a second segment that never comes).
+static uint64
+pto(const struct tcb *t)
+{
+  uint64 d = umax(t->srtt8 / 4, t->p.pto_min);
+
+  if(t->snd_max - t->snd_una <= t->smss)
+    d += PEER_DELACK;
+  return d;
+}
+
 // Arm or stop the timers that follow from the state after a call.
 static void
 arm_timers(struct tcb *t, uint64 now)
@@ -350,6 +375,10 @@ arm_timers(struct tcb *t, uint64 now)
   } else {
     t->t_persist = 0;
   }
+  if(!probe_ok(t))
+    t->t_probe = 0;
+  else if(t->t_probe == 0)
+    t->t_probe = now + pto(t);
   if(t->delack_segs == 0)
     t->t_delack = 0;
   else if(t->t_delack == 0)
@@ -445,6 +474,7 @@ ack_advance(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
   if(seq_lt(t->snd_nxt, ack))
     t->snd_nxt = ack;
   t->retries = 0;
+  t->probed = 0;
   t->t_rtx = ack == t->snd_max ? 0 : now + cur_rto(t);   // RFC 6298 5.2, 5.3
 }
 
@@ -479,6 +509,18 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
   return 0;
 }
 
+// Fast recovery begins (RFC 5681 3.2 step 2, RFC 6582 3.2 step 2):
+// halve the flight into ssthresh and remember where it ends. The caller
+// retransmits and sets cwnd.
+static void
+enter_recovery(struct tcb *t)
+{
+  t->limited = 0;
+  t->ssthresh = umax((t->snd_max - t->snd_una) / 2, 2 * t->smss);
+  t->recover = t->snd_max;
+  t->in_recovery = 1;
+}
+
 // A duplicate ACK (RFC 5681 2): the first two may each let one new
 // segment out (limited transmit, RFC 3042); the third starts fast
 // retransmit and recovery unless it covers no more than recover (RFC 6582
@@ -486,8 +528,6 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
 static void
 cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
 {
-  uint32 flight = t->snd_max - t->snd_una;
-
   out->count[TCP_C_DUPACK]++;
   t->dupacks++;
   if(t->in_recovery){
@@ -498,13 +538,34 @@ cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
     t->limited = t->dupacks;
   if(t->dupacks != 3 || !seq_ge(ack, t->recover))
     return;
-  t->limited = 0;
-  t->ssthresh = umax(flight / 2, 2 * t->smss);
-  t->recover = t->snd_max;
-  t->in_recovery = 1;
+  enter_recovery(t);
   retransmit_first(t, now, out);
   out->count[TCP_C_FASTRTX]++;
   t->cwnd = t->ssthresh + 3 * t->smss;
+}
+
+// The ACK clock stopped: data outstanding and no ACK, new or duplicate,
+// for a PTO. The retransmission that started recovery, or the ACK that
+// answered it, is likely lost (in a window-limited flight nothing else
+// will draw an ACK), or the tail of a flight is. Resend the first
+// unacknowledged segment: without SACK it is the only hole we can name,
+// and a receiver that has it answers with its cumulative ACK (RFC 9293
+// 3.10.7.4). RFC 8985 7.3 resends the last one instead, which needs SACK
+// to tell what the probe repaired. Outside recovery the probe starts
+// one, as three duplicate ACKs would (the loss is a congestion signal;
+// cf. RFC 5827); inside it, cwnd stays. At most one probe per advance of
+// snd_una; the retransmission timer restarts behind it (RFC 8985 7.3).
+static void
+loss_probe(struct tcb *t, uint64 now, struct tcp_out *out)
+{
+  t->probed = 1;
+  if(!t->in_recovery){
+    enter_recovery(t);
+    t->cwnd = t->ssthresh;
+  }
+  retransmit_first(t, now, out);
+  out->count[TCP_C_LOSSPROBE]++;
+  t->t_rtx = now + cur_rto(t);
 }
 
 // The initial window of RFC 5681 3.1 (one segment if the SYN was lost,
@@ -606,8 +667,10 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
   if(seq_gt(s->ack, t->snd_una)){
     partial = cc_newack(t, s->ack - t->snd_una, s->ack);
     ack_advance(t, now, s->ack, out);
+    t->t_probe = 0;                   // the ACK clock runs: re-armed from now
   } else if(dup) {
     cc_dupack(t, now, s->ack, out);
+    t->t_probe = 0;
   }
   update_window(t, s);
   if(s->wnd == 0)
@@ -984,6 +1047,12 @@ tcp_tick(struct tcb *t, uint64 now, struct tcp_out *out)
     if(t->state == TCP_CLOSED)
       return;
     force = t->snd_wnd == 0;          // the probe byte goes again
+    t->t_probe = 0;
+    t->probed = 1;                    // slow start resends: no probe until an ACK
+  }
+  if(t->t_probe && now >= t->t_probe){
+    t->t_probe = 0;
+    loss_probe(t, now, out);
   }
   if(t->t_persist && now >= t->t_persist){
     t->t_persist = 0;
@@ -998,9 +1067,9 @@ tcp_tick(struct tcb *t, uint64 now, struct tcp_out *out)
 uint64
 tcp_deadline(const struct tcb *t)
 {
-  uint64 d = 0, ts[4] = { t->t_rtx, t->t_persist, t->t_delack, t->t_wait };
+  uint64 d = 0, ts[5] = { t->t_rtx, t->t_persist, t->t_delack, t->t_wait, t->t_probe };
 
-  for(int i = 0; i < 4; i++)
+  for(int i = 0; i < 5; i++)
     if(ts[i] && (d == 0 || ts[i] < d))
       d = ts[i];
   return d;

@@ -35,6 +35,7 @@ struct tcp_params {
   uint max_retries;  // timeouts in a row before giving up (data, FIN)
   uint syn_retries;  // the same for SYN and SYN-ACK
   uint delack;       // delayed-ACK timer (RFC 1122: <= 500 ms)
+  uint pto_min;      // floor of the loss-probe timeout (tcp.c loss_probe)
   uint fin2;         // FIN-WAIT-2 after tcp_close: give up after this
 };
 
@@ -81,6 +82,7 @@ enum {
   TCP_C_OOO,          // out-of-order segments kept
   TCP_C_OOO_DROP,     // out-of-order segments dropped: no range left
   TCP_C_GIVEUP,       // connections that timed out
+  TCP_C_LOSSPROBE,    // loss probes sent: the ACK clock stopped
   TCP_C_N
 };
 
@@ -140,12 +142,14 @@ struct tcb {
   uint dupacks;
   uint8 in_recovery;
   uint8 limited;         // RFC 3042: segments the 1st/2nd dupack lets out
+  uint8 probed;          // a loss probe went since snd_una last moved
 
   // Timers: absolute times in ms, 0 when off.
   uint64 t_rtx;          // retransmission
   uint64 t_persist;      // zero-window probe / SWS override
   uint64 t_delack;
   uint64 t_wait;         // TIME-WAIT, or FIN-WAIT-2 after close
+  uint64 t_probe;        // loss probe (tcp.c loss_probe)
 
   uint32 nrtx;           // retransmissions (for netstat)
 };

@@ -88,6 +88,7 @@ static const uint tcp_ctr[TCP_C_N] = {
   [TCP_C_OOO]       = __builtin_offsetof(struct netstat, tcp_ooo),
   [TCP_C_OOO_DROP]  = __builtin_offsetof(struct netstat, tcp_ooo_drop),
   [TCP_C_GIVEUP]    = __builtin_offsetof(struct netstat, tcp_giveup),
+  [TCP_C_LOSSPROBE] = __builtin_offsetof(struct netstat, tcp_lossprobe),
 };
 
 // Milliseconds since boot: the core's clock.
