@@ -46,7 +46,7 @@ tcp_defaults(struct tcp_params *p)
   p->max_retries = 8;
   p->syn_retries = 7;                 // 1+2+...+60+60 s: >= 3 min (MUST-23)
   p->delack = 200;
-  p->pto_min = 10;
+  p->pto_min = 50;                    // > a tick or two of ACKs unread (NOTES.md)
   p->fin2 = 60000;
 }
 
