@@ -172,6 +172,21 @@ rcv_wnd_calc(const struct tcb *t)
   return cur;
 }
 
+// SACK blocks for a pure ACK (RFC 2018 4): the out-of-order ranges held,
+// the one holding the latest segment first (ooo_add appends it). They let
+// a sender that has SACK (Linux) tell a lost retransmission or tail from
+// a late one, without waiting for its RTO. On a pure ACK only, so a full
+// segment never outgrows the MSS.
+static void
+sack_fill(const struct tcb *t, struct tcp_seg *s)
+{
+  for(int i = t->nooo - 1; i >= 0 && s->nsack < TCP_SACK_MAX; i--){
+    s->sack[s->nsack][0] = t->ooo[i].start;
+    s->sack[s->nsack][1] = t->ooo[i].end;
+    s->nsack++;
+  }
+}
+
 // Append a segment to out: seq, flags, len bytes of the send buffer.
 // Fills in ACK and window; a segment carrying ACK satisfies any pending
 // or delayed ACK. Returns 0 (and changes nothing) if out is full.
@@ -197,6 +212,8 @@ emit(struct tcb *t, struct tcp_out *out, uint32 seq, uint8 flags, uint len)
     s->wnd = rcv_wnd_calc(t);
     t->rcv_adv = t->rcv_nxt + s->wnd;
   }
+  if(flags == TCP_ACK && len == 0 && t->sack_ok)
+    sack_fill(t, s);
   out->count[TCP_C_SEG_OUT]++;
   return s;
 }
@@ -266,6 +283,7 @@ send_syn(struct tcb *t, uint64 now, struct tcp_out *out)
   if(s == 0)
     return;
   s->mss = t->p.mss;
+  s->sackok = t->state == TCP_SYN_SENT || t->sack_ok;
   if(seq_lt(t->iss, t->snd_max)){
     out->count[TCP_C_RTX]++;
     t->nrtx++;
@@ -601,6 +619,7 @@ peer_syn(struct tcb *t, const struct tcp_seg *s)
   t->snd_wnd = t->max_sndwnd = s->wnd;
   t->snd_wl1 = s->seq;
   t->snd_wl2 = s->ack;
+  t->sack_ok = s->sackok;
 }
 
 static void

@@ -47,6 +47,9 @@ struct tcp_seg {
   uint8 flags;        // TCP_SYN, TCP_ACK, ... (kernel/netparse.h)
   uint16 wnd;
   uint16 mss;         // MSS option: 0 none
+  uint8 sackok;       // SACK-permitted option (RFC 2018; on a SYN)
+  uint8 nsack;        // SACK blocks (only sent: received ones are ignored)
+  uint32 sack[TCP_SACK_MAX][2];
   const uint8 *data;
   uint len;
 };
@@ -143,6 +146,7 @@ struct tcb {
   uint8 in_recovery;
   uint8 limited;         // RFC 3042: segments the 1st/2nd dupack lets out
   uint8 probed;          // a loss probe went since snd_una last moved
+  uint8 sack_ok;         // the peer's SYN offered SACK: our ACKs carry blocks
 
   // Timers: absolute times in ms, 0 when off.
   uint64 t_rtx;          // retransmission

@@ -1054,6 +1054,75 @@ test_netparse_tcp(void)
   CHECK(np_tcp_parse(b, 20, MYIP, PEERIP, &u) == 0 && u.mss == 0 && u.hlen == 20);
 }
 
+static void
+test_sack(void)
+{
+  struct np_tcp t, u;
+  struct tcp_seg sa;
+  uint8 b[100];
+  static const uint8 want[] = { 1, 1, TCPOPT_SACK, 18, 0, 0, 0x13, 0x9c, 0, 0, 0x13, 0xa6,
+                                0, 0, 0x13, 0x89, 0, 0, 0x13, 0x8d };
+
+  BEGIN("np_put_tcp_sack_permitted_and_blocks");
+  memset(&t, 0, sizeof(t));
+  t.flags = TCP_SYN;
+  t.mss = 1460;
+  t.sackok = 1;
+  CHECK(np_put_tcp(b, MYIP, PEERIP, &t, 0, 0) == 28);
+  CHECK(b[24] == TCPOPT_NOP && b[25] == TCPOPT_NOP && b[26] == TCPOPT_SACKOK && b[27] == 2);
+  CHECK(np_tcp_parse(b, 28, MYIP, PEERIP, &u) == 0 && u.sackok && u.mss == 1460);
+  memset(&t, 0, sizeof(t));
+  t.flags = TCP_ACK;
+  t.nsack = 2;
+  t.sack[0][0] = 5020, t.sack[0][1] = 5030;
+  t.sack[1][0] = 5001, t.sack[1][1] = 5005;
+  CHECK(np_put_tcp(b, MYIP, PEERIP, &t, 0, 0) == 40 && memcmp(b + 20, want, 20) == 0);
+  CHECK(np_tcp_parse(b, 40, MYIP, PEERIP, &u) == 0 && !u.sackok && u.hlen == 40);
+  b[22] = TCPOPT_SACKOK;               // length 18, not 2: skipped, not taken
+  b[TCP_F_CKSUM] = b[TCP_F_CKSUM + 1] = 0;
+  np_put16(b + TCP_F_CKSUM, np_tcp_cksum(MYIP, PEERIP, b, 40));
+  CHECK(np_tcp_parse(b, 40, MYIP, PEERIP, &u) == 0 && !u.sackok);
+
+  BEGIN("sack_permitted_offered_on_syn");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  CHECK(O.nseg == 1 && O.seg[0].sackok && O.seg[0].nsack == 0);
+
+  BEGIN("sack_permitted_answered_only_if_offered");
+  setup();
+  tcp_listen(&T, ISS);
+  sa = mkseg(IRS, 0, TCP_SYN, 30000, 0, 0);
+  tcp_input(&T, 0, &sa, &O);
+  CHECK(O.nseg == 1 && !O.seg[0].sackok && !T.sack_ok);
+  setup();
+  tcp_listen(&T, ISS);
+  sa.sackok = 1;
+  tcp_input(&T, 0, &sa, &O);
+  CHECK(O.nseg == 1 && O.seg[0].sackok && T.sack_ok);
+
+  BEGIN("sack_blocks_on_out_of_order_acks");
+  setup();
+  tcp_open(&T, 0, ISS, &O);
+  sa = mkseg(IRS, ISS + 1, TCP_SYN | TCP_ACK, 30000, 0, 0);
+  sa.sackok = 1;
+  tcp_input(&T, 0, &sa, &O);
+  in(1, IRS + 101, ISS + 1, TCP_ACK, 30000, 100, 100);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, -1, 0);
+  CHECK(O.seg[0].nsack == 1 && O.seg[0].sack[0][0] == IRS + 101 &&
+        O.seg[0].sack[0][1] == IRS + 201);
+  in(2, IRS + 301, ISS + 1, TCP_ACK, 30000, 300, 100);
+  CHECK(O.nseg == 1 && O.seg[0].nsack == 2 && O.seg[0].sack[0][0] == IRS + 301 &&
+        O.seg[0].sack[1][0] == IRS + 101);
+  in(3, IRS + 1, ISS + 1, TCP_ACK, 30000, 0, 100);   // fills the first hole
+  SEG(0, ISS + 1, IRS + 201, TCP_ACK, -1, 0);
+  CHECK(O.seg[0].nsack == 1 && O.seg[0].sack[0][0] == IRS + 301);
+
+  BEGIN("no_sack_blocks_without_permission_or_on_data");
+  established(30000);
+  in(1, IRS + 101, ISS + 1, TCP_ACK, 30000, 100, 100);
+  CHECK(O.nseg == 1 && O.seg[0].nsack == 0);
+}
+
 // ---- two endpoints through a lossy, reordering, duplicating link -------
 
 #define LINK_MAX 4096
@@ -1332,6 +1401,7 @@ main(void)
   test_close_app();
   test_iss();
   test_netparse_tcp();
+  test_sack();
   test_loopback();
   return unit_done("tcp_unit");
 }
