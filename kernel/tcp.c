@@ -1,7 +1,8 @@
 // TCP's state machine (RFC 9293 3.10, "Event Processing"), with RTO per
-// RFC 6298, congestion control per RFC 5681 and RFC 6582 (NewReno),
-// delayed ACKs, Nagle and silly-window avoidance per RFC 1122 4.2.3 and
-// RST/SYN handling per RFC 5961. See tcp.h for the shape: a pure function
+// RFC 6298, congestion control per RFC 5681 and RFC 6582 (NewReno), a
+// loss probe after RFC 8985's TLP, SACK blocks sent as a receiver (RFC
+// 2018), delayed ACKs, Nagle and silly-window avoidance per RFC 1122
+// 4.2.3 and RST/SYN handling per RFC 5961. See tcp.h for the shape: a pure function
 // of the tcb, the input and `now`; what to do comes back in a tcp_out.
 // NOTES.md "TCP" lists what is and is not implemented.
 
@@ -566,10 +567,10 @@ cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
 // for a PTO. The retransmission that started recovery, or the ACK that
 // answered it, is likely lost (in a window-limited flight nothing else
 // will draw an ACK), or the tail of a flight is. Resend the first
-// unacknowledged segment: without SACK it is the only hole we can name,
-// and a receiver that has it answers with its cumulative ACK (RFC 9293
-// 3.10.7.4). RFC 8985 7.3 resends the last one instead, which needs SACK
-// to tell what the probe repaired. Outside recovery the probe starts
+// unacknowledged segment: as we do not use the SACK blocks a peer sends,
+// it is the only hole we can name, and a receiver that has it answers
+// with its cumulative ACK (RFC 9293 3.10.7.4). RFC 8985 7.3 resends the
+// last one instead, which needs SACK to tell what the probe repaired. Outside recovery the probe starts
 // one, as three duplicate ACKs would (the loss is a congestion signal;
 // cf. RFC 5827); inside it, cwnd stays. At most one probe per advance of
 // snd_una; the retransmission timer restarts behind it (RFC 8985 7.3).
