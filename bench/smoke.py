@@ -78,7 +78,7 @@ TCP_RR_N = 20
 TCP_CONN_N = 5
 WORK = (r" icount=[01] insn_per_op=\d+ spin_per_op=\d+ traps_per_op=\d+\.\d"
         r" sys_per_op=\d+\.\d irq_per_op=\d+\.\d$")
-TCPC = r" rtx=\d+ timeouts=\d+ fastrtx=\d+ dupacks=\d+ ooo=\d+ intr=\d+"
+TCPC = r" rtx=\d+ timeouts=\d+ fastrtx=\d+ lossprobes=\d+ dupacks=\d+ ooo=\d+ intr=\d+"
 TIMES = (r" n=(?P<n>\d+) min_us=(?P<min>[\d.]+) p50_us=(?P<p50>[\d.]+)"
          r" p90_us=(?P<p90>[\d.]+) p99_us=(?P<p99>[\d.]+) max_us=(?P<max>[\d.]+)"
          r" avg_us=[\d.]+")

@@ -369,6 +369,8 @@ tcp_options(const uint8 *o, uint n, struct np_tcp *t)
         return NP_TCP_DROP_OPT;
       t->mss = np_get16(o + i + 2);
     }
+    if(o[i] == TCPOPT_SACKOK && olen == TCPOPT_SACKOK_LEN)
+      t->sackok = 1;
     i += olen;
   }
   return 0;
@@ -397,19 +399,33 @@ np_tcp_parse(const uint8 *tcp, uint len, uint32 sip, uint32 dip,
   t->flags = tcp[TCP_F_FLAGS] & 0x3f;
   t->wnd = np_get16(tcp + TCP_F_WND);
   t->mss = 0;
+  t->sackok = 0;
+  t->nsack = 0;
   t->hlen = hlen;
   return tcp_options(tcp + TCP_HLEN, hlen - TCP_HLEN, t);
 }
 
+// The header length np_put_tcp gives *t: 20 bytes, plus the MSS option
+// when t->mss != 0, SACK-permitted (after 2 NOPs) when t->sackok, and
+// t->nsack SACK blocks (after 2 NOPs).
+uint
+np_tcp_hlen(const struct np_tcp *t)
+{
+  uint n = t->nsack < TCP_SACK_MAX ? t->nsack : TCP_SACK_MAX;
+
+  return TCP_HLEN + (t->mss ? TCPOPT_MSS_LEN : 0) + (t->sackok ? 4 : 0) +
+         (n ? 4 + 8 * n : 0);
+}
+
 // Build the TCP segment at tcp from *t (t->hlen is ignored): a 20-byte
-// header, plus the MSS option when t->mss != 0, then datalen bytes copied
+// header, plus the options np_tcp_hlen counts, then datalen bytes copied
 // from data (data may already sit in place, at the header's end, or be 0
 // when datalen is 0). Computes the checksum. Returns the segment's length.
 uint
 np_put_tcp(uint8 *tcp, uint32 sip, uint32 dip, const struct np_tcp *t,
            const uint8 *data, uint datalen)
 {
-  uint hlen = TCP_HLEN + (t->mss ? TCPOPT_MSS_LEN : 0);
+  uint hlen = np_tcp_hlen(t), o = TCP_F_OPT;
 
   if(data && data != tcp + hlen)
     for(uint i = 0; i < datalen; i++)
@@ -424,9 +440,26 @@ np_put_tcp(uint8 *tcp, uint32 sip, uint32 dip, const struct np_tcp *t,
   np_put16(tcp + TCP_F_CKSUM, 0);
   np_put16(tcp + TCP_F_URP, 0);
   if(t->mss){
-    tcp[TCP_F_OPT] = TCPOPT_MSS;
-    tcp[TCP_F_OPT + 1] = TCPOPT_MSS_LEN;
-    np_put16(tcp + TCP_F_OPT + 2, t->mss);
+    tcp[o] = TCPOPT_MSS;
+    tcp[o + 1] = TCPOPT_MSS_LEN;
+    np_put16(tcp + o + 2, t->mss);
+    o += TCPOPT_MSS_LEN;
+  }
+  if(t->sackok){
+    tcp[o] = tcp[o + 1] = TCPOPT_NOP;
+    tcp[o + 2] = TCPOPT_SACKOK;
+    tcp[o + 3] = TCPOPT_SACKOK_LEN;
+    o += 4;
+  }
+  if(o < hlen){                       // SACK blocks
+    tcp[o] = tcp[o + 1] = TCPOPT_NOP;
+    tcp[o + 2] = TCPOPT_SACK;
+    tcp[o + 3] = hlen - o - 2;
+    o += 4;
+    for(uint k = 0; o < hlen; k++, o += 8){
+      np_put32(tcp + o, t->sack[k][0]);
+      np_put32(tcp + o + 4, t->sack[k][1]);
+    }
   }
   np_put16(tcp + TCP_F_CKSUM, np_tcp_cksum(sip, dip, tcp, hlen + datalen));
   return hlen + datalen;

@@ -182,6 +182,10 @@ void np_put_udp(uint8 *udp, uint32 sip, uint32 dip, uint16 sport,
 #define TCPOPT_NOP    1
 #define TCPOPT_MSS    2       // length 4: a 16-bit MSS
 #define TCPOPT_MSS_LEN 4
+#define TCPOPT_SACKOK 4       // length 2: SACK permitted (RFC 2018), on a SYN
+#define TCPOPT_SACKOK_LEN 2
+#define TCPOPT_SACK   5       // length 2 + 8 per block (RFC 2018)
+#define TCP_SACK_MAX  4       // blocks we send: 2 NOPs + 2 + 32 bytes
 
 // np_tcp_parse() verdicts other than 0 (accepted): the counter to bump.
 enum {
@@ -197,10 +201,14 @@ struct np_tcp {
   uint8 flags;          // TCP_FIN ... TCP_URG
   uint16 wnd;
   uint16 mss;           // the MSS option's value; 0 if absent
+  uint8 sackok;         // the SACK-permitted option is (to be) present
+  uint8 nsack;          // SACK blocks to send (np_put_tcp; parsing ignores them)
+  uint32 sack[TCP_SACK_MAX][2];  // [left, right) edges
   uint hlen;            // header length, options included
 };
 
 uint16 np_tcp_cksum(uint32 sip, uint32 dip, const uint8 *tcp, uint len);
+uint np_tcp_hlen(const struct np_tcp *t);
 int  np_tcp_parse(const uint8 *tcp, uint len, uint32 sip, uint32 dip,
                   struct np_tcp *t);
 uint np_put_tcp(uint8 *tcp, uint32 sip, uint32 dip, const struct np_tcp *t,

@@ -77,6 +77,7 @@
   X(tcp_ooo,         tcp,    0, "out-of-order segments kept") \
   X(tcp_ooo_drop,    tcp,    0, "out-of-order segments dropped: no range left") \
   X(tcp_giveup,      tcp,    0, "connections that timed out") \
+  X(tcp_lossprobe,   tcp,    0, "loss probes: first unACKed segment resent, ACKs stopped") \
   X(tx_drop_nombuf,  tx,     0, "no mbuf to build an outgoing frame (write returns -1)") \
   X(tx_drop_noarp,   tx,     0, "next hop never answered ARP: queued frame dropped") \
   X(arp_queued,      tx,     0, "frames held waiting for an ARP reply") \

@@ -1,7 +1,8 @@
 // TCP's state machine (RFC 9293 3.10, "Event Processing"), with RTO per
-// RFC 6298, congestion control per RFC 5681 and RFC 6582 (NewReno),
-// delayed ACKs, Nagle and silly-window avoidance per RFC 1122 4.2.3 and
-// RST/SYN handling per RFC 5961. See tcp.h for the shape: a pure function
+// RFC 6298, congestion control per RFC 5681 and RFC 6582 (NewReno), a
+// loss probe after RFC 8985's TLP, SACK blocks sent as a receiver (RFC
+// 2018), delayed ACKs, Nagle and silly-window avoidance per RFC 1122
+// 4.2.3 and RST/SYN handling per RFC 5961. See tcp.h for the shape: a pure function
 // of the tcb, the input and `now`; what to do comes back in a tcp_out.
 // NOTES.md "TCP" lists what is and is not implemented.
 
@@ -16,6 +17,7 @@ const char *tcp_state_names[TCP_NSTATES] = {
 
 #define CWND_MAX (1U << 30)
 #define BACKOFF_MAX 16
+#define PEER_DELACK 200   // the longest a peer may delay an ACK (RFC 8985 7.2)
 
 // Sequence-space comparisons, modulo 2^32 (RFC 9293 3.4).
 static int seq_lt(uint32 a, uint32 b) { return (int)(a - b) < 0; }
@@ -46,6 +48,7 @@ tcp_defaults(struct tcp_params *p)
   p->syn_retries = 7;                 // 1+2+...+60+60 s: >= 3 min (MUST-23)
   p->synack_retries = 5;              // 1+2+...+32 s: 63 s (RFC 4987 3.2)
   p->delack = 200;
+  p->pto_min = 50;                    // > a tick or two of ACKs unread (NOTES.md)
   p->fin2 = 60000;
 }
 
@@ -138,7 +141,7 @@ static void
 to_closed(struct tcb *t, struct tcp_out *out)
 {
   t->state = TCP_CLOSED;
-  t->t_rtx = t->t_persist = t->t_delack = t->t_wait = 0;
+  t->t_rtx = t->t_persist = t->t_delack = t->t_wait = t->t_probe = 0;
   t->ack_now = 0;
   out->events |= TCP_EV_CLOSED;
 }
@@ -147,7 +150,7 @@ static void
 to_time_wait(struct tcb *t, uint64 now)
 {
   t->state = TCP_TIME_WAIT;
-  t->t_rtx = t->t_persist = 0;
+  t->t_rtx = t->t_persist = t->t_probe = 0;
   t->t_wait = now + 2 * (uint64)t->p.msl;
 }
 
@@ -169,6 +172,21 @@ rcv_wnd_calc(const struct tcb *t)
   if(free - cur >= umin(t->rsize / 2, t->p.mss))
     return free;
   return cur;
+}
+
+// SACK blocks for a pure ACK (RFC 2018 4): the out-of-order ranges held,
+// the one holding the latest segment first (ooo_add appends it). They let
+// a sender that has SACK (Linux) tell a lost retransmission or tail from
+// a late one, without waiting for its RTO. On a pure ACK only, so a full
+// segment never outgrows the MSS.
+static void
+sack_fill(const struct tcb *t, struct tcp_seg *s)
+{
+  for(int i = t->nooo - 1; i >= 0 && s->nsack < TCP_SACK_MAX; i--){
+    s->sack[s->nsack][0] = t->ooo[i].start;
+    s->sack[s->nsack][1] = t->ooo[i].end;
+    s->nsack++;
+  }
 }
 
 // Append a segment to out: seq, flags, len bytes of the send buffer.
@@ -196,6 +214,8 @@ emit(struct tcb *t, struct tcp_out *out, uint32 seq, uint8 flags, uint len)
     s->wnd = rcv_wnd_calc(t);
     t->rcv_adv = t->rcv_nxt + s->wnd;
   }
+  if(flags == TCP_ACK && len == 0 && t->sack_ok)
+    sack_fill(t, s);
   out->count[TCP_C_SEG_OUT]++;
   return s;
 }
@@ -265,6 +285,7 @@ send_syn(struct tcb *t, uint64 now, struct tcp_out *out)
   if(s == 0)
     return;
   s->mss = t->p.mss;
+  s->sackok = t->state == TCP_SYN_SENT || t->sack_ok;
   if(seq_lt(t->iss, t->snd_max)){
     out->count[TCP_C_RTX]++;
     t->nrtx++;
@@ -335,6 +356,29 @@ send_one(struct tcb *t, uint64 now, struct tcp_out *out, int force)
   return !fin;
 }
 
+// May a loss probe be due: data or a FIN outstanding under the
+// retransmission timer, an open window, an RTT sample to scale the wait,
+// and no probe yet since snd_una last moved?
+static int
+probe_ok(const struct tcb *t)
+{
+  return can_send(t->state) && t->snd_max != t->snd_una && t->snd_wnd != 0 &&
+         t->rtt_valid && !t->probed && t->t_rtx != 0;
+}
+
+// The loss-probe timeout (RFC 8985 7.2's PTO): 2 SRTT, at least pto_min,
+// plus the peer's longest delayed ACK when at most one segment is out
+// (its ACK may wait for a second segment that never comes).
+static uint64
+pto(const struct tcb *t)
+{
+  uint64 d = umax(t->srtt8 / 4, t->p.pto_min);
+
+  if(t->snd_max - t->snd_una <= t->smss)
+    d += PEER_DELACK;
+  return d;
+}
+
 // Arm or stop the timers that follow from the state after a call.
 static void
 arm_timers(struct tcb *t, uint64 now)
@@ -351,6 +395,10 @@ arm_timers(struct tcb *t, uint64 now)
   } else {
     t->t_persist = 0;
   }
+  if(!probe_ok(t))
+    t->t_probe = 0;
+  else if(t->t_probe == 0)
+    t->t_probe = now + pto(t);
   if(t->delack_segs == 0)
     t->t_delack = 0;
   else if(t->t_delack == 0)
@@ -446,6 +494,7 @@ ack_advance(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
   if(seq_lt(t->snd_nxt, ack))
     t->snd_nxt = ack;
   t->retries = 0;
+  t->probed = 0;
   t->t_rtx = ack == t->snd_max ? 0 : now + cur_rto(t);   // RFC 6298 5.2, 5.3
 }
 
@@ -480,6 +529,18 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
   return 0;
 }
 
+// Fast recovery begins (RFC 5681 3.2 step 2, RFC 6582 3.2 step 2):
+// halve the flight into ssthresh and remember where it ends. The caller
+// retransmits and sets cwnd.
+static void
+enter_recovery(struct tcb *t)
+{
+  t->limited = 0;
+  t->ssthresh = umax((t->snd_max - t->snd_una) / 2, 2 * t->smss);
+  t->recover = t->snd_max;
+  t->in_recovery = 1;
+}
+
 // A duplicate ACK (RFC 5681 2): the first two may each let one new
 // segment out (limited transmit, RFC 3042); the third starts fast
 // retransmit and recovery unless it covers no more than recover (RFC 6582
@@ -487,8 +548,6 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
 static void
 cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
 {
-  uint32 flight = t->snd_max - t->snd_una;
-
   out->count[TCP_C_DUPACK]++;
   t->dupacks++;
   if(t->in_recovery){
@@ -499,13 +558,34 @@ cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
     t->limited = t->dupacks;
   if(t->dupacks != 3 || !seq_ge(ack, t->recover))
     return;
-  t->limited = 0;
-  t->ssthresh = umax(flight / 2, 2 * t->smss);
-  t->recover = t->snd_max;
-  t->in_recovery = 1;
+  enter_recovery(t);
   retransmit_first(t, now, out);
   out->count[TCP_C_FASTRTX]++;
   t->cwnd = t->ssthresh + 3 * t->smss;
+}
+
+// The ACK clock stopped: data outstanding and no ACK, new or duplicate,
+// for a PTO. The retransmission that started recovery, or the ACK that
+// answered it, is likely lost (in a window-limited flight nothing else
+// will draw an ACK), or the tail of a flight is. Resend the first
+// unacknowledged segment: as we do not use the SACK blocks a peer sends,
+// it is the only hole we can name, and a receiver that has it answers
+// with its cumulative ACK (RFC 9293 3.10.7.4). RFC 8985 7.3 resends the
+// last one instead, which needs SACK to tell what the probe repaired. Outside recovery the probe starts
+// one, as three duplicate ACKs would (the loss is a congestion signal;
+// cf. RFC 5827); inside it, cwnd stays. At most one probe per advance of
+// snd_una; the retransmission timer restarts behind it (RFC 8985 7.3).
+static void
+loss_probe(struct tcb *t, uint64 now, struct tcp_out *out)
+{
+  t->probed = 1;
+  if(!t->in_recovery){
+    enter_recovery(t);
+    t->cwnd = t->ssthresh;
+  }
+  retransmit_first(t, now, out);
+  out->count[TCP_C_LOSSPROBE]++;
+  t->t_rtx = now + cur_rto(t);
 }
 
 // The initial window of RFC 5681 3.1 (one segment if the SYN was lost,
@@ -541,6 +621,7 @@ peer_syn(struct tcb *t, const struct tcp_seg *s)
   t->snd_wnd = t->max_sndwnd = s->wnd;
   t->snd_wl1 = s->seq;
   t->snd_wl2 = s->ack;
+  t->sack_ok = s->sackok;
 }
 
 // The send window from an acceptable segment s (RFC 9293 3.10.7.4, step
@@ -618,8 +699,10 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
   if(seq_gt(s->ack, t->snd_una)){
     partial = cc_newack(t, s->ack - t->snd_una, s->ack);
     ack_advance(t, now, s->ack, out);
+    t->t_probe = 0;                   // the ACK clock runs: re-armed from now
   } else if(dup) {
     cc_dupack(t, now, s->ack, out);
+    t->t_probe = 0;
   }
   update_window(t, s);
   if(partial)
@@ -997,6 +1080,12 @@ tcp_tick(struct tcb *t, uint64 now, struct tcp_out *out)
     if(t->state == TCP_CLOSED)
       return;
     force = t->snd_wnd == 0;          // the probe byte goes again
+    t->t_probe = 0;
+    t->probed = 1;                    // slow start resends: no probe until an ACK
+  }
+  if(t->t_probe && now >= t->t_probe){
+    t->t_probe = 0;
+    loss_probe(t, now, out);
   }
   if(t->t_persist && now >= t->t_persist){
     t->t_persist = 0;
@@ -1011,9 +1100,9 @@ tcp_tick(struct tcb *t, uint64 now, struct tcp_out *out)
 uint64
 tcp_deadline(const struct tcb *t)
 {
-  uint64 d = 0, ts[4] = { t->t_rtx, t->t_persist, t->t_delack, t->t_wait };
+  uint64 d = 0, ts[5] = { t->t_rtx, t->t_persist, t->t_delack, t->t_wait, t->t_probe };
 
-  for(int i = 0; i < 4; i++)
+  for(int i = 0; i < 5; i++)
     if(ts[i] && (d == 0 || ts[i] < d))
       d = ts[i];
   return d;

@@ -36,6 +36,7 @@ struct tcp_params {
   uint syn_retries;  // the same for our SYN (active open)
   uint synack_retries; // the same for a SYN-ACK to a passive open's peer
   uint delack;       // delayed-ACK timer (RFC 1122: <= 500 ms)
+  uint pto_min;      // floor of the loss-probe timeout (tcp.c loss_probe)
   uint fin2;         // FIN-WAIT-2 after tcp_close: give up after this
 };
 
@@ -47,6 +48,9 @@ struct tcp_seg {
   uint8 flags;        // TCP_SYN, TCP_ACK, ... (kernel/netparse.h)
   uint16 wnd;
   uint16 mss;         // MSS option: 0 none
+  uint8 sackok;       // SACK-permitted option (RFC 2018; on a SYN)
+  uint8 nsack;        // SACK blocks (only sent: received ones are ignored)
+  uint32 sack[TCP_SACK_MAX][2];
   const uint8 *data;
   uint len;
 };
@@ -82,6 +86,7 @@ enum {
   TCP_C_OOO,          // out-of-order segments kept
   TCP_C_OOO_DROP,     // out-of-order segments dropped: no range left
   TCP_C_GIVEUP,       // connections that timed out
+  TCP_C_LOSSPROBE,    // loss probes sent: the ACK clock stopped
   TCP_C_N
 };
 
@@ -142,12 +147,15 @@ struct tcb {
   uint dupacks;
   uint8 in_recovery;
   uint8 limited;         // RFC 3042: segments the 1st/2nd dupack lets out
+  uint8 probed;          // a loss probe went since snd_una last moved
+  uint8 sack_ok;         // the peer's SYN offered SACK: our ACKs carry blocks
 
   // Timers: absolute times in ms, 0 when off.
   uint64 t_rtx;          // retransmission
   uint64 t_persist;      // zero-window probe / SWS override
   uint64 t_delack;
   uint64 t_wait;         // TIME-WAIT, or FIN-WAIT-2 after close
+  uint64 t_probe;        // loss probe (tcp.c loss_probe)
 
   uint32 nrtx;           // retransmissions (for netstat)
 };

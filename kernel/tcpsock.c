@@ -93,6 +93,7 @@ static const uint tcp_ctr[TCP_C_N] = {
   [TCP_C_OOO]       = __builtin_offsetof(struct netstat, tcp_ooo),
   [TCP_C_OOO_DROP]  = __builtin_offsetof(struct netstat, tcp_ooo_drop),
   [TCP_C_GIVEUP]    = __builtin_offsetof(struct netstat, tcp_giveup),
+  [TCP_C_LOSSPROBE] = __builtin_offsetof(struct netstat, tcp_lossprobe),
 };
 
 // Milliseconds since boot: the core's clock.
@@ -151,7 +152,13 @@ segbuild(struct tcb *t, const struct tcp_seg *s, uint32 laddr, uint16 lport,
   h.flags = s->flags;
   h.wnd = s->wnd;
   h.mss = s->mss;
-  h.hlen = TCP_HLEN + (s->mss ? TCPOPT_MSS_LEN : 0);
+  h.sackok = s->sackok;
+  h.nsack = s->nsack;
+  for(int i = 0; i < s->nsack; i++){
+    h.sack[i][0] = s->sack[i][0];
+    h.sack[i][1] = s->sack[i][1];
+  }
+  h.hlen = np_tcp_hlen(&h);
   p = (uint8 *)mbufput(m, h.hlen + s->len);
   if(s->len)
     tcp_payload(t, s, p + h.hlen);
@@ -333,6 +340,8 @@ tcpsock_rx(struct mbuf *m, uint32 sip, uint32 dip)
   seg.flags = h.flags;
   seg.wnd = h.wnd;
   seg.mss = h.mss;
+  seg.sackok = h.sackok;
+  seg.nsack = 0;
   seg.data = (uint8 *)m->head + h.hlen;
   seg.len = m->len - h.hlen;
   mbufq_init(&q);

@@ -139,6 +139,7 @@ ltcp(struct line *l)
   lkv(l, "rtx", ns1.tcp_rtx - ns0.tcp_rtx);
   lkv(l, "timeouts", ns1.tcp_timeouts - ns0.tcp_timeouts);
   lkv(l, "fastrtx", ns1.tcp_fastrtx - ns0.tcp_fastrtx);
+  lkv(l, "lossprobes", ns1.tcp_lossprobe - ns0.tcp_lossprobe);
   lkv(l, "dupacks", ns1.tcp_dupacks - ns0.tcp_dupacks);
   lkv(l, "ooo", ns1.tcp_ooo - ns0.tcp_ooo);
   lkv(l, "intr", ns1.intr - ns0.intr);

@@ -85,6 +85,10 @@ check_out(const struct tcb *t, const struct tcp_out *o)
   CHECK(o->nseg >= 0 && o->nseg <= TCP_OUT_MAX);
   for(int i = 0; i < o->nseg; i++){
     const struct tcp_seg *s = &o->seg[i];
+    CHECK(s->nsack <= TCP_SACK_MAX && (s->nsack == 0 || (s->len == 0 && t->sack_ok)));
+    for(int k = 0; k < s->nsack; k++)   // held out-of-order data, past rcv_nxt
+      CHECK(le(t->rcv_nxt + 1, s->sack[k][0]) && le(s->sack[k][0] + 1, s->sack[k][1]) &&
+            le(s->sack[k][1], t->rcv_nxt + t->rsize));
     if(s->flags & TCP_RST){
       CHECK(s->len == 0);
       continue;
@@ -149,6 +153,7 @@ do_segment(struct tcb *t, uint64 now, int op, struct input *in, struct tcp_out *
   s.ack = t->snd_una + (int16_t)get16(in);
   s.wnd = get16(in);
   s.mss = get8(in) * 8;
+  s.sackok = s.mss & 8;               // the low bit of that byte offers SACK
   s.len = get8(in) * (1 + op * 2);
   data = malloc(s.len ? s.len : 1);
   for(uint i = 0; i < s.len; i++)
