@@ -11,7 +11,8 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
 - mss: the guest's SYN and SYN-ACK carry the MSS option (1460); a peer
   saying MSS 200 gets no segment over 200 bytes; a peer saying nothing
   gets none over 536 (RFC 9293 3.7.1); a SYN with Linux's options (SACK
-  permitted, timestamps, window scale) gets a SYN-ACK with MSS alone;
+  permitted, timestamps, window scale) gets a SYN-ACK with MSS and
+  SACK-permitted alone;
   every stream byte-identical.
 - simultaneous_open: our SYN crosses the guest's: it answers with a
   SYN-ACK (MSS option), takes ours, and sends its data (MUST-10).
@@ -59,8 +60,10 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   counted (drop_tcp_hdr, drop_tcp_cksum, drop_tcp_opt); a segment with
   an unknown option is taken (MUST-6); the connection then works on.
 - data_giveup: the peer stops answering after the handshake: the first
-  data segment goes R2+1 times (tcpctl retries), the gaps growing, then
-  the blocked read returns -1 (tcp_giveup; MUST-20, 21).
+  data segment goes once, once more as the loss probe (tcp_lossprobe,
+  before the RTO), then R2 times on the retransmission timer (tcpctl
+  retries), the gaps growing, then the blocked read returns -1
+  (tcp_giveup; MUST-20, 21).
 - syn_flood: SYNs from many ports to a listener with backlog 4: 4
   SYN-ACKs, the rest drop_tcp_synq, netstat lists 4 SYN-RECEIVED; the
   half-open connections send synack_retries+1 SYN-ACKs each (tcpctl),
@@ -130,6 +133,7 @@ class Seg:
         self.data = body[t.dataofs * 4:]
         self.mss = dict((k, v) for k, v in t.options if isinstance(k, str)).get("MSS")
         self.optlen = t.dataofs * 4 - 20
+        self.optnames = sorted(str(k) for k, v in t.options if k not in ("NOP", "EOL"))
         self.cksum_ok = in4_chksum(PROTO_TCP, ip, body) == 0
 
     def __repr__(self):
@@ -419,8 +423,9 @@ def case_mss(x):
     c = Conn(x.p, 30004, 7004)
     x.g.start("tcpcat accept 7004 send 1000 close")
     x.g.expect("tcpcat: listening on 7004")
-    # Linux's SYN options: the ones we do not implement are skipped and
-    # not answered (MUST-5, 6): the SYN-ACK carries only MSS.
+    # Linux's SYN options: the ones we do not implement (timestamps,
+    # window scale) are skipped and not answered (MUST-5, 6); SACK-permitted
+    # is answered: the SYN-ACK carries MSS and SAckOK alone.
     sa = c.connect(options=[("MSS", 300), ("SAckOK", b""), ("Timestamp", (12345, 0)),
                             ("NOP", None), ("WScale", 7)])
     c.wait_rcv(1000, fin=True)
@@ -428,8 +433,9 @@ def case_mss(x):
     x.g.done()
     if sa.mss != OUR_MSS or c.maxlen != 300 or bytes(c.rcv) != gen_bytes(1000):
         raise TestFailure("SYN-ACK mss %s, largest segment %d" % (sa.mss, c.maxlen))
-    if sa.optlen != 4:
-        raise TestFailure("the SYN-ACK has %d bytes of options, want MSS alone" % sa.optlen)
+    if sa.optnames != ["MSS", "SAckOK"]:
+        raise TestFailure("the SYN-ACK's options are %s, want MSS and SAckOK alone"
+                          % sa.optnames)
 
 
 def case_simultaneous_open(x):
@@ -858,13 +864,15 @@ def case_data_giveup(x):
         raise TestFailure("the guest sent no data")
     again = [s for s in first if s.seq == first[0].seq]
     gaps = [b.when - a.when for a, b in zip(again, again[1:])]
-    if len(again) != DATA_RETRIES + 1 or not grows(gaps):
+    # The original, the loss probe, then DATA_RETRIES retransmissions.
+    if len(again) != DATA_RETRIES + 2 or not gaps[0] < gaps[1] or not grows(gaps[1:]):
         raise TestFailure("the first segment went %d times (want %d), gaps %r"
-                          % (len(again), DATA_RETRIES + 1, gaps))
+                          % (len(again), DATA_RETRIES + 2, gaps))
     d = deltas(before, x.netstat())
-    if d["tcp_giveup"] != 1 or d["tcp_timeouts"] != DATA_RETRIES + 1:
-        raise TestFailure("tcp_giveup %+d, tcp_timeouts %+d"
-                          % (d["tcp_giveup"], d["tcp_timeouts"]))
+    if d["tcp_giveup"] != 1 or d["tcp_timeouts"] != DATA_RETRIES + 1 \
+            or d["tcp_lossprobe"] != 1:
+        raise TestFailure("tcp_giveup %+d, tcp_timeouts %+d, tcp_lossprobe %+d"
+                          % (d["tcp_giveup"], d["tcp_timeouts"], d["tcp_lossprobe"]))
     x.g.set("retries", 8)
 
 
