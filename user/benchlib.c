@@ -177,3 +177,25 @@ pctl(uint64 *a, int n, int pct)
 {
   return n ? a[(n - 1) * pct / 100] : 0;
 }
+
+// The i-th space-separated field of the NUL-terminated s, as a number.
+uint64
+field(char *s, int i)
+{
+  uint64 v = 0;
+
+  while(i > 0 && *s)
+    if(*s++ == ' ')
+      i--;
+  while(*s >= '0' && *s <= '9')
+    v = v * 10 + (*s++ - '0');
+  return v;
+}
+
+// A number that differs between runs, for matching replies to requests
+// (and telling runs apart in the host's log).
+uint32
+newrun(void)
+{
+  return (timens() / 1000 + getpid()) % 1000000000;
+}

@@ -34,3 +34,5 @@ void begin(void);
 void end(void);
 void sort64(uint64 *a, int n);
 uint64 pctl(uint64 *a, int n, int pct);
+uint64 field(char *s, int i);
+uint32 newrun(void);

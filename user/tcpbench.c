@@ -72,27 +72,6 @@ die(char *why)
   exit(1);
 }
 
-// A number that differs between runs (for the host's log).
-static uint32
-newrun(void)
-{
-  return (timens() / 1000 + getpid()) % 1000000000;
-}
-
-// The i-th space-separated field of the NUL-terminated s, as a number.
-static uint64
-field(char *s, int i)
-{
-  uint64 v = 0;
-
-  while(i > 0 && *s)
-    if(*s++ == ' ')
-      i--;
-  while(*s >= '0' && *s <= '9')
-    v = v * 10 + (*s++ - '0');
-  return v;
-}
-
 // Connect to the host and send the request line "verb run n\n". Reads
 // time out after TIMEO_MS. Returns the fd; dies if it cannot.
 static int

@@ -124,27 +124,6 @@ get32(char *p)
   return (uchar)p[0] | (uchar)p[1] << 8 | (uchar)p[2] << 16 | (uint32)(uchar)p[3] << 24;
 }
 
-// The i-th space-separated field of the NUL-terminated s, as a number.
-static uint64
-field(char *s, int i)
-{
-  uint64 v = 0;
-
-  while(i > 0 && *s)
-    if(*s++ == ' ')
-      i--;
-  while(*s >= '0' && *s <= '9')
-    v = v * 10 + (*s++ - '0');
-  return v;
-}
-
-// A number that differs between runs, for matching replies to requests.
-static uint32
-newrun(void)
-{
-  return (timens() / 1000 + getpid()) % 1000000000;
-}
-
 // A socket to addr:port, from lport, with receive timeout ms.
 static int
 opensock(uint32 addr, int lport, int port, int ms)
