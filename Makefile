@@ -380,7 +380,7 @@ QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.por
 else ifeq ($(NET),lan)
 QEMUOPTS += -netdev dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr $(LANPORT) + $(GUEST)),remote.type=inet,remote.host=127.0.0.1,remote.port=$(LANPORT)
 else
-QEMUOPTS += -netdev user,id=net0,hostfwd=udp::$(FWDPORT)-:2000,hostfwd=udp::$(FWDPORT2)-:2001,hostfwd=tcp::$(HTTPFWDPORT)-:80
+QEMUOPTS += -netdev user,id=net0,hostfwd=udp:127.0.0.1:$(FWDPORT)-:2000,hostfwd=udp:127.0.0.1:$(FWDPORT2)-:2001,hostfwd=tcp:127.0.0.1:$(HTTPFWDPORT)-:80
 endif
 ifeq ($(PCAP),on)
 QEMUOPTS += -object filter-dump,id=net0,netdev=net0,file=$(PCAPFILE)

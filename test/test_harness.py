@@ -154,7 +154,7 @@ def test_qemu_cmd(log):
     line = " ".join(argv)
     assert argv[0] == "qemu-system-riscv64", argv
     for want in ("-smp 1", "file=/tmp/x.img", "file=/tmp/p.pcap",
-                 "hostfwd=udp::12345-:2000", "hostfwd=udp::12346-:2001"):
+                 "hostfwd=udp:127.0.0.1:12345-:2000", "hostfwd=udp:127.0.0.1:12346-:2001"):
         assert want in line
 
 
