@@ -543,8 +543,12 @@ enter_recovery(struct tcb *t)
 
 // A duplicate ACK (RFC 5681 2): the first two may each let one new
 // segment out (limited transmit, RFC 3042); the third starts fast
-// retransmit and recovery unless it covers no more than recover (RFC 6582
-// 3.2 step 2); in recovery each one inflates cwnd.
+// retransmit and recovery unless it is below recover (RFC 6582 3.2 step
+// 2); in recovery each one inflates cwnd. An ACK at recover exactly also
+// starts one (RFC 6582 asks for "more than"): a recovery that ended at
+// recover and then lost its first new segment looks like that, and would
+// otherwise wait for the RTO; the price is a spurious fast retransmit when
+// go-back-N after an RTO resends what the peer had (RFC 6582 4.1).
 static void
 cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
 {
