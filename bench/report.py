@@ -594,6 +594,10 @@ def report(data):
            "round. A ratio across boots (mitigation on/off, CPUS=3/CPUS=1, this tree/the "
            "baseline) pairs rounds by number: they ran minutes apart, so host drift does "
            "not cancel as well there.\n\n"]
+    out.append("CPUS=1 boots: %s.\n\n" % (
+        "%s (bench/run.py pin_qemu: the device model gets a host core of its own, as a "
+        "NIC has its own silicon)" % m["pinned"] if m.get("pinned") else
+        "QEMU's threads left to the host's scheduler (`--no-pin`, or one core)"))
     others = sorted({e["round"] for e in data["runs"] if e.get("others")})
     if others:
         out.append("**Warning:** other QEMU processes shared the host during rounds %s.\n\n"

@@ -278,6 +278,62 @@ class BenchQemu(Qemu):
         return argv + ["-name", "xv6,debug-threads=on"]
 
 
+# The host cores a CPUS=1 guest's QEMU is pinned to (pin_qemu); None: not
+# pinned (--no-pin, or a host with one core).
+PIN = True
+
+
+def descendants(root_pid):
+    """The processes under root_pid (not root_pid itself)."""
+    children = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                data = f.read()
+        except OSError:
+            continue
+        ppid = int(data[data.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(d))
+    found, todo = [], list(children.get(root_pid, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def pin_qemu(q, boot):
+    """Give a CPUS=1 guest's vCPU thread a host core of its own, and every
+    other process this run started (QEMU's main loop: slirp and the E1000
+    model's receive side, the device of real hardware; the peers) the other
+    cores. Unpinned, the host's scheduler sometimes puts the main loop or
+    the echo peer on the core of a vCPU that never sleeps (poll mode
+    spins), and each frame then waits for the vCPU's time slice: 3-4 ms
+    round trips, poll p99 10-20x intr's (NOTES.md "Benchmark results").
+    Returns what it did, for the report."""
+    cores = sorted(os.sched_getaffinity(0))
+    if not PIN or boot.cpus != 1 or len(cores) < 2:
+        return None
+    vcpus = 0
+    for pid in descendants(os.getpid()):
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    vcpu = f.read().startswith("CPU ")
+                os.sched_setaffinity(int(tid), {cores[0]} if vcpu else set(cores[1:]))
+                vcpus += vcpu
+            except OSError:
+                pass                  # gone, or not ours to move
+    if vcpus != 1:
+        return None
+    return "the vCPU on host core %d, QEMU's other threads and the peers on %s" % (
+        cores[0], ",".join(str(c) for c in cores[1:]))
+
+
 def thread_times(pid):
     """CPU seconds (user + system) of pid as a whole and per thread kind:
     {"total": s, "vcpu": s, "main": s, "other": s}."""
@@ -656,6 +712,9 @@ def visit(boot, rounds, plan, root, log, data, layout=None):
                       layout and os.path.join(layout, "kernel"))
         q.start()
         q.wait_boot()
+        pinned = pin_qemu(q, boot)
+        if pinned:
+            data["meta"]["pinned"] = pinned
         # The first rx after a boot can miss its request; ARP fills here.
         q.run("udpbench lat -n 20 -p %d" % peers.ports["echo"], timeout=RUN_TIMEOUT)
         q.run("udpbench rx -n 20 -r 1000 -p %d" % peers.ports["source"], timeout=RUN_TIMEOUT)
@@ -814,6 +873,9 @@ def visit_tap(boot, rounds, plan, log, data, layout):
                      fail=r"panic: |dhcpc: no DHCP answer")
         peers.guest_ip = m.group(1)
         q.wait_boot()
+        pinned = pin_qemu(q, boot)
+        if pinned:
+            data["meta"]["pinned"] = pinned
         if "http_conn" in boot.probes:
             q.run("echo %s > %s" % (HTTP_BODY, HTTP_FILE))
             q.sendline("httpd &")
@@ -993,9 +1055,13 @@ def main():
     ap.add_argument("--baseline", default=BASELINE, metavar="REV",
                     help="commit whose tx the target compares with (none: skip)")
     ap.add_argument("--save", action="store_true", help="also write bench/results/latest.*")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="leave a CPUS=1 guest's QEMU threads to the host's scheduler")
     ap.add_argument("--wait-quiet", type=int, default=0, metavar="S",
                     help="before each boot wait up to S s for other QEMUs to exit")
     args = ap.parse_args()
+    global PIN
+    PIN = not args.no_pin
 
     plan = dict(PLANS["quick" if args.quick else "full"], size=SIZE, busy_us=BUSY_US,
                 batch=BATCH, tcp_loss=TCP_LOSS, tcp_frame=TCP_FRAME)
