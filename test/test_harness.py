@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 from scapy.utils import wrpcap
@@ -195,6 +195,26 @@ def test_pcap(tmp_path, frames, error):
     else:
         with pytest.raises(TestFailure, match=error):
             check_pcap(path)
+
+
+def test_pcap_tcp_repacketized(tmp_path):
+    """A TCP retransmission that overlaps what was sent at other segment
+    boundaries, same bytes, is not a bad frame (tshark's stream reassembly
+    called it an error: test_tcp_tap_clean[poll] failed on 4d7b96e)."""
+    hdr = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    stream = hdr + bytes(range(100)) + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    def seg(off, n):
+        return (Ether(dst="52:55:00:00:02:02", src="52:54:00:12:34:56")
+                / IP(src="10.0.2.15", dst="10.0.2.2")
+                / TCP(sport=80, dport=38254, flags="PA", seq=1000 + off, ack=5)
+                / Raw(stream[off:off + n]))
+    n = len(hdr)
+    path = str(tmp_path / "c.pcap")
+    wrpcap(path, [seg(0, n + 50), seg(n + 50, 50), seg(n + 70, 60),
+                  seg(n + 100, len(stream) - n - 100)])
+    check_pcap(path)
+    assert len(pcap_frames(path, "tcp")) == 4
 
 
 def test_pcap_unreadable(tmp_path):
