@@ -529,6 +529,14 @@ cc_newack(struct tcb *t, uint32 acked, uint32 ack)
   return 0;
 }
 
+// ssthresh after a loss (RFC 5681 equation 4): half the flight, at
+// least two segments.
+static uint32
+loss_ssthresh(const struct tcb *t)
+{
+  return umax((t->snd_max - t->snd_una) / 2, 2 * t->smss);
+}
+
 // Fast recovery begins (RFC 5681 3.2 step 2, RFC 6582 3.2 step 2):
 // halve the flight into ssthresh and remember where it ends. The caller
 // retransmits and sets cwnd.
@@ -536,7 +544,7 @@ static void
 enter_recovery(struct tcb *t)
 {
   t->limited = 0;
-  t->ssthresh = umax((t->snd_max - t->snd_una) / 2, 2 * t->smss);
+  t->ssthresh = loss_ssthresh(t);
   t->recover = t->snd_max;
   t->in_recovery = 1;
 }
@@ -575,9 +583,9 @@ cc_dupack(struct tcb *t, uint64 now, uint32 ack, struct tcp_out *out)
 // unacknowledged segment: as we do not use the SACK blocks a peer sends,
 // it is the only hole we can name, and a receiver that has it answers
 // with its cumulative ACK (RFC 9293 3.10.7.4). RFC 8985 7.3 resends the
-// last one instead, which needs SACK to tell what the probe repaired. Outside recovery the probe starts
-// one, as three duplicate ACKs would (the loss is a congestion signal;
-// cf. RFC 5827); inside it, cwnd stays. At most one probe per advance of
+// last one instead, which needs SACK to tell what the probe repaired.
+// Outside recovery the probe starts one, as three duplicate ACKs would
+// (the loss is a congestion signal; cf. RFC 5827); inside it, cwnd stays. At most one probe per advance of
 // snd_una; the retransmission timer restarts behind it (RFC 8985 7.3).
 static void
 loss_probe(struct tcb *t, uint64 now, struct tcp_out *out)
@@ -1057,7 +1065,7 @@ rtx_timeout(struct tcb *t, struct tcp_out *out)
   if(t->state <= TCP_SYN_RCVD){
     t->synrtx = 1;
   } else {
-    t->ssthresh = umax((t->snd_max - t->snd_una) / 2, 2 * t->smss);
+    t->ssthresh = loss_ssthresh(t);
     t->cwnd = t->smss;
     t->in_recovery = 0;
     t->dupacks = 0;
@@ -1104,9 +1112,9 @@ tcp_tick(struct tcb *t, uint64 now, struct tcp_out *out)
 uint64
 tcp_deadline(const struct tcb *t)
 {
-  uint64 d = 0, ts[5] = { t->t_rtx, t->t_persist, t->t_delack, t->t_wait, t->t_probe };
+  uint64 d = 0, ts[] = { t->t_rtx, t->t_persist, t->t_delack, t->t_wait, t->t_probe };
 
-  for(int i = 0; i < 5; i++)
+  for(int i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
     if(ts[i] && (d == 0 || ts[i] < d))
       d = ts[i];
   return d;
