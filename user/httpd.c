@@ -25,7 +25,6 @@
 
 #define REQMAX   2048          // a request's head, at most
 #define IDLE_MS  30000         // a keep-alive connection idle this long is closed
-#define GEN_BYTE(i) ('a' + (i) % 26)
 #define REFRESH_S 2            // /netstat reloads itself this often (seconds)
 
 // An output buffer that is written to fd when full or flushed.

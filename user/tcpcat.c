@@ -7,7 +7,7 @@
 //   tcpcat connect ADDR PORT STEP...   tcpconnect(), then the steps
 //   tcpcat accept PORT STEP...         tcplisten(), one tcpaccept(), the steps
 // Steps, in order:
-//   send N      write N bytes: byte i is 'a' + i % 26 (httpd's /gen/N)
+//   send N      write N bytes: byte i is GEN_BYTE(i) (httpd's /gen/N)
 //   recv        read to the end of the stream (or -1)
 //   recvn N     read until N bytes are in (or the end, or -1)
 //   shut        tcpshutdown (FIN after the queued data)
@@ -61,7 +61,7 @@ sendn(int fd, int n)
   while(done < n){
     k = n - done < sizeof(buf) ? n - done : sizeof(buf);
     for(int i = 0; i < k; i++)
-      buf[i] = 'a' + (done + i) % 26;
+      buf[i] = GEN_BYTE(done + i);
     if(write(fd, buf, k) != k){
       printf("tcpcat: write -1 after %d\n", done);
       return;

@@ -204,6 +204,9 @@ uint64 timens(void);   // nsecs(), from the time CSR without a system call
 // netlib.c
 int udpopen(uint32 addr, int lport, int rport, int ms);
 int sysinfo_settled(struct sysinfo *before, struct sysinfo *now, int tries);
+// Byte i of the generated stream httpd's /gen/N serves and tcpcat's
+// `send N` writes (the tests rebuild it to compare).
+#define GEN_BYTE(i) ('a' + (i) % 26)
 
 // umalloc.c
 void* malloc(uint);
