@@ -25,6 +25,15 @@ timer_setup(void)
   w_mcounteren(r_mcounteren() | 2 | 4);  // TM, IR: time and instret readable below M-mode
   w_scounteren(2);                       // TM: and in U-mode
   w_stimecmp(r_time() + TICK_INTERVAL);
+
+  // The machine timer is unused, but its compare register resets to 0, so
+  // its interrupt (mip.MTIP) would stay pending, masked, forever. QEMU
+  // wakes a halted vCPU whose mip is non-zero at every change of any of its
+  // interrupt lines (the PLIC updates every hart's line on each E1000
+  // interrupt), so with MTIP pending each idle hart was woken for nothing
+  // twice per frame: at CPUS=3 a round trip took 1.7-2x its CPUS=1 time
+  // (NOTES.md "Idle harts that QEMU kept waking"). Never due: mip clear.
+  *(volatile uint64 *)CLINT_MTIMECMP(r_mhartid()) = ~0ULL;
 }
 
 void
