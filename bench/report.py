@@ -223,10 +223,18 @@ def targets(data):
     def add(*a, **kw):
         rows.append(target(*a, **kw))
 
-    for b in ("cpus1", "cpus3"):
+    # Issue 10 asked 0.7 of busy polling; issue 18, with the kernel shared
+    # (the default) and CPUS=1, 0.8 of a plain read and 0.6 of busy polling.
+    add("CPUS=1: poll p50 RTT / intr p50 RTT",
+        paired(metric(data, "cpus1", "poll", "lat"), metric(data, "cpus1", "intr", "lat"),
+               "t-lat-cpus1"), 0.8, True)
+    for b, limit in (("cpus1", 0.6), ("cpus3", 0.7)):
         add("%s: poll -B p50 RTT / intr p50 RTT" % CPUS[b],
             paired(metric(data, b, "poll", "busy"), metric(data, b, "intr", "lat"),
-                   "t-busy-" + b), 0.7, True)
+                   "t-busy-" + b), limit, True)
+    add("CPUS=3: poll p99 RTT / intr p99 RTT",
+        paired(metric(data, "cpus3", "poll", "lat99"), metric(data, "cpus3", "intr", "lat99"),
+               "t-p99-cpus3"), 2.0, True)
     for mode in MODES:
         add("%s: RTT p50, CPUS=3 / CPUS=1" % mode,
             paired(metric(data, "cpus3", mode, "lat"), metric(data, "cpus1", mode, "lat"),
@@ -319,7 +327,7 @@ def tcp_conclusions(data):
 
 # Boots that differ only in KMAP: (split, shared). The wall-clock pair and
 # the instruction-counting pair (QEMU -icount, CPUS=1).
-LAYOUTS = (("cpus1", "cpus1-shared"), ("icount", "icount-shared"))
+LAYOUTS = (("cpus1-split", "cpus1"), ("icount-split", "icount"))
 # The icount boots' points, what each operation is, and their RESULT keys.
 ICOUNT_POINTS = (("sys", "null system call"), ("lat", "round trip (delayed echo)"),
                  ("busy", "round trip, busy-polling read"), ("tx", "datagram sent, write()"),
@@ -598,6 +606,11 @@ def report(data):
         "%s (bench/run.py pin_qemu: the device model gets a host core of its own, as a "
         "NIC has its own silicon)" % m["pinned"] if m.get("pinned") else
         "QEMU's threads left to the host's scheduler (`--no-pin`, or one core)"))
+    kmaps = {b["name"]: b.get("kmap") for b in data.get("boots", [])}
+    split = sorted(n for n, k in kmaps.items() if k == "split")
+    if split and len(split) < len(kmaps):
+        out.append("Kernel layout: KMAP=shared (the default) in every boot but %s (KMAP=split, "
+                   "for the layout comparison).\n\n" % ", ".join(split))
     others = sorted({e["round"] for e in data["runs"] if e.get("others")})
     if others:
         out.append("**Warning:** other QEMU processes shared the host during rounds %s.\n\n"

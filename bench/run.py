@@ -28,8 +28,9 @@ Per mode and round (the probes each boot runs are listed in BOOTS):
   sys    udpbench sys: the null system call (getpid)
 and per round, once: ceiling (udpbench ceiling: the device path alone).
 
-Both kernel layouts (issue 18): cpus1-shared is cpus1's boot with
-KMAP=shared (sys, lat, busy, tx, rx at 10k/s), and two boots run QEMU
+Both kernel layouts (issue 18): every boot runs the Makefile's default
+layout (KMAP=shared) but cpus1-split, cpus1's boot with KMAP=split (sys,
+lat, busy, tx, rx at 10k/s), and icount-split; two boots run QEMU
 with -icount (ICOUNT=on, CPUS=1), one per layout: there every RESULT's
 insn_per_op, spin_per_op and traps_per_op are exact counts, not times.
 Their lat goes to an echo that waits ECHO_DELAY_US before it answers (the
@@ -96,7 +97,7 @@ import report  # noqa: E402
 import stages  # noqa: E402
 from lan import Lan  # noqa: E402
 import tapnet  # noqa: E402
-from qemu import (REPO, Log, Qemu, TaggedLog, TestFailure, build,  # noqa: E402
+from qemu import (DEFAULT_KMAP, REPO, Log, Qemu, TaggedLog, TestFailure, build,  # noqa: E402
                   free_udp_ports, free_udp_run, make_command, run_main)
 
 OUT = os.path.join(BENCH, "out")          # untracked: every run's folder
@@ -172,31 +173,31 @@ class Boot:
     (ICOUNT=on: the probes then report instructions and traps per op)."""
 
     def __init__(self, name, title, cpus, mitigation, modes, probes, tree="current",
-                 lan=False, kmap="split", icount=False, tap=None):
+                 lan=False, kmap=DEFAULT_KMAP, icount=False, tap=None):
         self.name, self.title, self.cpus, self.mitigation = name, title, cpus, mitigation
         self.modes, self.probes, self.tree, self.lan = modes, probes, tree, lan
         self.kmap, self.icount = kmap, icount
         self.tap = tap            # None (slirp), "direct" or "relay": the TAP bed
 
 
-# The points measured in both kernel layouts (issue 18): cpus1 is split,
-# cpus1-shared the same with KMAP=shared, and the two icount boots count
-# instructions and traps per operation in each layout.
+# The points measured in both kernel layouts (issue 18): cpus1 runs the
+# default (shared), cpus1-split the same with KMAP=split, and the two icount
+# boots count instructions and traps per operation in each layout.
 LAYOUT_PROBES = ("sys", "lat", "busy", "tx", "rx10k")
 # The boots whose visits end with the per-stage breakdown (bench/stages.py):
 # one per layout, so stages.png puts split and shared side by side.
-STAGE_BOOTS = ("cpus1", "cpus1-shared")
+STAGE_BOOTS = ("cpus1", "cpus1-split")
 ICOUNT_PROBES = ("sys", "lat", "busy", "tx", "rxslow")
 
 BOOTS = [
     Boot("cpus1", "CPUS=1, mitigation off", 1, "off", MODES,
          ("sys", "lat", "busy", "tx", "txb", "rx", "rxb", "idle", "shell", "ceiling")),
-    Boot("cpus1-shared", "CPUS=1, mitigation off, KMAP=shared", 1, "off", MODES,
-         LAYOUT_PROBES, kmap="shared"),
-    Boot("icount", "CPUS=1, ICOUNT=on (instructions), KMAP=split", 1, "off", MODES,
+    Boot("cpus1-split", "CPUS=1, mitigation off, KMAP=split", 1, "off", MODES,
+         LAYOUT_PROBES, kmap="split"),
+    Boot("icount", "CPUS=1, ICOUNT=on (instructions)", 1, "off", MODES,
          ICOUNT_PROBES, icount=True),
-    Boot("icount-shared", "CPUS=1, ICOUNT=on (instructions), KMAP=shared", 1, "off", MODES,
-         ICOUNT_PROBES, kmap="shared", icount=True),
+    Boot("icount-split", "CPUS=1, ICOUNT=on (instructions), KMAP=split", 1, "off", MODES,
+         ICOUNT_PROBES, kmap="split", icount=True),
     Boot("cpus3", "CPUS=3, mitigation off", 3, "off", MODES,
          ("lat", "busy", "rx10k", "idle", "shell")),
     Boot("mit", "CPUS=1, intr with mitigation on", 1, "on", ("intr",),
@@ -900,10 +901,10 @@ def visit_tap(boot, rounds, plan, log, data, layout):
 def build_layouts(kmaps, tmp, log):
     """Build this tree's kernel (NETMODE=intr) for each KMAP in kmaps and
     keep each kernel and fs.img in a folder of its own, tmp/kmap-K, so
-    that boots of both layouts can alternate. split is built last: the
-    tree is left as a plain `make` leaves it. Returns {kmap: folder}."""
+    that boots of both layouts can alternate. The default is built last:
+    the tree is left as a plain `make` leaves it. Returns {kmap: folder}."""
     out = {}
-    for kmap in sorted(kmaps, key=lambda k: k == "split"):
+    for kmap in sorted(kmaps, key=lambda k: k == DEFAULT_KMAP):
         build("intr", log, kmap)
         out[kmap] = os.path.join(tmp, "kmap-" + kmap)
         os.makedirs(out[kmap])

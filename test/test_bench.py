@@ -119,19 +119,19 @@ def synthetic(rounds=5):
     runs = []
     for r in range(rounds):
         for mode in run.MODES:
-            for boot, f in (("cpus1", 1.0), ("cpus1-shared", 3.0)):
+            for boot, f in (("cpus1-split", 1.0), ("cpus1", 3.0)):
                 runs.append(dict(boot=boot, round=r, mode=mode, point="sys", others=0,
                                  result=dict(call_us=30.0 / f + r * 0.1)))
                 runs.append(dict(boot=boot, round=r, mode=mode, point="tx", others=0,
                                  result=dict(dgrams_per_s=int(10000 * (1 + (f > 1) * 0.6)) + r)))
-            for boot, insn in (("icount", 12000), ("icount-shared", 12240)):
+            for boot, insn in (("icount-split", 12000), ("icount", 12240)):
                 runs.append(dict(boot=boot, round=r, mode=mode, point="lat", others=0,
                                  result=dict(insn_per_op=insn + r, spin_per_op=0,
                                              traps_per_op=3.0, sys_per_op=2.0,
                                              irq_per_op=1.0, icount=1)))
     boots = [dict(name=b.name, title=b.title, modes=b.modes, kmap=b.kmap, icount=b.icount)
-             for b in run.BOOTS if b.name in ("cpus1", "cpus1-shared", "icount",
-                                              "icount-shared")]
+             for b in run.BOOTS if b.name in ("cpus1", "cpus1-split", "icount",
+                                              "icount-split")]
     return dict(meta=meta, plan=plan, runs=runs, errors=[], skipped=[], boots=boots)
 
 
@@ -151,7 +151,7 @@ def test_bench_layout_report():
     assert "## The kernel layouts" in text and "## Instructions and traps" in text
     line = next(l for l in text.splitlines() if l.startswith("| round trip (delayed echo) | intr"))
     assert "| 12002 (±0.02%) | 0.0 | 3.0 (±0.00%) |" in line and "| 12242 (±0.02%) |" in line
-    assert report.icount_figures(data)["lat"]["intr"]["icount"]["insn_per_op"] == \
+    assert report.icount_figures(data)["lat"]["intr"]["icount-split"]["insn_per_op"] == \
         [12000, 12001, 12002, 12003, 12004]
     assert report.layout_targets(synthetic(rounds=3))[0][3].startswith("unclear")
 
