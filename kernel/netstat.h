@@ -61,7 +61,7 @@
   X(drop_tcp_cksum,  tcp,    1, "bad TCP checksum") \
   X(drop_tcp_opt,    tcp,    1, "option length byte < 2 or past the header") \
   X(drop_tcp_noport, tcp,    1, "no connection or listener: answered with a RST (unless a RST)") \
-  X(drop_tcp_synq,   tcp,    1, "SYN to a listener whose backlog (or the table) is full") \
+  X(drop_tcp_synq,   tcp,    1, "SYN to a listener whose backlog, all listeners' (half the table) or the table is full") \
   X(tcp_tx,          tcp,    0, "segments sent") \
   X(tcp_rtx,         tcp,    0, "segments retransmitted (timeout, fast retransmit, probe)") \
   X(tcp_timeouts,    tcp,    0, "retransmission timer expiries") \
@@ -78,6 +78,7 @@
   X(tcp_ooo_drop,    tcp,    0, "out-of-order segments dropped: no range left") \
   X(tcp_giveup,      tcp,    0, "connections that timed out") \
   X(tcp_lossprobe,   tcp,    0, "loss probes: first unACKed segment resent, ACKs stopped") \
+  X(tcp_ack_limited, tcp,    0, "ACKs not sent to bad segments without data: over 5/s per connection") \
   X(tx_drop_nombuf,  tx,     0, "no mbuf to build an outgoing frame (write returns -1)") \
   X(tx_drop_noarp,   tx,     0, "next hop never answered ARP: queued frame dropped") \
   X(arp_queued,      tx,     0, "frames held waiting for an ARP reply") \

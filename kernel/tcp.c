@@ -18,6 +18,8 @@ const char *tcp_state_names[TCP_NSTATES] = {
 #define CWND_MAX (1U << 30)
 #define BACKOFF_MAX 16
 #define PEER_DELACK 200   // the longest a peer may delay an ACK (RFC 8985 7.2)
+#define OOW_ACKS 5        // ACKs a connection sends per OOW_MS only because a
+#define OOW_MS   1000     // segment was bad (oow_ack)
 
 // Sequence-space comparisons, modulo 2^32 (RFC 9293 3.4).
 static int seq_lt(uint32 a, uint32 b) { return (int)(a - b) < 0; }
@@ -680,6 +682,29 @@ ack_state(struct tcb *t, uint64 now, struct tcp_out *out)
   return 0;
 }
 
+// Answer a segment that carries no data and is wrong for the connection
+// (outside the window, a challenged RST or SYN, an ACK of unsent data)
+// with an ACK, at most OOW_ACKS times per OOW_MS; the rest are counted
+// (TCP_C_ACK_LIMITED) and not answered. Each such ACK is one segment out
+// per segment in: two stacks that disagree about the window would ACK each
+// other for ever, and a forger could make us send as fast as it sends (RFC
+// 5961 section 7; Linux limits these per socket too). Segments with data
+// are always answered: a peer resending what we have needs the ACK.
+static void
+oow_ack(struct tcb *t, uint64 now, struct tcp_out *out)
+{
+  if(t->oow_acks == 0 || now - t->oow_start >= OOW_MS){   // a new window
+    t->oow_start = now;
+    t->oow_acks = 0;
+  }
+  if(t->oow_acks >= OOW_ACKS){
+    out->count[TCP_C_ACK_LIMITED]++;
+    return;
+  }
+  t->oow_acks++;
+  t->ack_now = 1;
+}
+
 // The ACK field of an acceptable segment in a synchronized state (step
 // five). Returns -1 if processing stops here.
 static int
@@ -700,8 +725,11 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
     established(t, out);
   }
   if(seq_gt(s->ack, t->snd_max)){     // acknowledges what was never sent
-    t->ack_now = 1;
     out->count[TCP_C_DROP_ACK]++;
+    if(s->len || (s->flags & TCP_FIN))
+      t->ack_now = 1;
+    else
+      oow_ack(t, now, out);
     return -1;
   }
   if(seq_lt(s->ack, t->snd_una))      // an old duplicate: ignore the ACK
@@ -724,13 +752,13 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
 
 // A reset in a synchronized state whose sequence number passed the
 // window test: only one at exactly rcv_nxt ends the connection; any
-// other gets a challenge ACK (RFC 5961 3.2).
+// other gets a challenge ACK (RFC 5961 3.2), rate limited.
 static void
-rst_input(struct tcb *t, const struct tcp_seg *s, struct tcp_out *out)
+rst_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *out)
 {
   if(s->seq != t->rcv_nxt){
-    t->ack_now = 1;
     out->count[TCP_C_CHALLENGE]++;
+    oow_ack(t, now, out);
     return;
   }
   out->count[TCP_C_RST_IN]++;
@@ -963,7 +991,10 @@ unacceptable(struct tcb *t, uint64 now, struct tcp_seg *s, uint wnd, struct tcp_
     out->count[TCP_C_DROP_SEQ]++;
     return 0;
   }
-  t->ack_now = 1;
+  if(s->len || (s->flags & TCP_FIN))
+    t->ack_now = 1;
+  else
+    oow_ack(t, now, out);
   if(wnd == 0 && s->seq == t->rcv_nxt && !(s->flags & TCP_SYN)){
     s->len = 0;
     s->flags &= ~TCP_FIN;
@@ -992,12 +1023,12 @@ sync_input(struct tcb *t, uint64 now, struct tcp_seg *s, struct tcp_out *out)
   if(!acceptable(t, s, wnd) && !unacceptable(t, now, s, wnd, out))
     return;
   if(s->flags & TCP_RST){
-    rst_input(t, s, out);
+    rst_input(t, now, s, out);
     return;
   }
   if(s->flags & TCP_SYN){             // RFC 5961 4.2: challenge ACK
-    t->ack_now = 1;
     out->count[TCP_C_CHALLENGE]++;
+    oow_ack(t, now, out);
     return;
   }
   if(!(s->flags & TCP_ACK)){

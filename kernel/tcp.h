@@ -87,6 +87,7 @@ enum {
   TCP_C_OOO_DROP,     // out-of-order segments dropped: no range left
   TCP_C_GIVEUP,       // connections that timed out
   TCP_C_LOSSPROBE,    // loss probes sent: the ACK clock stopped
+  TCP_C_ACK_LIMITED,  // ACKs to out-of-window or challenged segments not sent: rate limit
   TCP_C_N
 };
 
@@ -130,6 +131,8 @@ struct tcb {
   int nooo;
   uint8 ack_now;         // an ACK must go out before this call returns
   uint8 delack_segs;     // in-order segments not yet acknowledged
+  uint8 oow_acks;        // ACKs owed only to bad segments since oow_start (tcp.c oow_ack)
+  uint64 oow_start;
 
   // RTT estimation and retransmission (RFC 6298). srtt8 and rttvar8 are
   // in 1/8 ms. One segment is timed at a time (rtt_seq), never a

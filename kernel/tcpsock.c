@@ -36,6 +36,7 @@
 
 #define NTCP        40         // connections, pending ones included
 #define NTCPLISTEN  8          // listening ports
+#define NTCPPENDING (NTCP / 2) // not yet accepted connections, all listeners together
 #define TCP_BUFSZ   16384      // each of a connection's two buffers
 #define TCP_EPHEMERAL 49152    // first local port connect() picks
 
@@ -94,6 +95,7 @@ static const uint tcp_ctr[TCP_C_N] = {
   [TCP_C_OOO_DROP]  = __builtin_offsetof(struct netstat, tcp_ooo_drop),
   [TCP_C_GIVEUP]    = __builtin_offsetof(struct netstat, tcp_giveup),
   [TCP_C_LOSSPROBE] = __builtin_offsetof(struct netstat, tcp_lossprobe),
+  [TCP_C_ACK_LIMITED] = __builtin_offsetof(struct netstat, tcp_ack_limited),
 };
 
 // Milliseconds since boot: the core's clock.
@@ -262,15 +264,29 @@ lisfind(uint16 port)
   return 0;
 }
 
+// Connections waiting for accept on every listener. Caller holds tcps.lock.
+static int
+npending(void)
+{
+  int n = 0;
+
+  for(struct tcplisten *l = tcps.l; l < tcps.l + NTCPLISTEN; l++)
+    if(l->used)
+      n += l->npending;
+  return n;
+}
+
 // A new connection on listener l for a SYN from sip:sport to dip:dport,
-// in LISTEN; or 0 (counted) if the backlog or the table is full.
-// Caller holds tcps.lock.
+// in LISTEN; or 0 (counted) if l's backlog is full, if all listeners
+// together hold NTCPPENDING (a SYN flood at several ports must leave
+// slots for connect() and for connections already accepted), or if the
+// table is full. Caller holds tcps.lock.
 static struct tcpconn *
 passive(struct tcplisten *l, uint32 sip, uint16 sport, uint32 dip, uint16 dport)
 {
   struct tcpconn *c;
 
-  if(l->npending >= l->backlog || (c = connalloc()) == 0){
+  if(l->npending >= l->backlog || npending() >= NTCPPENDING || (c = connalloc()) == 0){
     NETSTAT_INC(drop_tcp_synq);
     return 0;
   }

@@ -530,6 +530,35 @@ test_rst_syn_in_window(void)
     CHECK(T.err == (i < 2 ? TCP_ERR_RESET : 0));
   }
 
+  BEGIN("challenge_acks_rate_limited");
+  established(30000);
+  for(int i = 0; i < 8; i++){
+    in(10, IRS + 100, 0, i % 2 ? TCP_SYN : TCP_RST, 0, 0, 0);
+    CHECK(T.state == TCP_ESTABLISHED && O.count[TCP_C_CHALLENGE] == 1);
+    CHECK(O.nseg == (i < 5) && O.count[TCP_C_ACK_LIMITED] == (i >= 5));
+  }
+  in(1009, IRS + 100, 0, TCP_RST, 0, 0, 0);
+  CHECK(O.nseg == 0 && O.count[TCP_C_ACK_LIMITED] == 1);
+  in(1010, IRS + 100, 0, TCP_RST, 0, 0, 0);     // a new second: answered again
+  CHECK(O.nseg == 1 && O.count[TCP_C_ACK_LIMITED] == 0);
+  SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+
+  BEGIN("out_of_window_acks_rate_limited_unless_data");
+  established(30000);
+  for(int i = 0; i < 7; i++){
+    in(5, IRS + 100000, ISS + 1, TCP_ACK, 30000, 0, 0);   // pure ACK, far right
+    CHECK(O.nseg == (i < 5) && O.count[TCP_C_DROP_SEQ] == 1);
+    CHECK(O.count[TCP_C_ACK_LIMITED] == (i >= 5));
+  }
+  in(5, IRS + 1, ISS + 100, TCP_ACK, 30000, 0, 0);        // ACK of unsent data
+  CHECK(O.nseg == 0 && O.count[TCP_C_DROP_ACK] == 1 && O.count[TCP_C_ACK_LIMITED] == 1);
+  for(int i = 0; i < 3; i++){
+    in(6, IRS + 1 - 50, ISS + 1, TCP_ACK, 30000, 0, 20);  // old data: always ACKed
+    CHECK(O.nseg == 1 && O.count[TCP_C_ACK_LIMITED] == 0);
+    SEG(0, ISS + 1, IRS + 1, TCP_ACK, RSIZE, 0);
+  }
+  CHECK(T.state == TCP_ESTABLISHED);
+
   BEGIN("rst_in_time_wait_closes");
   established(30000);
   tcp_shutdown(&T, 0, &O);

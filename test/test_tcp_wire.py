@@ -70,6 +70,10 @@ Cases (RFC 9293 unless said; kernel/tcp.c is the core under test):
   give up and leave the backlog empty; free pages and mbufs in use are
   back; a stray ACK to the listener gets a RST; a real connection is
   then accepted.
+- syn_flood_ports: 48 SYNs to three httpd listeners (backlog 16 each):
+  20 SYN-ACKs in all (half the connection table), the rest
+  drop_tcp_synq; the guest connects out meanwhile; the half-open ones
+  give up.
 At the end every connection leaves the table (TIME-WAIT is 2 MSL with
 MSL 2 s here: nothing may linger in FIN-WAIT-2, CLOSE-WAIT or LAST-ACK),
 every segment the guest sent had a good checksum and the MSS option
@@ -107,6 +111,7 @@ DATA_RETRIES = 2          # tcpctl retries (R2) for data_giveup
 MSL_MS = 2000             # tcpctl msl: TIME-WAIT holds 4 s
 FLOOD = 12                # SYNs of syn_flood
 BACKLOG = 4               # tcpcat's tcplisten backlog
+NTCPPENDING = 20          # kernel/tcpsock.c: half-open + unaccepted, all listeners together
 MOD = 1 << 32
 
 
@@ -927,11 +932,43 @@ def case_syn_flood(x):
         raise TestFailure("free pages, mbufs %r, before the flood %r" % (guest_mem(x.q), mem0))
 
 
+def case_syn_flood_ports(x):
+    """SYNs to three httpd listeners (backlog 16 each, 48 in all): together
+    they hold no more than NTCPPENDING half-open connections, so the
+    guest can still connect out during the flood; the rest are
+    drop_tcp_synq, and the half-open ones give up."""
+    x.g.set("synack", SYNACK_RETRIES)
+    before = x.netstat()
+    ports = (7081, 7082, 7083)
+    for port in ports:
+        x.q.sendline("httpd -p %d &" % port)
+        x.q.expect_bg("httpd: listening on port %d\n" % port)
+    m = x.p.mark()
+    for i in range(16 * len(ports)):
+        x.p.send(32000 + i, ports[i % len(ports)], SYN, 1000 * i)
+    x.p.quiet(m, lambda s: False, "")
+    synacks = {(s.sport, s.dport) for s in x.p.since(m, lambda s: s.flags == SYN | ACK)}
+    pending = sum(listener(x.q, p)[1] for p in ports)
+    d = deltas(before, x.netstat())
+    if len(synacks) != NTCPPENDING or pending != NTCPPENDING or \
+            d["drop_tcp_synq"] != 16 * len(ports) - NTCPPENDING:
+        raise TestFailure("48 SYNs to 3 listeners: %d SYN-ACKed, %d pending, drop_tcp_synq %+d; "
+                          "want %d, %d, %+d" % (len(synacks), pending, d["drop_tcp_synq"],
+                                               NTCPPENDING, NTCPPENDING,
+                                               16 * len(ports) - NTCPPENDING))
+    guest_sends(x, 9200, 1000, None)                        # a slot is left for connect()
+    t0 = time.monotonic()
+    while sum(listener(x.q, p)[1] for p in ports) != 0:
+        if time.monotonic() - t0 > 90:
+            raise TestFailure("half-open connections still pending after 90 s")
+        time.sleep(1)
+
+
 CASES = [case_syn_backoff, case_mss, case_simultaneous_open, case_rst_synsent, case_rst_synrcvd,
          case_rst_established, case_rst_closed_port, case_out_of_window,
          case_zero_window, case_zero_window_recv, case_reorder, case_fin_guest_first, case_fin_peer_first, case_half_close,
          case_fin_both,
-         case_malformed, case_data_giveup, case_syn_flood]
+         case_malformed, case_data_giveup, case_syn_flood, case_syn_flood_ports]
 
 
 @pytest.mark.netmodes()

@@ -5,7 +5,7 @@
 // WORKERS processes (default 4) call every network system call (see
 // calls_table[] below: connect, icmpconnect, bind, unbind, send, recv, sendmsgs,
 // recvmsgs, sockopt, socklist, netstat, netmode, netceiling, ifget, ifset,
-// arplist, arpctl, tcpconnect, tcplisten, tcpaccept, tcpshutdown, tcplist,
+// arplist, arpctl, tcpconnect, tcplisten, tcpaccept, tcpshutdown, tcplist, tcpctl,
 // and read, write, dup and close on the sockets they made) with random and boundary arguments, for SECONDS (default 20).
 // Lengths are 0, 1, the largest, one more, negative or random; pointers
 // good, unaligned, null, into the read-only text, across the end of the
@@ -493,9 +493,10 @@ do_msgs(int wr)
 static void
 do_sockopt(void)
 {
-  static uint64 opt[] = { 0, SO_RCVTIMEO, SO_BUSY_POLL, 3, (uint64)-1 };
+  static uint64 opt[] = { 0, SO_RCVTIMEO, SO_BUSY_POLL, TCP_NODELAY, TCP_MAXRTX, SO_ERROR, 6,
+    (uint64)-1 };
   static uint64 val[] = { 0, 1, 5, 50, (uint64)-1, SO_MAXTIMEO, SO_MAXTIMEO + 1,
-    SO_MAXBUSY, SO_MAXBUSY + 1, 0x80000000ULL };
+    SO_MAXBUSY, SO_MAXBUSY + 1, TCP_MAXRTX_MAX, TCP_MAXRTX_MAX + 1, 0x80000000ULL };
 
   call("sockopt", sockopt, anyfd(), PICK(opt), below(4) ? 1 + below(100) : PICK(val), 0, 0, 0);
 }
@@ -536,6 +537,22 @@ do_arpctl(void)
     0x80000000ULL };
 
   call("arpctl", arpctl, PICK(op), PICK(arg), 0, 0, 0, 0);
+}
+
+// tcpctl with any operation and value; a change it makes is undone at once
+// (the old value back), so the fuzzed TCP connections keep sane timers.
+static void
+do_tcpctl(void)
+{
+  static uint64 op[] = { 0, TCPCTL_MSL, TCPCTL_RETRIES, TCPCTL_SYN_RETRIES,
+    TCPCTL_SYNACK_RETRIES, TCPCTL_RTO, 6, (uint64)-1 };
+  static uint64 val[] = { 0, 1, 9, 10, 30, 31, 99, 100, 60000, 60001, 120000, 120001,
+    (uint64)-1, 0x80000000ULL, 0x100000000ULL };
+  uint64 o = PICK(op), v = PICK(val);
+  int old = call("tcpctl", tcpctl, o, v, 0, 0, 0, 0);
+
+  if(old > 0 && (int)v != 0)
+    tcpctl(o, old);
 }
 
 static void
@@ -608,7 +625,7 @@ static struct fuzzcall calls_table[] = {
   { do_dup, 2 }, { do_sendmsgs, 4 }, { do_recvmsgs, 4 }, { do_sockopt, 4 },
   { do_lists, 8 }, { do_arpctl, 1 }, { do_netmode, 1 }, { do_netceiling, 1 },
   { do_ifset, 1 }, { do_tcpconnect, 2 }, { do_tcplisten, 2 }, { do_tcpaccept, 1 },
-  { do_tcpshutdown, 2 },
+  { do_tcpshutdown, 2 }, { do_tcpctl, 1 },
 };
 #define NCALLS (sizeof(calls_table) / sizeof(calls_table[0]))
 
