@@ -1096,7 +1096,7 @@ def main():
         data["meta"]["seconds"] = round(time.monotonic() - t0, 1)
         if data.get("stages"):
             stages.plot(data["stages"], os.path.join(outdir, "stages.png"),
-                        "where the time goes: CPUS=1, mitigation off, each mode and layout")
+                        "CPUS=1, mitigation off, each mode and layout")
         report.write(data, outdir, args.save)
     print(open(os.path.join(outdir, "report.md")).read().split("## The ceiling")[0])
     for line in skipped:

@@ -273,6 +273,11 @@ class Qemu:
                                   searchwindowsize=LOOKBACK,
                                   preexec_fn=lambda: tty.setraw(0))
         self.proc.logfile_read = self.log
+        # pexpect sleeps 50 ms before every send by default (for programs
+        # that turn echo off late); QEMU's serial port takes input whenever
+        # the UART can, so the sleep only slowed every command and added
+        # 50 ms to each `echo x` round trip measured (last_rtt).
+        self.proc.delaybeforesend = None
 
     def send(self, text):
         """Type text on the console, all of it."""
