@@ -682,14 +682,13 @@ ack_state(struct tcb *t, uint64 now, struct tcp_out *out)
   return 0;
 }
 
-// Answer a segment that carries no data and is wrong for the connection
-// (outside the window, a challenged RST or SYN, an ACK of unsent data)
+// Answer a segment that is wrong for the connection (a challenged RST or
+// SYN; via bad_ack, one outside the window or acknowledging unsent data)
 // with an ACK, at most OOW_ACKS times per OOW_MS; the rest are counted
 // (TCP_C_ACK_LIMITED) and not answered. Each such ACK is one segment out
 // per segment in: two stacks that disagree about the window would ACK each
 // other for ever, and a forger could make us send as fast as it sends (RFC
-// 5961 section 7; Linux limits these per socket too). Segments with data
-// are always answered: a peer resending what we have needs the ACK.
+// 5961 section 7; Linux limits these per socket too).
 static void
 oow_ack(struct tcb *t, uint64 now, struct tcp_out *out)
 {
@@ -703,6 +702,17 @@ oow_ack(struct tcb *t, uint64 now, struct tcp_out *out)
   }
   t->oow_acks++;
   t->ack_now = 1;
+}
+
+// The ACK owed to an unacceptable segment: always if it carries data or a
+// FIN (a peer resending what we have needs the ACK), else rate limited.
+static void
+bad_ack(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *out)
+{
+  if(s->len || (s->flags & TCP_FIN))
+    t->ack_now = 1;
+  else
+    oow_ack(t, now, out);
 }
 
 // The ACK field of an acceptable segment in a synchronized state (step
@@ -726,10 +736,7 @@ ack_input(struct tcb *t, uint64 now, const struct tcp_seg *s, struct tcp_out *ou
   }
   if(seq_gt(s->ack, t->snd_max)){     // acknowledges what was never sent
     out->count[TCP_C_DROP_ACK]++;
-    if(s->len || (s->flags & TCP_FIN))
-      t->ack_now = 1;
-    else
-      oow_ack(t, now, out);
+    bad_ack(t, now, s, out);
     return -1;
   }
   if(seq_lt(s->ack, t->snd_una))      // an old duplicate: ignore the ACK
@@ -991,10 +998,7 @@ unacceptable(struct tcb *t, uint64 now, struct tcp_seg *s, uint wnd, struct tcp_
     out->count[TCP_C_DROP_SEQ]++;
     return 0;
   }
-  if(s->len || (s->flags & TCP_FIN))
-    t->ack_now = 1;
-  else
-    oow_ack(t, now, out);
+  bad_ack(t, now, s, out);
   if(wnd == 0 && s->seq == t->rcv_nxt && !(s->flags & TCP_SYN)){
     s->len = 0;
     s->flags &= ~TCP_FIN;
